@@ -1,0 +1,57 @@
+use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use crate::model::{Attr, Dump};
+
+/// A002.
+pub const INFO: CheckInfo = CheckInfo {
+    code: Code::A002,
+    name: "empty-attribute-key",
+    severity: Severity::Warning,
+    summary: "An attribute has an empty key",
+    doc: "\
+What it checks
+  Attribute keys of spans and resources are non-empty (the OpenTelemetry specification
+  requires it).
+
+Why it matters
+  An attribute without a key cannot be queried, and backends drop or rename it differently;
+  it usually comes from building keys out of variables that were empty.
+
+Example
+  traces.json:3: span 5b8aa5a2d2c872e8 \"GET /\" has an attribute with an empty key
+  (value \"200\")
+
+How to fix
+  Find where the key is computed and make sure it is never empty; use the semantic
+  conventions' fixed names.
+",
+};
+
+/// Findings for the attributes of one span or resource (`what` names it in the message).
+pub fn findings(dump: &Dump, attrs: &[Attr], what: &str) -> Vec<Finding> {
+    attrs
+        .iter()
+        .filter(|a| dump.str(a.key).is_empty())
+        .map(|a| {
+            let v = super::missing_service_name::show(dump, &a.value);
+            Finding::new(
+                INFO.code,
+                format!("{what} has an attribute with an empty key (value {v})"),
+            )
+        })
+        .collect()
+}
+
+pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
+    for n in cx.nodes() {
+        let s = cx.span(n);
+        let what = format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
+        for f in findings(cx.dump, cx.dump.span_attrs(s), &what) {
+            out.push(Finding {
+                trace_id: Some(s.trace_id),
+                span_ids: vec![s.span_id],
+                loc: Some(s.loc),
+                ..f
+            });
+        }
+    }
+}

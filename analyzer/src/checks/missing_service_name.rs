@@ -1,0 +1,99 @@
+use super::{CheckInfo, Code, Finding, Severity, duplicate_attribute_key, empty_attribute_key};
+use crate::model::{Dump, Value};
+use std::collections::BTreeMap;
+
+/// A001.
+pub const INFO: CheckInfo = CheckInfo {
+    code: Code::A001,
+    name: "missing-service-name",
+    severity: Severity::Warning,
+    summary: "A resource that has spans lacks a service.name attribute",
+    doc: "\
+What it checks
+  Every resource that carries spans has a non-empty string attribute `service.name`. Identical
+  resources (same attributes), as the file exporter repeats them line after line, are
+  reported once, with the number of records they appear in.
+
+Why it matters
+  The service name is how every backend and every tracecheck report groups operations;
+  without it spans from different services mix under one empty name.
+
+Example
+  traces.json:1: resource without service.name (host.name=\"web-1\", telemetry.sdk.name=
+  \"opentelemetry\"), in 3 records
+
+How to fix
+  Set OTEL_SERVICE_NAME, or add `service.name` to the SDK's Resource.
+",
+};
+
+/// Checks every distinct resource that has spans: A001 here, and A002/A003 on its
+/// attributes (resources are checked once, not once per record that repeats them).
+pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
+    let mut used = vec![false; dump.resources.len()];
+    for s in &dump.spans {
+        used[s.resource as usize] = true;
+    }
+    // Distinct resources by attribute content, in first-seen order of location.
+    let mut distinct: BTreeMap<String, (crate::model::SourceLoc, usize, usize)> = BTreeMap::new();
+    for (i, r) in dump.resources.iter().enumerate() {
+        if !used[i] {
+            continue;
+        }
+        let mut parts: Vec<String> = dump.attrs[r.attrs.range()]
+            .iter()
+            .map(|a| format!("{}={}", dump.str(a.key), show(dump, &a.value)))
+            .collect();
+        parts.sort();
+        let e = distinct.entry(parts.join(", ")).or_insert((r.loc, i, 0));
+        e.0 = e.0.min(r.loc);
+        e.2 += 1;
+    }
+    let mut by_loc: Vec<(&String, &(crate::model::SourceLoc, usize, usize))> =
+        distinct.iter().collect();
+    by_loc.sort_by_key(|(text, (loc, _, _))| (*loc, *text));
+    for (text, &(loc, idx, n)) in by_loc {
+        let r = &dump.resources[idx];
+        let attrs = &dump.attrs[r.attrs.range()];
+        let where_ = if n == 1 {
+            String::new()
+        } else {
+            format!(", in {n} records")
+        };
+        let name_ok = r.service_name.is_some_and(|s| !dump.str(s).is_empty());
+        if !name_ok {
+            let shown = if text.is_empty() {
+                "no attributes".to_string()
+            } else {
+                text.clone()
+            };
+            let mut f = Finding::new(
+                INFO.code,
+                format!("resource without service.name ({shown}){where_}"),
+            );
+            f.loc = Some(loc);
+            out.push(f);
+        }
+        let what = "resource";
+        for mut f in empty_attribute_key::findings(dump, attrs, what)
+            .into_iter()
+            .chain(duplicate_attribute_key::findings(dump, attrs, what))
+        {
+            f.loc = Some(loc);
+            f.message.push_str(&where_);
+            out.push(f);
+        }
+    }
+}
+
+/// A value as short text for messages.
+pub fn show(dump: &Dump, v: &Value) -> String {
+    match v {
+        Value::Str(s) => format!("{:?}", dump.str(*s)),
+        Value::Bytes(s) | Value::Array(s) | Value::Map(s) => dump.str(*s).to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Double(d) => d.to_string(),
+        Value::Empty => "(empty)".into(),
+    }
+}

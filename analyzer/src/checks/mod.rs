@@ -1,0 +1,352 @@
+//! Built-in checks. Each lives in its own file with its documentation; [`REGISTRY`] maps
+//! the stable codes to them. Codes are never reused.
+
+mod child_ends_after_parent;
+mod child_starts_before_parent;
+mod clock_skew;
+mod duplicate_attribute_key;
+mod duplicate_span_id;
+mod empty_attribute_key;
+mod end_before_start;
+mod error_without_message;
+mod inconsistent_attribute_type;
+mod invalid_field;
+mod invalid_id;
+mod malformed_record;
+mod missing_root;
+mod missing_service_name;
+mod missing_timestamp;
+mod multiple_roots;
+mod not_trace_data;
+mod orphan_span;
+mod parent_cycle;
+mod parent_in_other_trace;
+mod self_parent;
+mod truncated_record;
+mod unknown_format;
+
+pub use clock_skew::{HostPairSkew, SkewSample};
+
+use crate::graph::TraceGraph;
+use crate::input::{InputIssue, IssueKind};
+use crate::model::{Dump, SourceLoc, SpanId, TraceId};
+use petgraph::graph::NodeIndex;
+use std::fmt;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($($code:ident),* $(,)?) => {
+        /// Stable check codes. The letter is the family: I input, S structure, T time,
+        /// A attributes, E errors.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        pub enum Code { $($code),* }
+
+        impl Code {
+            /// The code as text (`S001`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$code => stringify!($code)),* }
+            }
+
+            /// Parses a code, any case.
+            pub fn parse(s: &str) -> Option<Code> {
+                match s.to_ascii_uppercase().as_str() {
+                    $(stringify!($code) => Some(Code::$code),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+codes!(
+    I001, I002, I003, I004, I005, I006, S001, S002, S003, S004, S005, S006, S007, T001, T002, T003,
+    T004, T005, A001, A002, A003, A004, E001,
+);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The description of a check: what `tracecheck explain` and `rules list` print.
+#[derive(Debug)]
+pub struct CheckInfo {
+    pub code: Code,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// The full page: What it checks / Why it matters / Example / How to fix.
+    pub doc: &'static str,
+}
+
+/// Every built-in check, in code order.
+pub static REGISTRY: &[&CheckInfo] = &[
+    &malformed_record::INFO,
+    &truncated_record::INFO,
+    &unknown_format::INFO,
+    &invalid_id::INFO,
+    &not_trace_data::INFO,
+    &invalid_field::INFO,
+    &orphan_span::INFO,
+    &missing_root::INFO,
+    &multiple_roots::INFO,
+    &parent_cycle::INFO,
+    &duplicate_span_id::INFO,
+    &self_parent::INFO,
+    &parent_in_other_trace::INFO,
+    &end_before_start::INFO,
+    &missing_timestamp::INFO,
+    &child_starts_before_parent::INFO,
+    &child_ends_after_parent::INFO,
+    &clock_skew::INFO,
+    &missing_service_name::INFO,
+    &empty_attribute_key::INFO,
+    &duplicate_attribute_key::INFO,
+    &inconsistent_attribute_type::INFO,
+    &error_without_message::INFO,
+];
+
+/// The description of `code`.
+pub fn info(code: Code) -> &'static CheckInfo {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|i| i.code == code)
+        .unwrap_or(&malformed_record::INFO)
+}
+
+/// One problem found in the input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub trace_id: Option<TraceId>,
+    pub span_ids: Vec<SpanId>,
+    pub message: String,
+    pub loc: Option<SourceLoc>,
+}
+
+impl Finding {
+    /// A finding with the default severity of `code`.
+    pub fn new(code: Code, message: String) -> Finding {
+        Finding {
+            code,
+            severity: info(code).severity,
+            trace_id: None,
+            span_ids: Vec::new(),
+            message,
+            loc: None,
+        }
+    }
+
+    /// A finding about one span of a trace graph.
+    pub fn on_span(code: Code, cx: &TraceCx<'_>, node: NodeIndex, message: String) -> Finding {
+        let span = cx.span(node);
+        Finding {
+            trace_id: Some(span.trace_id),
+            span_ids: vec![span.span_id],
+            loc: Some(span.loc),
+            ..Finding::new(code, message)
+        }
+    }
+
+    /// Adds more span ids.
+    pub fn with_spans(mut self, ids: impl IntoIterator<Item = SpanId>) -> Finding {
+        self.span_ids.extend(ids);
+        self
+    }
+
+    /// The ordering key of reports: severity (worst first), code, trace, spans, message.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            std::cmp::Reverse(self.severity),
+            self.code,
+            self.trace_id,
+            &self.span_ids,
+            &self.message,
+        )
+    }
+}
+
+/// Settings of the built-in checks.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How far (ns) a child may start before or end after its parent before it is
+    /// reported, and how large an estimated clock offset must be to be reported.
+    pub skew_tolerance: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            skew_tolerance: 1_000_000,
+        }
+    }
+}
+
+/// What the per-trace checks see.
+#[derive(Debug)]
+pub struct TraceCx<'a> {
+    pub dump: &'a Dump,
+    pub graph: &'a TraceGraph,
+    pub config: &'a Config,
+}
+
+impl<'a> TraceCx<'a> {
+    /// The span of node `n`.
+    pub fn span(&self, n: NodeIndex) -> &'a crate::model::Span {
+        &self.dump.spans[self.graph.span_index(n)]
+    }
+
+    /// Every node.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeIndex> + use<> {
+        (0..self.graph.len()).map(NodeIndex::new)
+    }
+
+    /// Every (parent, child) pair joined by a parent edge.
+    pub fn parent_edges(&self) -> impl Iterator<Item = (NodeIndex, NodeIndex)> + '_ {
+        self.graph
+            .parent
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| p.map(|p| (p, NodeIndex::new(k))))
+    }
+}
+
+/// What the checks of one trace produce.
+#[derive(Debug, Default)]
+pub struct TraceOutcome {
+    pub findings: Vec<Finding>,
+    /// Spans whose parent is not in their trace: (span index, parent id), resolved by
+    /// [`check_dump`] into S001 or S007.
+    pub orphans: Vec<(u32, SpanId)>,
+    pub skew_samples: Vec<SkewSample>,
+}
+
+/// Runs every per-trace check on one trace.
+pub fn check_trace(cx: &TraceCx<'_>) -> TraceOutcome {
+    let mut out = TraceOutcome::default();
+    let f = &mut out.findings;
+    missing_root::run(cx, f);
+    multiple_roots::run(cx, f);
+    parent_cycle::run(cx, f);
+    duplicate_span_id::run(cx, f);
+    self_parent::run(cx, f);
+    end_before_start::run(cx, f);
+    missing_timestamp::run(cx, f);
+    child_starts_before_parent::run(cx, f);
+    child_ends_after_parent::run(cx, f);
+    empty_attribute_key::run(cx, f);
+    duplicate_attribute_key::run(cx, f);
+    error_without_message::run(cx, f);
+    out.orphans = orphan_span::collect(cx);
+    out.skew_samples = clock_skew::samples(cx);
+    out
+}
+
+/// What the dump-wide checks produce besides findings.
+#[derive(Debug, Default)]
+pub struct DumpOutcome {
+    pub findings: Vec<Finding>,
+    pub clock_skew: Vec<HostPairSkew>,
+}
+
+/// Runs the checks that need the whole dump: orphan resolution, resources, attribute
+/// types across an operation, and clock skew per host pair.
+pub fn check_dump(
+    dump: &Dump,
+    config: &Config,
+    orphans: &[(u32, SpanId)],
+    samples: Vec<SkewSample>,
+) -> DumpOutcome {
+    let mut findings = Vec::new();
+    orphan_span::resolve(dump, orphans, &mut findings);
+    missing_service_name::run(dump, &mut findings);
+    inconsistent_attribute_type::run(dump, &mut findings);
+    let clock_skew = clock_skew::estimate(dump, config, samples, &mut findings);
+    DumpOutcome {
+        findings,
+        clock_skew,
+    }
+}
+
+/// The finding for an input issue.
+pub fn from_input_issue(issue: &InputIssue) -> Finding {
+    let code = match issue.kind {
+        IssueKind::Malformed => malformed_record::INFO.code,
+        IssueKind::Truncated => truncated_record::INFO.code,
+        IssueKind::UnknownFormat => unknown_format::INFO.code,
+        IssueKind::InvalidId => invalid_id::INFO.code,
+        IssueKind::NotTraces => not_trace_data::INFO.code,
+        IssueKind::InvalidField => invalid_field::INFO.code,
+    };
+    Finding {
+        trace_id: issue.trace_id,
+        span_ids: issue.span_id.into_iter().collect(),
+        loc: Some(issue.loc),
+        ..Finding::new(code, issue.message.clone())
+    }
+}
+
+/// Names of the nodes' span ids.
+pub fn span_ids(cx: &TraceCx<'_>, nodes: &[NodeIndex]) -> Vec<SpanId> {
+    nodes.iter().map(|&n| cx.span(n).span_id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_complete_ordered_and_documented() {
+        let codes: Vec<Code> = REGISTRY.iter().map(|i| i.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted, "registry must list each code once, in order");
+        assert_eq!(codes.len(), 23);
+        for i in REGISTRY {
+            for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
+                assert!(
+                    i.doc.contains(section),
+                    "{} lacks section {section}",
+                    i.code
+                );
+            }
+            assert_eq!(Code::parse(i.code.as_str()), Some(i.code));
+        }
+    }
+}

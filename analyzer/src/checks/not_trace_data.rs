@@ -1,0 +1,24 @@
+use super::{CheckInfo, Code, Severity};
+
+/// I005.
+pub const INFO: CheckInfo = CheckInfo {
+    code: Code::I005,
+    name: "not-trace-data",
+    severity: Severity::Warning,
+    summary: "A record is valid JSON but holds no trace data and no other known signal",
+    doc: "\
+What it checks
+  Each record should be OTLP trace data (resourceSpans), or logs, metrics or profiles (which
+  are counted and skipped). Valid JSON with neither is skipped and reported, with a hint when
+  it looks like another trace format.
+
+Why it matters
+  A file of the wrong shape should not pass as an empty but healthy dump.
+
+Example
+  traces.json:3: valid JSON but no resourceSpans (keys: valid_json_but_no_resource_spans)
+
+How to fix
+  Make sure only OTLP TracesData is written to the dump, or convert the dump to OTLP JSON.
+",
+};

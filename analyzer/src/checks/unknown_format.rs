@@ -1,0 +1,25 @@
+use super::{CheckInfo, Code, Severity};
+
+/// I003.
+pub const INFO: CheckInfo = CheckInfo {
+    code: Code::I003,
+    name: "unknown-format",
+    severity: Severity::Error,
+    summary: "An input file is in no format tracecheck reads",
+    doc: "\
+What it checks
+  The format of each input is detected from its bytes. A file that matches none of the
+  formats tracecheck reads is reported once, with what it starts with and what was expected.
+
+Why it matters
+  Passing the wrong file (a log, a binary, an HTML error page saved by curl) to a CI gate
+  must not look like a clean trace dump.
+
+Example
+  notes.txt:1: notes.txt is not in a known format: expected OTLP JSON (lines or
+  documents); it starts with \"hello world\"
+
+How to fix
+  Point tracecheck at the Collector's file exporter output (or another supported dump).
+",
+};

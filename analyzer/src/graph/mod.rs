@@ -1,0 +1,216 @@
+//! Grouping spans into traces and building each trace's graph with petgraph: parent
+//! edges, link edges, and the structural facts checks and rules use (roots, orphans,
+//! duplicate ids, self-parents, cycles, depth, child counts).
+
+use crate::model::{Dump, Parent, SpanId, TraceId};
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
+use std::collections::VecDeque;
+
+/// How two spans of a trace are related.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EdgeKind {
+    /// Parent → child.
+    Parent,
+    /// Linked span → linking span (a causal but not parental relation).
+    Link,
+}
+
+/// Spans grouped by trace: `order` holds span indices sorted by trace id, and each trace
+/// is a contiguous range of it.
+#[derive(Debug, Default)]
+pub struct Traces {
+    pub order: Vec<u32>,
+    pub ranges: Vec<(TraceId, std::ops::Range<usize>)>,
+}
+
+/// Groups the spans of `dump` by trace id. Within a trace, spans are ordered by span id,
+/// start, end and source location, so the result does not depend on input order.
+pub fn group(dump: &Dump) -> Traces {
+    let mut order: Vec<u32> = (0..u32::try_from(dump.spans.len()).unwrap_or(u32::MAX)).collect();
+    order.par_sort_unstable_by_key(|&i| {
+        let s = &dump.spans[i as usize];
+        (s.trace_id, s.span_id, s.start, s.end, s.loc)
+    });
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for i in 1..=order.len() {
+        let at_end = i == order.len();
+        if at_end
+            || dump.spans[order[i] as usize].trace_id != dump.spans[order[start] as usize].trace_id
+        {
+            if start < i {
+                ranges.push((dump.spans[order[start] as usize].trace_id, start..i));
+            }
+            start = i;
+        }
+    }
+    Traces { order, ranges }
+}
+
+/// One trace as a graph. Node weights are indices into [`Dump::spans`]; node `n` is
+/// `spans[n]`.
+#[derive(Debug)]
+pub struct TraceGraph {
+    pub trace_id: TraceId,
+    pub spans: Vec<u32>,
+    pub graph: DiGraph<u32, EdgeKind>,
+    /// Parent of each node (by parent edge), if it is in the trace.
+    pub parent: Vec<Option<NodeIndex>>,
+    /// Spans without a parent reference.
+    pub roots: Vec<NodeIndex>,
+    /// Spans whose parent id is not in this trace.
+    pub orphans: Vec<NodeIndex>,
+    /// Spans that name themselves as parent.
+    pub self_parents: Vec<NodeIndex>,
+    /// Groups of spans sharing one span id (each group has 2+ nodes, in node order).
+    pub duplicates: Vec<Vec<NodeIndex>>,
+    /// Parent cycles (each a strongly connected set of 2+ spans, in node order).
+    pub cycles: Vec<Vec<NodeIndex>>,
+    /// Distance from the nearest root or orphan; `None` for spans only reachable from a cycle.
+    pub depth: Vec<Option<u32>>,
+    /// Number of parent-edge children.
+    pub child_count: Vec<u32>,
+}
+
+impl TraceGraph {
+    /// Builds the graph of one trace from its span indices (sorted by span id, as
+    /// [`group`] leaves them).
+    pub fn build(dump: &Dump, trace_id: TraceId, spans: &[u32]) -> TraceGraph {
+        let n = spans.len();
+        let mut graph = DiGraph::with_capacity(n, n);
+        for &s in spans {
+            graph.add_node(s);
+        }
+        let id_of = |k: usize| dump.spans[spans[k] as usize].span_id;
+        // Spans are sorted by span id: duplicates are adjacent, lookups are binary searches.
+        let find = |id: SpanId| -> Option<usize> {
+            let p = spans.partition_point(|&s| dump.spans[s as usize].span_id < id);
+            (p < n && id_of(p) == id).then_some(p)
+        };
+        let mut duplicates = Vec::new();
+        let mut k = 0;
+        while k < n {
+            let mut e = k + 1;
+            while e < n && id_of(e) == id_of(k) {
+                e += 1;
+            }
+            if e - k > 1 {
+                duplicates.push((k..e).map(NodeIndex::new).collect());
+            }
+            k = e;
+        }
+        let mut parent = vec![None; n];
+        let (mut roots, mut orphans, mut self_parents) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, &s) in spans.iter().enumerate() {
+            let span = &dump.spans[s as usize];
+            match span.parent {
+                Parent::Root => roots.push(NodeIndex::new(k)),
+                Parent::Invalid => {}
+                Parent::Span(p) if p == span.span_id => self_parents.push(NodeIndex::new(k)),
+                Parent::Span(p) => match find(p) {
+                    Some(pk) => {
+                        graph.add_edge(NodeIndex::new(pk), NodeIndex::new(k), EdgeKind::Parent);
+                        parent[k] = Some(NodeIndex::new(pk));
+                    }
+                    None => orphans.push(NodeIndex::new(k)),
+                },
+            }
+            for link in dump.span_links(span) {
+                if link.trace_id == trace_id
+                    && let Some(lk) = find(link.span_id)
+                {
+                    graph.add_edge(NodeIndex::new(lk), NodeIndex::new(k), EdgeKind::Link);
+                }
+            }
+        }
+        let mut child_count = vec![0u32; n];
+        for p in parent.iter().flatten() {
+            child_count[p.index()] += 1;
+        }
+        // Depth by breadth-first search from every span that starts a chain.
+        let mut depth = vec![None; n];
+        let mut queue: VecDeque<NodeIndex> = VecDeque::new();
+        for k in 0..n {
+            if parent[k].is_none() {
+                depth[k] = Some(0);
+                queue.push_back(NodeIndex::new(k));
+            }
+        }
+        while let Some(v) = queue.pop_front() {
+            let d = depth[v.index()].unwrap_or(0);
+            for e in graph.edges_directed(v, Direction::Outgoing) {
+                use petgraph::visit::EdgeRef;
+                if *e.weight() == EdgeKind::Parent && depth[e.target().index()].is_none() {
+                    depth[e.target().index()] = Some(d + 1);
+                    queue.push_back(e.target());
+                }
+            }
+        }
+        // Spans never reached lie on or below a parent cycle; find the cycles themselves.
+        let cycles = if depth.iter().any(Option::is_none) {
+            let parent_only = graph.filter_map(
+                |_, w| Some(*w),
+                |_, e| (*e == EdgeKind::Parent).then_some(()),
+            );
+            let mut sccs: Vec<Vec<NodeIndex>> = petgraph::algo::tarjan_scc(&parent_only)
+                .into_iter()
+                .filter(|c| c.len() > 1)
+                .map(|mut c| {
+                    c.sort();
+                    c
+                })
+                .collect();
+            sccs.sort();
+            sccs
+        } else {
+            Vec::new()
+        };
+        TraceGraph {
+            trace_id,
+            spans: spans.to_vec(),
+            graph,
+            parent,
+            roots,
+            orphans,
+            self_parents,
+            duplicates,
+            cycles,
+            depth,
+            child_count,
+        }
+    }
+
+    /// The dump index of node `n`.
+    pub fn span_index(&self, n: NodeIndex) -> usize {
+        self.spans[n.index()] as usize
+    }
+
+    /// Number of spans.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether the trace has no spans (never true for a built trace).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Greatest depth of any span.
+    pub fn max_depth(&self) -> u32 {
+        self.depth.iter().flatten().copied().max().unwrap_or(0)
+    }
+
+    /// Parent-edge children of `n`.
+    pub fn children(&self, n: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
+        use petgraph::visit::EdgeRef;
+        self.graph
+            .edges_directed(n, Direction::Outgoing)
+            .filter(|e| *e.weight() == EdgeKind::Parent)
+            .map(|e| e.target())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+//! A batch: what one parallel task decoded, with its own string table, merged later.
+
+use super::accounting::{Accounting, InputIssue};
+use crate::model::{Attr, Dump, Event, Interner, Link, Resource, Slice, Span};
+
+/// Decoded spans and input issues of one chunk of input, with chunk-local symbols and
+/// chunk-relative line numbers.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub strings: Interner,
+    pub resources: Vec<Resource>,
+    pub spans: Vec<Span>,
+    pub attrs: Vec<Attr>,
+    pub events: Vec<Event>,
+    pub links: Vec<Link>,
+    pub issues: Vec<InputIssue>,
+    pub accounting: Accounting,
+    /// Newlines in the chunk, to place the next chunk's lines.
+    pub newlines: u64,
+}
+
+/// Current length of an arena as a `u32` arena index.
+pub fn arena_len<T>(v: &[T]) -> u32 {
+    u32::try_from(v.len()).unwrap_or(u32::MAX)
+}
+
+/// The slice of `v` pushed since `start`.
+pub fn since<T>(v: &[T], start: u32) -> Slice {
+    Slice {
+        start,
+        len: arena_len(v) - start,
+    }
+}
+
+impl Batch {
+    /// Moves this batch into `dump`, rewriting symbols, arena ranges, resource indexes and
+    /// line numbers (`line_base` is the number of lines before this chunk in its file).
+    pub fn merge_into(
+        mut self,
+        dump: &mut Dump,
+        accounting: &mut Accounting,
+        issues: &mut Vec<InputIssue>,
+        line_base: u64,
+    ) {
+        let map = dump.strings.absorb(&self.strings);
+        let attr_base = arena_len(&dump.attrs);
+        let event_base = arena_len(&dump.events);
+        let link_base = arena_len(&dump.links);
+        let resource_base = arena_len(&dump.resources);
+        let shift = |s: &mut Slice, base: u32| s.start += base;
+
+        for a in &mut self.attrs {
+            a.key = map[a.key.0 as usize];
+            a.value.remap(&map);
+        }
+        dump.attrs.append(&mut self.attrs);
+        for e in &mut self.events {
+            e.name = map[e.name.0 as usize];
+            shift(&mut e.attrs, attr_base);
+        }
+        dump.events.append(&mut self.events);
+        dump.links.append(&mut self.links);
+        for r in &mut self.resources {
+            shift(&mut r.attrs, attr_base);
+            r.service_name = r.service_name.map(|s| map[s.0 as usize]);
+            r.host = r.host.map(|s| map[s.0 as usize]);
+            r.loc.line += line_base;
+        }
+        dump.resources.append(&mut self.resources);
+        for s in &mut self.spans {
+            s.name = map[s.name.0 as usize];
+            s.status_message = map[s.status_message.0 as usize];
+            s.scope = map[s.scope.0 as usize];
+            s.resource += resource_base;
+            shift(&mut s.attrs, attr_base);
+            shift(&mut s.events, event_base);
+            shift(&mut s.links, link_base);
+            s.loc.line += line_base;
+        }
+        dump.spans.append(&mut self.spans);
+        for mut i in self.issues {
+            i.loc.line += line_base;
+            issues.push(i);
+        }
+        accounting.add(&self.accounting);
+    }
+}

@@ -1,0 +1,313 @@
+//! Reading inputs: files, directories and stdin, format detection from the bytes, record
+//! splitting, parallel decoding, and merging into one [`Dump`].
+
+pub mod accounting;
+pub mod batch;
+pub mod otlp_json;
+pub mod source;
+pub mod split;
+
+pub use accounting::{Accounting, InputIssue, IssueKind, Signal};
+
+use crate::model::{Dump, InputFile, SourceLoc};
+use batch::Batch;
+use otlp_json::{RecordClass, RecordDecoder};
+use rayon::prelude::*;
+use split::Layout;
+use std::path::{Path, PathBuf};
+
+/// The format of one input file, as detected from its bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// OTLP JSON, one `TracesData` per line (Collector file exporter).
+    OtlpJsonLines,
+    /// OTLP JSON documents, pretty-printed or concatenated, possibly wrapped.
+    OtlpJsonDocuments,
+    /// Nothing but whitespace.
+    Empty,
+    /// Not a format this tool reads.
+    Unknown,
+}
+
+/// An input that could not be read at all.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LoadError {
+    pub path: String,
+    pub message: String,
+}
+
+/// What loading produced: the dump, its accounting and the problems met.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub dump: Dump,
+    pub accounting: Accounting,
+    pub issues: Vec<InputIssue>,
+    pub errors: Vec<LoadError>,
+}
+
+/// Input options.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Bytes per parallel task for JSON lines.
+    pub chunk_bytes: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            chunk_bytes: 2 << 20,
+        }
+    }
+}
+
+/// Loads every input (files, directories in name order, `-` for stdin) as one dump.
+pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in expand(inputs, &mut loaded.errors) {
+        let shown = path.display().to_string();
+        match source::Source::open(&path) {
+            Ok(src) => load_bytes(&mut loaded, &shown, src.bytes(), opts),
+            Err(e) => loaded.errors.push(LoadError {
+                path: shown,
+                message: e.to_string(),
+            }),
+        }
+    }
+    loaded
+}
+
+fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.as_os_str() != "-" && p.is_dir() {
+            match std::fs::read_dir(p) {
+                Ok(rd) => {
+                    let mut files: Vec<PathBuf> = rd
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file())
+                        .collect();
+                    files.sort();
+                    if files.is_empty() {
+                        errors.push(LoadError {
+                            path: p.display().to_string(),
+                            message: "directory holds no files".into(),
+                        });
+                    }
+                    out.extend(files);
+                }
+                Err(e) => errors.push(LoadError {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                }),
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// Decodes the bytes of one input named `path` into `loaded`.
+pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOptions) {
+    let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
+    let start = split::skip_ws(bytes, 0);
+    let format = if start >= bytes.len() {
+        Format::Empty
+    } else if matches!(bytes[start], b'{' | b'[') {
+        match split::detect_layout(bytes) {
+            Layout::Lines => Format::OtlpJsonLines,
+            Layout::Documents => Format::OtlpJsonDocuments,
+        }
+    } else {
+        Format::Unknown
+    };
+    loaded.dump.files.push(InputFile {
+        path: path.to_string(),
+        bytes: bytes.len() as u64,
+        format,
+    });
+    let mut accounting = Accounting {
+        bytes: bytes.len() as u64,
+        ..Accounting::default()
+    };
+    match format {
+        Format::Empty => {}
+        Format::Unknown => {
+            accounting.records_read += 1;
+            accounting.skip(IssueKind::UnknownFormat);
+            loaded.issues.push(InputIssue {
+                kind: IssueKind::UnknownFormat,
+                loc: SourceLoc { file, line: 1, offset: 0 },
+                message: format!(
+                    "{} is not in a known format: expected OTLP JSON (lines or documents); it starts with {}",
+                    path,
+                    preview(&bytes[start..])
+                ),
+                trace_id: None,
+                span_id: None,
+            });
+        }
+        Format::OtlpJsonLines => {
+            let chunks = split::line_chunks(bytes, opts.chunk_bytes);
+            let batches: Vec<Batch> = chunks
+                .par_iter()
+                .map(|&(s, e)| decode_lines(file, &bytes[s..e], s, e == bytes.len()))
+                .collect();
+            let mut line_base = 0;
+            for b in batches {
+                let n = b.newlines;
+                b.merge_into(
+                    &mut loaded.dump,
+                    &mut accounting,
+                    &mut loaded.issues,
+                    line_base,
+                );
+                line_base += n;
+            }
+        }
+        Format::OtlpJsonDocuments => {
+            let records = split::documents(bytes);
+            let batches: Vec<Batch> = records
+                .par_iter()
+                .map(|r| {
+                    let mut b = Batch::default();
+                    let mut p = Parser::default();
+                    let loc = SourceLoc {
+                        file,
+                        line: r.line,
+                        offset: r.offset as u64,
+                    };
+                    p.record(&mut b, &bytes[r.offset..r.end], loc, r.truncated);
+                    b
+                })
+                .collect();
+            for b in batches {
+                b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, 0);
+            }
+        }
+    }
+    loaded.accounting.add(&accounting);
+}
+
+fn preview(b: &[u8]) -> String {
+    let head = &b[..b.len().min(16)];
+    if head.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+        format!("{:?}", String::from_utf8_lossy(head))
+    } else {
+        let hex: Vec<String> = head.iter().take(8).map(|c| format!("{c:02x}")).collect();
+        format!("bytes {}", hex.join(" "))
+    }
+}
+
+fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool) -> Batch {
+    let mut batch = Batch::default();
+    let mut parser = Parser::default();
+    let newlines = split::for_each_line(chunk, |line, s, e, has_newline| {
+        let loc = SourceLoc {
+            file,
+            line: line + 1,
+            offset: (chunk_offset + s) as u64,
+        };
+        let rec = &chunk[s..e];
+        let truncated = at_eof
+            && !has_newline
+            && matches!(
+                split::scan_value(rec, split::skip_ws(rec, 0)),
+                split::Scan::Eof
+            );
+        parser.record(&mut batch, rec, loc, truncated);
+    });
+    batch.newlines = newlines;
+    batch
+}
+
+/// Reusable parse buffers for one task.
+#[derive(Default)]
+struct Parser {
+    buf: Vec<u8>,
+    buffers: Option<simd_json::Buffers>,
+    tape: Option<simd_json::Tape<'static>>,
+}
+
+impl std::fmt::Debug for Parser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parser")
+            .field("buf_capacity", &self.buf.capacity())
+            .finish()
+    }
+}
+
+impl Parser {
+    /// Parses and decodes one record, accounting for it whatever happens.
+    fn record(&mut self, batch: &mut Batch, rec: &[u8], loc: SourceLoc, truncated: bool) {
+        batch.accounting.records_read += 1;
+        let issue = |batch: &mut Batch, kind, message| {
+            batch.accounting.skip(kind);
+            batch.issues.push(InputIssue {
+                kind,
+                loc,
+                message,
+                trace_id: None,
+                span_id: None,
+            });
+        };
+        if truncated {
+            let msg = format!(
+                "record cut off: the input ends after {} bytes of an unclosed JSON value",
+                rec.len()
+            );
+            return issue(batch, IssueKind::Truncated, msg);
+        }
+        self.buf.clear();
+        self.buf.extend_from_slice(rec);
+        let len = rec.len();
+        self.buf.resize(len + simd_json::INPUT_PADDING, 0);
+        let buf_base = self.buf.as_ptr() as usize;
+        let buffers = self
+            .buffers
+            .get_or_insert_with(|| simd_json::Buffers::new(len));
+        let mut tape = self
+            .tape
+            .take()
+            .unwrap_or_else(simd_json::Tape::null)
+            .reset();
+        match simd_json::fill_tape_padded(&mut self.buf, len, buffers, &mut tape) {
+            Err(e) => {
+                let (line, col) = line_col(rec, e.index());
+                let what = format!("{:?}", e.error());
+                let msg = if line == 0 {
+                    format!("invalid JSON ({what}) at column {col}")
+                } else {
+                    format!("invalid JSON ({what}) at line +{line}, column {col} of the record")
+                };
+                issue(batch, IssueKind::Malformed, msg);
+            }
+            Ok(()) => {
+                let class = RecordDecoder::new(batch, &tape.0, buf_base, rec, loc).decode();
+                match class {
+                    RecordClass::Traces => batch.accounting.records_decoded += 1,
+                    RecordClass::Other(sig) => {
+                        batch.accounting.records_other_signal += 1;
+                        *batch.accounting.other_signals.entry(sig).or_default() += 1;
+                    }
+                    RecordClass::NotTraces(why) => issue(batch, IssueKind::NotTraces, why),
+                }
+            }
+        }
+        self.tape = Some(tape.reset());
+    }
+}
+
+fn line_col(rec: &[u8], index: usize) -> (usize, usize) {
+    let upto = &rec[..index.min(rec.len())];
+    let line = memchr::memchr_iter(b'\n', upto).count();
+    let col = upto.len() - memchr::memrchr(b'\n', upto).map_or(0, |p| p + 1) + 1;
+    (line, col)
+}
+
+/// Returns whether `path` names stdin.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}

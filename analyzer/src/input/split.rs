@@ -1,0 +1,241 @@
+//! Splitting raw bytes into records: one per line for JSON lines, one per top-level value
+//! for (possibly pretty-printed, possibly concatenated) JSON documents.
+
+/// How the records of a JSON input are laid out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Layout {
+    /// One JSON value per line (the Collector file exporter's default).
+    Lines,
+    /// One or more JSON values spanning any number of lines.
+    Documents,
+}
+
+/// Where a JSON value that starts at some offset ends.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Scan {
+    /// The value closes at this offset (exclusive).
+    Complete(usize),
+    /// The input ended inside the value.
+    Eof,
+}
+
+/// Finds the end of the object or array starting at `bytes[start]`, honouring strings and
+/// escapes. Does not validate anything else: the parser does that.
+pub fn scan_value(bytes: &[u8], start: usize) -> Scan {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
+                        None => return Scan::Eof,
+                        Some(p) if bytes[i + p] == b'\\' => i += p + 2,
+                        Some(p) => {
+                            i += p;
+                            break;
+                        }
+                    }
+                    if i >= bytes.len() {
+                        return Scan::Eof;
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Scan::Complete(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Scan::Eof
+}
+
+/// Skips ASCII whitespace (and a UTF-8 byte order mark at offset 0).
+pub fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    if i == 0 && bytes.starts_with(b"\xEF\xBB\xBF") {
+        i = 3;
+    }
+    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// Decides between [`Layout::Lines`] and [`Layout::Documents`]: JSON lines when the first
+/// value closes on the line it started on, with nothing but whitespace after it.
+pub fn detect_layout(bytes: &[u8]) -> Layout {
+    let start = skip_ws(bytes, 0);
+    let line_end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+    match scan_value(&bytes[..line_end], start) {
+        Scan::Complete(end) if skip_ws(&bytes[..line_end], end) == line_end => Layout::Lines,
+        // A file that is one unterminated line is still a JSON-lines file, cut off.
+        Scan::Eof if line_end == bytes.len() => Layout::Lines,
+        _ => Layout::Documents,
+    }
+}
+
+/// One record of the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Offset of the first byte.
+    pub offset: usize,
+    /// Offset after the last byte.
+    pub end: usize,
+    /// 1-based line of the first byte, relative to the slice that was split.
+    pub line: u64,
+    /// The input ended before the value closed.
+    pub truncated: bool,
+}
+
+/// Splits `bytes` into chunks of about `target` bytes, each ending just after a newline
+/// (the last one at the end of input), so JSON lines can be parsed chunk by chunk.
+pub fn line_chunks(bytes: &[u8], target: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let want = (start + target.max(1)).min(bytes.len());
+        let end = if want == bytes.len() {
+            want
+        } else {
+            memchr::memchr(b'\n', &bytes[want..]).map_or(bytes.len(), |p| want + p + 1)
+        };
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// Calls `f` for every non-blank line of `chunk` with its 0-based line index in the chunk,
+/// offset and end (without the newline), and whether the line had a terminating newline.
+pub fn for_each_line(chunk: &[u8], mut f: impl FnMut(u64, usize, usize, bool)) -> u64 {
+    let mut line = 0u64;
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', chunk) {
+        if !is_blank(&chunk[start..nl]) {
+            f(line, start, nl, true);
+        }
+        line += 1;
+        start = nl + 1;
+    }
+    if start < chunk.len() && !is_blank(&chunk[start..]) {
+        f(line, start, chunk.len(), false);
+    }
+    line
+}
+
+fn is_blank(b: &[u8]) -> bool {
+    b.iter().all(|c| c.is_ascii_whitespace())
+}
+
+/// Splits a documents-layout input into top-level values. Bytes between values that are
+/// not whitespace become a record of their own (reported as malformed by the parser),
+/// running up to the next line that starts a value.
+pub fn documents(bytes: &[u8]) -> Vec<Record> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut line = 1u64;
+    let mut counted_to = 0;
+    loop {
+        i = skip_ws(bytes, i);
+        if i >= bytes.len() {
+            break;
+        }
+        line += memchr::memchr_iter(b'\n', &bytes[counted_to..i]).count() as u64;
+        counted_to = i;
+        if matches!(bytes[i], b'{' | b'[') {
+            match scan_value(bytes, i) {
+                Scan::Complete(end) => {
+                    out.push(Record {
+                        offset: i,
+                        end,
+                        line,
+                        truncated: false,
+                    });
+                    i = end;
+                }
+                Scan::Eof => {
+                    out.push(Record {
+                        offset: i,
+                        end: bytes.len(),
+                        line,
+                        truncated: true,
+                    });
+                    break;
+                }
+            }
+        } else {
+            let end = next_value_line(bytes, i);
+            out.push(Record {
+                offset: i,
+                end,
+                line,
+                truncated: false,
+            });
+            i = end;
+        }
+    }
+    out
+}
+
+fn next_value_line(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(p) = memchr::memchr(b'\n', &bytes[i..]) {
+        i += p + 1;
+        if matches!(bytes.get(i), Some(b'{' | b'[')) {
+            return i;
+        }
+    }
+    bytes.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_strings_with_braces_and_escapes() {
+        let s = br#"{"a":"}\"{","b":[1,{"c":2}]} tail"#;
+        assert_eq!(scan_value(s, 0), Scan::Complete(s.len() - 5));
+        assert_eq!(scan_value(br#"{"a":"\"#, 0), Scan::Eof);
+        assert_eq!(scan_value(br#"{"a":[1,2"#, 0), Scan::Eof);
+    }
+
+    #[test]
+    fn detects_layouts() {
+        assert_eq!(detect_layout(b"{\"a\":1}\n{\"b\":2}\n"), Layout::Lines);
+        assert_eq!(detect_layout(b"{\n\t\"a\": 1\n}\n"), Layout::Documents);
+        assert_eq!(detect_layout(b"{\"a\":1}{\"b\":2}"), Layout::Documents);
+        assert_eq!(detect_layout(b"{\"a\":[1,"), Layout::Lines);
+    }
+
+    #[test]
+    fn splits_concatenated_and_pretty_documents() {
+        let s = b"{\n \"a\": 1\n}\n{\"b\":\n2}garbage\n{\"c\":3}\n{\"d\":";
+        let recs = documents(s);
+        let lines: Vec<u64> = recs.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![1, 4, 5, 6, 7]);
+        assert_eq!(&s[recs[2].offset..recs[2].end], b"garbage\n");
+        assert!(recs[4].truncated);
+        assert!(!recs[3].truncated);
+    }
+
+    #[test]
+    fn chunks_end_on_newlines() {
+        let s = b"aaaa\nbbbb\ncccc\ndd";
+        let chunks = line_chunks(s, 6);
+        assert_eq!(chunks, vec![(0, 10), (10, 17)]);
+        let mut seen = Vec::new();
+        let n = for_each_line(b"x\n\n  \ny\nz", |l, s, e, nl| seen.push((l, s, e, nl)));
+        assert_eq!(n, 4);
+        assert_eq!(
+            seen,
+            vec![(0, 0, 1, true), (3, 6, 7, true), (4, 8, 9, false)]
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! The compact in-memory model every decoder produces and every check reads.
+//!
+//! Spans hold binary ids, interned strings, nanosecond times and typed attribute values.
+//! Variable-length parts (attributes, events, links) live in shared arenas of [`Dump`]
+//! and are referenced by [`Slice`] ranges, so a span is a fixed-size record.
+
+pub mod ids;
+pub mod intern;
+pub mod time;
+
+pub use ids::{IdError, SpanId, TraceId, decode_id};
+pub use intern::{Interner, Sym};
+
+use std::fmt;
+
+/// OTLP span kind.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanKind {
+    #[default]
+    Unspecified,
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+impl SpanKind {
+    /// From the OTLP enum number.
+    pub fn from_otlp(n: i64) -> Option<SpanKind> {
+        Some(match n {
+            0 => SpanKind::Unspecified,
+            1 => SpanKind::Internal,
+            2 => SpanKind::Server,
+            3 => SpanKind::Client,
+            4 => SpanKind::Producer,
+            5 => SpanKind::Consumer,
+            _ => return None,
+        })
+    }
+
+    /// From the OTLP enum name (`SPAN_KIND_SERVER`) or its short form (`SERVER`), any case.
+    pub fn from_name(s: &str) -> Option<SpanKind> {
+        let short = strip_prefix_ci(s, "SPAN_KIND_");
+        Some(match short.to_ascii_uppercase().as_str() {
+            "UNSPECIFIED" => SpanKind::Unspecified,
+            "INTERNAL" => SpanKind::Internal,
+            "SERVER" => SpanKind::Server,
+            "CLIENT" => SpanKind::Client,
+            "PRODUCER" => SpanKind::Producer,
+            "CONSUMER" => SpanKind::Consumer,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name as printed in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Unspecified => "unspecified",
+            SpanKind::Internal => "internal",
+            SpanKind::Server => "server",
+            SpanKind::Client => "client",
+            SpanKind::Producer => "producer",
+            SpanKind::Consumer => "consumer",
+        }
+    }
+}
+
+/// OTLP status code: 0 unset, 1 ok, 2 error.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusCode {
+    #[default]
+    Unset,
+    Ok,
+    Error,
+}
+
+impl StatusCode {
+    /// From the OTLP enum number.
+    pub fn from_otlp(n: i64) -> Option<StatusCode> {
+        Some(match n {
+            0 => StatusCode::Unset,
+            1 => StatusCode::Ok,
+            2 => StatusCode::Error,
+            _ => return None,
+        })
+    }
+
+    /// From `STATUS_CODE_ERROR` or `ERROR`, any case.
+    pub fn from_name(s: &str) -> Option<StatusCode> {
+        let short = strip_prefix_ci(s, "STATUS_CODE_");
+        Some(match short.to_ascii_uppercase().as_str() {
+            "UNSET" => StatusCode::Unset,
+            "OK" => StatusCode::Ok,
+            "ERROR" => StatusCode::Error,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name as printed in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCode::Unset => "unset",
+            StatusCode::Ok => "ok",
+            StatusCode::Error => "error",
+        }
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> &'a str {
+    match s.get(..prefix.len()) {
+        Some(head) if head.eq_ignore_ascii_case(prefix) => &s[prefix.len()..],
+        _ => s,
+    }
+}
+
+/// A typed attribute value, as in OTLP's `AnyValue`. Arrays and maps keep their type and
+/// are stored as canonical JSON text.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Value {
+    Str(Sym),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Bytes(Sym),
+    Array(Sym),
+    Map(Sym),
+    /// An `AnyValue` with no value set (`{}`).
+    Empty,
+}
+
+/// The OTLP type of a [`Value`], used to compare types across spans.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum ValueType {
+    Str,
+    Bool,
+    Int,
+    Double,
+    Bytes,
+    Array,
+    Map,
+    Empty,
+}
+
+impl Value {
+    /// The OTLP type of this value.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Str(_) => ValueType::Str,
+            Value::Bool(_) => ValueType::Bool,
+            Value::Int(_) => ValueType::Int,
+            Value::Double(_) => ValueType::Double,
+            Value::Bytes(_) => ValueType::Bytes,
+            Value::Array(_) => ValueType::Array,
+            Value::Map(_) => ValueType::Map,
+            Value::Empty => ValueType::Empty,
+        }
+    }
+
+    /// Rewrites interned symbols through `map` (used when merging string tables).
+    pub fn remap(&mut self, map: &[Sym]) {
+        match self {
+            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => {
+                *s = map[s.0 as usize]
+            }
+            _ => {}
+        }
+    }
+}
+
+impl ValueType {
+    /// The OTLP JSON name of the type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::Str => "string",
+            ValueType::Bool => "bool",
+            ValueType::Int => "int",
+            ValueType::Double => "double",
+            ValueType::Bytes => "bytes",
+            ValueType::Array => "array",
+            ValueType::Map => "kvlist",
+            ValueType::Empty => "empty",
+        }
+    }
+}
+
+/// One attribute.
+#[derive(Clone, Copy, Debug)]
+pub struct Attr {
+    pub key: Sym,
+    pub value: Value,
+}
+
+/// A range into one of the arenas of [`Dump`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Slice {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Slice {
+    /// The range as `usize` bounds.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// A span event.
+#[derive(Clone, Copy, Debug)]
+pub struct Event {
+    pub name: Sym,
+    pub time: u64,
+    pub attrs: Slice,
+}
+
+/// A span link.
+#[derive(Clone, Copy, Debug)]
+pub struct Link {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+}
+
+/// Where a record came from: the file (index into [`Dump::files`]), the 1-based line the
+/// record starts on, and its byte offset.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct SourceLoc {
+    pub file: u32,
+    pub line: u64,
+    pub offset: u64,
+}
+
+/// The parent reference of a span as written in the input.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Parent {
+    /// Absent, `""`, `"0"`, `null` or all zeros: a root.
+    #[default]
+    Root,
+    Span(SpanId),
+    /// Present but not a decodable id (reported as an input finding).
+    Invalid,
+}
+
+/// A resource (`service.name` and friends) shared by the spans of one `ResourceSpans`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Resource {
+    pub attrs: Slice,
+    pub service_name: Option<Sym>,
+    /// The clock domain used for skew estimation: `host.name`, else `service.instance.id`,
+    /// else the service name.
+    pub host: Option<Sym>,
+    pub loc: SourceLoc,
+}
+
+/// One span, fixed size.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent: Parent,
+    pub name: Sym,
+    pub kind: SpanKind,
+    pub status: StatusCode,
+    pub status_message: Sym,
+    /// Nanoseconds since the Unix epoch; 0 when missing.
+    pub start: u64,
+    /// Nanoseconds since the Unix epoch; 0 when missing.
+    pub end: u64,
+    pub resource: u32,
+    pub scope: Sym,
+    pub attrs: Slice,
+    pub events: Slice,
+    pub links: Slice,
+    pub loc: SourceLoc,
+}
+
+impl Span {
+    /// `end - start` when both are present and ordered.
+    pub fn duration(&self) -> Option<u64> {
+        (self.start != 0 && self.end != 0 && self.end >= self.start).then(|| self.end - self.start)
+    }
+}
+
+/// An input file as it was read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+    pub format: crate::input::Format,
+}
+
+/// Everything decoded from the inputs of one run.
+#[derive(Debug, Default)]
+pub struct Dump {
+    pub files: Vec<InputFile>,
+    pub strings: Interner,
+    pub resources: Vec<Resource>,
+    pub spans: Vec<Span>,
+    pub attrs: Vec<Attr>,
+    pub events: Vec<Event>,
+    pub links: Vec<Link>,
+}
+
+impl Dump {
+    /// The text of a symbol.
+    pub fn str(&self, s: Sym) -> &str {
+        self.strings.resolve(s)
+    }
+
+    /// The attributes of a span.
+    pub fn span_attrs(&self, span: &Span) -> &[Attr] {
+        &self.attrs[span.attrs.range()]
+    }
+
+    /// The events of a span.
+    pub fn span_events(&self, span: &Span) -> &[Event] {
+        &self.events[span.events.range()]
+    }
+
+    /// The links of a span.
+    pub fn span_links(&self, span: &Span) -> &[Link] {
+        &self.links[span.links.range()]
+    }
+
+    /// The resource of a span.
+    pub fn resource(&self, span: &Span) -> &Resource {
+        &self.resources[span.resource as usize]
+    }
+
+    /// `path:line` of a source location.
+    pub fn location(&self, loc: SourceLoc) -> String {
+        match self.files.get(loc.file as usize) {
+            Some(f) => format!("{}:{}", f.path, loc.line),
+            None => format!("?:{}", loc.line),
+        }
+    }
+}
+
+impl fmt::Display for SpanKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

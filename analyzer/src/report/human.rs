@@ -1,0 +1,225 @@
+//! The report for people: counts, findings grouped by code, slowest operations, verdict.
+
+use super::{Outcome, Report};
+use crate::checks::Severity;
+use crate::model::time::fmt_ns;
+use std::io::{self, Write};
+
+/// Presentation settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    /// Findings shown per code before "and N more".
+    pub per_code: usize,
+    /// Operations shown in the latency table.
+    pub operations: usize,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            color: false,
+            per_code: 10,
+            operations: 15,
+        }
+    }
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn sev(&self, s: Severity) -> String {
+        let text = format!("{:<7}", s.as_str());
+        if !self.0 {
+            return text;
+        }
+        let code = match s {
+            Severity::Error => "1;31",
+            Severity::Warning => "33",
+            Severity::Info => "36",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    fn bold(&self, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn outcome(&self, o: Outcome) -> String {
+        let (text, code) = match o {
+            Outcome::Pass => ("PASS", "1;32"),
+            Outcome::Fail => ("FAIL", "1;31"),
+            Outcome::Unusable => ("UNUSABLE INPUT", "1;31"),
+        };
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Writes the human report.
+pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint(style.color);
+    let c = &r.counts;
+    let files = r.inputs.len();
+    writeln!(
+        out,
+        "{} {} — {} input{}, {} bytes",
+        p.bold("tracecheck"),
+        r.tool.version,
+        files,
+        plural(files as u64),
+        c.bytes
+    )?;
+    for e in &r.input_errors {
+        writeln!(out, "  cannot read {}: {}", e.path, e.message)?;
+    }
+    let mut other: Vec<String> = c
+        .other_signals
+        .iter()
+        .map(|(s, n)| format!("{n} {}", json_name(s)))
+        .collect();
+    if other.is_empty() {
+        other.push("none".into());
+    }
+    writeln!(
+        out,
+        "records: {} read, {} decoded, {} skipped, {} other signal ({})",
+        c.records_read,
+        c.records_decoded,
+        c.records_skipped,
+        c.records_other_signal,
+        other.join(", ")
+    )?;
+    for (reason, n) in &c.skipped_by_reason {
+        writeln!(out, "  skipped as {}: {n}", json_name(reason))?;
+    }
+    writeln!(
+        out,
+        "spans:   {} in {} traces ({} dropped for invalid ids)",
+        c.spans, c.traces, c.spans_dropped
+    )?;
+    let s = &r.structure;
+    writeln!(
+        out,
+        "structure: {} roots, {} orphans, {} traces without root, max depth {}, largest trace {} spans",
+        s.roots, s.orphans, s.traces_without_root, s.max_depth, s.largest_trace
+    )?;
+
+    if !r.findings.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            p.bold(&format!("findings ({})", r.findings.len()))
+        )?;
+        let mut shown_per_code = std::collections::BTreeMap::new();
+        for f in &r.findings {
+            let n = shown_per_code.entry(f.code).or_insert(0usize);
+            *n += 1;
+            if *n > style.per_code {
+                continue;
+            }
+            let src = f.source.as_deref().unwrap_or("-");
+            writeln!(out, "{} {} {:<28} {src}", p.sev(f.severity), f.code, f.name)?;
+            writeln!(out, "        {}", f.message)?;
+        }
+        for (code, n) in &shown_per_code {
+            if *n > style.per_code {
+                writeln!(
+                    out,
+                    "        … and {} more {code} findings (all are in --format json)",
+                    n - style.per_code
+                )?;
+            }
+        }
+    }
+
+    let ops = &r.latency.operations;
+    if !ops.is_empty() {
+        writeln!(out)?;
+        let mut by_p99: Vec<_> = ops.iter().collect();
+        by_p99.sort_by(|a, b| {
+            b.p99
+                .cmp(&a.p99)
+                .then_with(|| (&a.service, &a.name).cmp(&(&b.service, &b.name)))
+        });
+        let shown = by_p99.len().min(style.operations);
+        writeln!(
+            out,
+            "{}",
+            p.bold(&format!(
+                "latency: {} operations, {shown} slowest by p99 (exact, nearest-rank)",
+                ops.len()
+            ))
+        )?;
+        writeln!(
+            out,
+            "  {:<24} {:<32} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10}",
+            "service", "operation", "count", "errors", "p50", "p90", "p99", "max"
+        )?;
+        let d = |v: Option<u64>| v.map_or("-".to_string(), fmt_ns);
+        for o in &by_p99[..shown] {
+            writeln!(
+                out,
+                "  {:<24} {:<32} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10}",
+                clip(&o.service, 24),
+                clip(&o.name, 32),
+                o.count,
+                o.errors,
+                d(o.p50),
+                d(o.p90),
+                d(o.p99),
+                d(o.max)
+            )?;
+        }
+    }
+
+    writeln!(out)?;
+    let by: Vec<String> = r
+        .summary
+        .by_severity
+        .iter()
+        .rev()
+        .map(|(s, n)| format!("{n} {s}{}", plural(*n)))
+        .collect();
+    let by = if by.is_empty() {
+        "no findings".to_string()
+    } else {
+        by.join(", ")
+    };
+    writeln!(
+        out,
+        "{}: {} ({by}; fail-on {})",
+        p.outcome(r.verdict.outcome),
+        r.verdict.reason,
+        r.verdict.fail_on
+    )
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn json_name<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
+}

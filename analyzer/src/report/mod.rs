@@ -1,0 +1,240 @@
+//! Reports: one serializable model built from an [`Analysis`], and one writer per format.
+
+pub mod human;
+pub mod json;
+
+use crate::analysis::{Analysis, Structure};
+use crate::checks::{self, Code, Severity};
+use crate::input::{IssueKind, LoadError, Signal};
+use crate::model::InputFile;
+use crate::stats::{OperationLatency, PERCENTILE_METHOD};
+use std::collections::BTreeMap;
+
+/// The JSON schema identifier; bumped on any incompatible change.
+pub const SCHEMA: &str = "tracecheck.report/v1";
+
+/// What the exit code means.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Exit 0: nothing at or above the fail-on severity.
+    Pass,
+    /// Exit 1: findings at or above the fail-on severity.
+    Fail,
+    /// Exit 3: unreadable or empty input.
+    Unusable,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Unusable => 3,
+        }
+    }
+}
+
+/// The verdict of a run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub exit_code: u8,
+    pub fail_on: Severity,
+    pub reason: String,
+}
+
+/// Counts of records, spans and traces.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub bytes: u64,
+    pub records_read: u64,
+    pub records_decoded: u64,
+    pub records_skipped: u64,
+    pub records_other_signal: u64,
+    pub skipped_by_reason: BTreeMap<IssueKind, u64>,
+    pub other_signals: BTreeMap<Signal, u64>,
+    pub spans_read: u64,
+    pub spans_dropped: u64,
+    pub spans: u64,
+    pub traces: u64,
+    pub resources: u64,
+}
+
+/// One finding as reported.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FindingOut {
+    pub code: Code,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub trace_id: Option<String>,
+    pub span_ids: Vec<String>,
+    pub message: String,
+    /// `file:line` of the record (or span, in multi-line documents) it is about.
+    pub source: Option<String>,
+    pub offset: Option<u64>,
+}
+
+/// Latency section.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Latency {
+    pub method: &'static str,
+    pub unit: &'static str,
+    pub operations: Vec<OperationLatency>,
+}
+
+/// Finding totals.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub findings: u64,
+    pub by_severity: BTreeMap<Severity, u64>,
+    pub by_code: BTreeMap<Code, u64>,
+}
+
+/// Tool identification.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// The report every output format is written from.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub verdict: Verdict,
+    pub inputs: Vec<InputFile>,
+    pub input_errors: Vec<LoadError>,
+    pub counts: Counts,
+    pub structure: Structure,
+    pub summary: Summary,
+    pub latency: Latency,
+    pub clock_skew: Vec<checks::HostPairSkew>,
+    pub findings: Vec<FindingOut>,
+}
+
+/// Options that shape the verdict.
+#[derive(Clone, Copy, Debug)]
+pub struct VerdictOptions {
+    pub fail_on: Severity,
+    pub allow_empty: bool,
+}
+
+impl Report {
+    /// Builds the report of `a`.
+    pub fn new(a: &Analysis, opts: VerdictOptions) -> Report {
+        let dump = &a.loaded.dump;
+        let acc = &a.loaded.accounting;
+        let counts = Counts {
+            bytes: acc.bytes,
+            records_read: acc.records_read,
+            records_decoded: acc.records_decoded,
+            records_skipped: acc.records_skipped,
+            records_other_signal: acc.records_other_signal,
+            skipped_by_reason: acc.skipped_by_reason.clone(),
+            other_signals: acc.other_signals.clone(),
+            spans_read: acc.spans_read,
+            spans_dropped: acc.spans_dropped,
+            spans: dump.spans.len() as u64,
+            traces: a.structure.traces,
+            resources: dump.resources.len() as u64,
+        };
+        let mut summary = Summary {
+            findings: a.findings.len() as u64,
+            by_severity: BTreeMap::new(),
+            by_code: BTreeMap::new(),
+        };
+        for f in &a.findings {
+            *summary.by_severity.entry(f.severity).or_default() += 1;
+            *summary.by_code.entry(f.code).or_default() += 1;
+        }
+        let findings = a
+            .findings
+            .iter()
+            .map(|f| FindingOut {
+                code: f.code,
+                name: checks::info(f.code).name,
+                severity: f.severity,
+                trace_id: f.trace_id.map(|t| t.to_string()),
+                span_ids: f.span_ids.iter().map(|s| s.to_string()).collect(),
+                message: f.message.clone(),
+                source: f.loc.map(|l| dump.location(l)),
+                offset: f.loc.map(|l| l.offset),
+            })
+            .collect();
+        let verdict = verdict(a, &summary, &counts, opts);
+        Report {
+            schema: SCHEMA,
+            tool: Tool {
+                name: "tracecheck",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            verdict,
+            inputs: dump.files.clone(),
+            input_errors: a.loaded.errors.clone(),
+            counts,
+            structure: a.structure.clone(),
+            summary,
+            latency: Latency {
+                method: PERCENTILE_METHOD,
+                unit: "ns",
+                operations: a.latency.clone(),
+            },
+            clock_skew: a.clock_skew.clone(),
+            findings,
+        }
+    }
+}
+
+fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOptions) -> Verdict {
+    let (outcome, reason) = if let Some(e) = a.loaded.errors.first() {
+        let more = a.loaded.errors.len() - 1;
+        let more = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        (
+            Outcome::Unusable,
+            format!("cannot read {}: {}{more}", e.path, e.message),
+        )
+    } else if counts.spans == 0 && !opts.allow_empty {
+        let why = if counts.records_read == 0 {
+            "the input is empty".to_string()
+        } else {
+            format!(
+                "no spans could be decoded from {} record(s)",
+                counts.records_read
+            )
+        };
+        (
+            Outcome::Unusable,
+            format!("{why} (pass --allow-empty to accept a dump without spans)"),
+        )
+    } else {
+        let at_or_above: u64 = summary
+            .by_severity
+            .range(opts.fail_on..)
+            .map(|(_, n)| n)
+            .sum();
+        if at_or_above > 0 {
+            (
+                Outcome::Fail,
+                format!("{at_or_above} finding(s) at or above {}", opts.fail_on),
+            )
+        } else {
+            (
+                Outcome::Pass,
+                format!("no findings at or above {}", opts.fail_on),
+            )
+        }
+    };
+    Verdict {
+        outcome,
+        exit_code: outcome.exit_code(),
+        fail_on: opts.fail_on,
+        reason,
+    }
+}

@@ -1,0 +1,128 @@
+//! Latency statistics per operation, with exact percentiles.
+
+use crate::model::{Dump, StatusCode, Sym};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// How the percentiles are computed, stated in every report.
+pub const PERCENTILE_METHOD: &str = "nearest-rank on exact durations: the smallest duration with at least p% of durations at or below it (no interpolation, no sketch)";
+
+/// The `p`-th percentile (0 < p <= 100) of `sorted` by the nearest-rank method: the value at
+/// rank ceil(p/100 × n). `None` for no samples.
+pub fn nearest_rank(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len();
+    // Integer arithmetic on per-mille so 0.9 × 10 is exactly 9, not 9.000000000000002.
+    let permille = (p * 10.0).round() as u128;
+    let rank = (permille * n as u128).div_ceil(1000).clamp(1, n as u128) as usize;
+    Some(sorted[rank - 1])
+}
+
+/// Latency of one operation (service, span name), in nanoseconds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OperationLatency {
+    pub service: String,
+    pub name: String,
+    /// Spans of the operation.
+    pub count: u64,
+    /// Spans with status ERROR.
+    pub errors: u64,
+    /// Spans with a usable duration (both times present, end not before start); the
+    /// figures below are over these.
+    pub timed: u64,
+    pub min: Option<u64>,
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+#[derive(Default)]
+struct Acc {
+    count: u64,
+    errors: u64,
+    durations: Vec<u64>,
+}
+
+/// Per-operation latency over every span of `dump`, sorted by service then name.
+pub fn latency(dump: &Dump) -> Vec<OperationLatency> {
+    let groups: HashMap<(Sym, Sym), Acc> = dump
+        .spans
+        .par_iter()
+        .fold(HashMap::<(Sym, Sym), Acc>::new, |mut m, s| {
+            let service = dump.resource(s).service_name.unwrap_or(Sym::EMPTY);
+            let a = m.entry((service, s.name)).or_default();
+            a.count += 1;
+            a.errors += u64::from(s.status == StatusCode::Error);
+            if let Some(d) = s.duration() {
+                a.durations.push(d);
+            }
+            m
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            for (k, v) in b {
+                let e = a.entry(k).or_default();
+                e.count += v.count;
+                e.errors += v.errors;
+                e.durations.extend(v.durations);
+            }
+            a
+        });
+    let mut out: Vec<OperationLatency> = groups
+        .into_par_iter()
+        .map(|((service, name), mut a)| {
+            a.durations.sort_unstable();
+            let d = &a.durations;
+            OperationLatency {
+                service: dump.str(service).to_string(),
+                name: dump.str(name).to_string(),
+                count: a.count,
+                errors: a.errors,
+                timed: d.len() as u64,
+                min: d.first().copied(),
+                p50: nearest_rank(d, 50.0),
+                p90: nearest_rank(d, 90.0),
+                p99: nearest_rank(d, 99.0),
+                max: d.last().copied(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn nearest_rank_edge_cases() {
+        assert_eq!(nearest_rank(&[], 50.0), None);
+        assert_eq!(nearest_rank(&[7], 50.0), Some(7));
+        assert_eq!(nearest_rank(&[7], 99.0), Some(7));
+        // Even count: p50 of 4 values is the 2nd (rank ceil(2.0) = 2).
+        assert_eq!(nearest_rank(&[10, 20, 30, 40], 50.0), Some(20));
+        let v: Vec<u64> = (1..=10).collect();
+        assert_eq!(nearest_rank(&v, 90.0), Some(9));
+        assert_eq!(nearest_rank(&v, 99.0), Some(10));
+        let hundred: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&hundred, 99.0), Some(99));
+        assert_eq!(nearest_rank(&hundred, 100.0), Some(100));
+    }
+
+    proptest! {
+        #[test]
+        fn percentile_is_an_order_statistic(mut v in proptest::collection::vec(0u64..1_000_000, 1..200), p in 1u32..=100) {
+            v.sort_unstable();
+            let x = nearest_rank(&v, p as f64).unwrap();
+            let at_or_below = v.iter().filter(|&&d| d <= x).count();
+            let below = v.iter().filter(|&&d| d < x).count();
+            // At least p% are <= x, and fewer than p% are < x.
+            prop_assert!(at_or_below as f64 >= p as f64 / 100.0 * v.len() as f64 - 1e-9);
+            prop_assert!((below as f64) < p as f64 / 100.0 * v.len() as f64 + 1e-9);
+        }
+    }
+}
