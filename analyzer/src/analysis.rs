@@ -53,11 +53,7 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
         .par_iter()
         .map(|(trace_id, range)| {
             let g = TraceGraph::build(dump, *trace_id, &traces.order[range.clone()]);
-            let cx = TraceCx {
-                dump,
-                graph: &g,
-                config: &opts.checks,
-            };
+            let cx = TraceCx { dump, graph: &g, config: &opts.checks };
             let outcome = checks::check_trace(&cx);
             let s = Structure {
                 traces: 1,
@@ -93,11 +89,5 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
     findings.extend(dump_outcome.findings);
     findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let latency = stats::latency(dump);
-    Analysis {
-        structure,
-        findings,
-        latency,
-        clock_skew: dump_outcome.clock_skew,
-        loaded,
-    }
+    Analysis { structure, findings, latency, clock_skew: dump_outcome.clock_skew, loaded }
 }

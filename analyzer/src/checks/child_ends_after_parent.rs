@@ -34,11 +34,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     for (p, c) in cx.parent_edges() {
         let (ps, cs) = (cx.span(p), cx.span(c));
         let tol = clock_skew::tolerance(cx, ps, cs);
-        if clock_skew::is_async(ps, cs)
-            || ps.end == 0
-            || cs.end == 0
-            || cs.end <= ps.end.saturating_add(tol)
-        {
+        if clock_skew::is_async(ps, cs) || ps.end == 0 || cs.end == 0 || cs.end <= ps.end.saturating_add(tol) {
             continue;
         }
         let msg = format!(

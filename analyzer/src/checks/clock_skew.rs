@@ -39,8 +39,7 @@ pub fn host_of(dump: &Dump, s: &Span) -> Option<Sym> {
 
 /// Whether a parent/child relation is asynchronous, so the child may outlive the parent.
 pub fn is_async(parent: &Span, child: &Span) -> bool {
-    parent.kind == SpanKind::Producer
-        || matches!(child.kind, SpanKind::Producer | SpanKind::Consumer)
+    parent.kind == SpanKind::Producer || matches!(child.kind, SpanKind::Producer | SpanKind::Consumer)
 }
 
 /// The tolerance for a parent/child pair: none within one host (one clock), the configured
@@ -91,10 +90,7 @@ pub fn samples(cx: &TraceCx<'_>) -> Vec<SkewSample> {
         }
         let mid = |s: &Span| (s.start as i128 + s.end as i128) / 2;
         let offset = (mid(ps) - mid(cs)).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        let outside = ps
-            .start
-            .saturating_sub(cs.start)
-            .max(cs.end.saturating_sub(ps.end));
+        let outside = ps.start.saturating_sub(cs.start).max(cs.end.saturating_sub(ps.end));
         out.push(SkewSample {
             parent_host: ph,
             child_host: ch,
@@ -136,11 +132,7 @@ pub fn estimate(
     for s in &samples {
         let (a, b) = (dump.str(s.parent_host), dump.str(s.child_host));
         // Normalise so that host_a < host_b; the offset is how far b is ahead of a.
-        let (key, ahead) = if a < b {
-            ((a, b), -s.offset)
-        } else {
-            ((b, a), s.offset)
-        };
+        let (key, ahead) = if a < b { ((a, b), -s.offset) } else { ((b, a), s.offset) };
         pairs.entry(key).or_default().push(s);
         offsets.entry(key).or_default().push(ahead);
     }
@@ -151,10 +143,7 @@ pub fn estimate(
         let members = &pairs[&(a, b)];
         let outside: Vec<&&SkewSample> = members.iter().filter(|s| s.outside > tol).collect();
         if median.unsigned_abs() > tol && !outside.is_empty() {
-            let worst = outside
-                .iter()
-                .max_by_key(|s| (s.outside, s.trace_id, s.child))
-                .copied();
+            let worst = outside.iter().max_by_key(|s| (s.outside, s.trace_id, s.child)).copied();
             let msg = format!(
                 "clock skew: host {b:?} is about {} ahead of {a:?} (median of {} parent/child pairs; {} children outside their parent)",
                 fmt_signed_ns(median),

@@ -35,14 +35,7 @@ pub fn findings(dump: &Dump, attrs: &[Attr], what: &str) -> Vec<Finding> {
     while i < keys.len() {
         let j = i + keys[i..].iter().take_while(|&&k| k == keys[i]).count();
         if j - i > 1 && keys[i] != Sym::EMPTY {
-            out.push(Finding::new(
-                INFO.code,
-                format!(
-                    "{what} has attribute {:?} {} times",
-                    dump.str(keys[i]),
-                    j - i
-                ),
-            ));
+            out.push(Finding::new(INFO.code, format!("{what} has attribute {:?} {} times", dump.str(keys[i]), j - i)));
         }
         i = j;
     }
@@ -59,12 +52,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         }
         let what = format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
         for f in findings(cx.dump, attrs, &what) {
-            out.push(Finding {
-                trace_id: Some(s.trace_id),
-                span_ids: vec![s.span_id],
-                loc: Some(s.loc),
-                ..f
-            });
+            out.push(Finding { trace_id: Some(s.trace_id), span_ids: vec![s.span_id], loc: Some(s.loc), ..f });
         }
     }
 }

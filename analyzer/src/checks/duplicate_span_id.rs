@@ -34,11 +34,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             let s = cx.span(n);
             s.name == first.name && s.start == first.start && s.end == first.end
         });
-        let names: Vec<String> = group
-            .iter()
-            .take(4)
-            .map(|&n| format!("{:?}", cx.dump.str(cx.span(n).name)))
-            .collect();
+        let names: Vec<String> = group.iter().take(4).map(|&n| format!("{:?}", cx.dump.str(cx.span(n).name))).collect();
         let msg = format!(
             "span id {} is used by {} spans of trace {}: {}{}",
             first.span_id,

@@ -33,10 +33,7 @@ pub fn findings(dump: &Dump, attrs: &[Attr], what: &str) -> Vec<Finding> {
         .filter(|a| dump.str(a.key).is_empty())
         .map(|a| {
             let v = super::missing_service_name::show(dump, &a.value);
-            Finding::new(
-                INFO.code,
-                format!("{what} has an attribute with an empty key (value {v})"),
-            )
+            Finding::new(INFO.code, format!("{what} has an attribute with an empty key (value {v})"))
         })
         .collect()
 }
@@ -46,12 +43,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         let s = cx.span(n);
         let what = format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
         for f in findings(cx.dump, cx.dump.span_attrs(s), &what) {
-            out.push(Finding {
-                trace_id: Some(s.trace_id),
-                span_ids: vec![s.span_id],
-                loc: Some(s.loc),
-                ..f
-            });
+            out.push(Finding { trace_id: Some(s.trace_id), span_ids: vec![s.span_id], loc: Some(s.loc), ..f });
         }
     }
 }

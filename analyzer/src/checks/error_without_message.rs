@@ -32,12 +32,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         if s.status != StatusCode::Error || !cx.dump.str(s.status_message).is_empty() {
             continue;
         }
-        if cx
-            .dump
-            .span_events(s)
-            .iter()
-            .any(|e| cx.dump.str(e.name) == "exception")
-        {
+        if cx.dump.span_events(s).iter().any(|e| cx.dump.str(e.name) == "exception") {
             continue;
         }
         let msg = format!(

@@ -13,7 +13,7 @@ pub const INFO: CheckInfo = CheckInfo {
 What it checks
   Within one operation (service name and span name), each span attribute key always has
   the same OTLP value type. The finding names the key, the types seen with how many spans,
-  and one span of each type.
+  and one span of each type, the rarest type first.
 
 Why it matters
   Typed queries (`span.http.status_code >= 500`) silently miss the spans where the value is
@@ -67,13 +67,7 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
         .map(|((service, name, key), seen)| {
             let kinds: Vec<String> = seen
                 .iter()
-                .map(|(t, (n, _))| {
-                    format!(
-                        "{} in {n} span{}",
-                        t.as_str(),
-                        if *n == 1 { "" } else { "s" }
-                    )
-                })
+                .map(|(t, (n, _))| format!("{} in {n} span{}", t.as_str(), if *n == 1 { "" } else { "s" }))
                 .collect();
             let msg = format!(
                 "operation {:?} / {:?}: attribute {:?} is {}",
@@ -82,10 +76,10 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
                 dump.str(key),
                 kinds.join(" and ")
             );
-            let examples: Vec<&crate::model::Span> = seen
-                .values()
-                .map(|(_, i)| &dump.spans[*i as usize])
-                .collect();
+            // One span per type, the rarest type first: the odd one out is the likely defect.
+            let mut by_rarity: Vec<(u64, u32)> = seen.values().copied().collect();
+            by_rarity.sort_by_key(|&(n, _)| n);
+            let examples: Vec<&crate::model::Span> = by_rarity.iter().map(|(_, i)| &dump.spans[*i as usize]).collect();
             let mut f = Finding::new(INFO.code, msg);
             f.trace_id = examples.first().map(|s| s.trace_id);
             f.span_ids = examples.iter().map(|s| s.span_id).collect();

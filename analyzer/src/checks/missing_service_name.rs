@@ -30,14 +30,18 @@ How to fix
 /// Checks every distinct resource that has spans: A001 here, and A002/A003 on its
 /// attributes (resources are checked once, not once per record that repeats them).
 pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
-    let mut used = vec![false; dump.resources.len()];
+    // The first span of each resource (by location), to point the finding at.
+    let mut example: Vec<Option<&crate::model::Span>> = vec![None; dump.resources.len()];
     for s in &dump.spans {
-        used[s.resource as usize] = true;
+        let e = &mut example[s.resource as usize];
+        if e.is_none_or(|x| s.loc < x.loc) {
+            *e = Some(s);
+        }
     }
     // Distinct resources by attribute content, in first-seen order of location.
     let mut distinct: BTreeMap<String, (crate::model::SourceLoc, usize, usize)> = BTreeMap::new();
     for (i, r) in dump.resources.iter().enumerate() {
-        if !used[i] {
+        if example[i].is_none() {
             continue;
         }
         let mut parts: Vec<String> = dump.attrs[r.attrs.range()]
@@ -46,32 +50,26 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
             .collect();
         parts.sort();
         let e = distinct.entry(parts.join(", ")).or_insert((r.loc, i, 0));
-        e.0 = e.0.min(r.loc);
+        if r.loc < e.0 {
+            (e.0, e.1) = (r.loc, i);
+        }
         e.2 += 1;
     }
-    let mut by_loc: Vec<(&String, &(crate::model::SourceLoc, usize, usize))> =
-        distinct.iter().collect();
+    let mut by_loc: Vec<(&String, &(crate::model::SourceLoc, usize, usize))> = distinct.iter().collect();
     by_loc.sort_by_key(|(text, (loc, _, _))| (*loc, *text));
     for (text, &(loc, idx, n)) in by_loc {
         let r = &dump.resources[idx];
         let attrs = &dump.attrs[r.attrs.range()];
-        let where_ = if n == 1 {
-            String::new()
-        } else {
-            format!(", in {n} records")
-        };
+        let where_ = if n == 1 { String::new() } else { format!(", in {n} records") };
         let name_ok = r.service_name.is_some_and(|s| !dump.str(s).is_empty());
         if !name_ok {
-            let shown = if text.is_empty() {
-                "no attributes".to_string()
-            } else {
-                text.clone()
-            };
-            let mut f = Finding::new(
-                INFO.code,
-                format!("resource without service.name ({shown}){where_}"),
-            );
+            let shown = if text.is_empty() { "no attributes".to_string() } else { text.clone() };
+            let mut f = Finding::new(INFO.code, format!("resource without service.name ({shown}){where_}"));
             f.loc = Some(loc);
+            if let Some(s) = example[idx] {
+                f.trace_id = Some(s.trace_id);
+                f.span_ids = vec![s.span_id];
+            }
             out.push(f);
         }
         let what = "resource";

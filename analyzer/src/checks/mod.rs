@@ -83,8 +83,8 @@ macro_rules! codes {
     };
 }
 codes!(
-    I001, I002, I003, I004, I005, I006, S001, S002, S003, S004, S005, S006, S007, T001, T002, T003,
-    T004, T005, A001, A002, A003, A004, E001,
+    I001, I002, I003, I004, I005, I006, S001, S002, S003, S004, S005, S006, S007, T001, T002, T003, T004, T005, A001,
+    A002, A003, A004, E001,
 );
 
 impl fmt::Display for Code {
@@ -141,11 +141,7 @@ pub static REGISTRY: &[&CheckInfo] = &[
 
 /// The description of `code`.
 pub fn info(code: Code) -> &'static CheckInfo {
-    REGISTRY
-        .iter()
-        .copied()
-        .find(|i| i.code == code)
-        .unwrap_or(&malformed_record::INFO)
+    REGISTRY.iter().copied().find(|i| i.code == code).unwrap_or(&malformed_record::INFO)
 }
 
 /// One problem found in the input.
@@ -162,14 +158,7 @@ pub struct Finding {
 impl Finding {
     /// A finding with the default severity of `code`.
     pub fn new(code: Code, message: String) -> Finding {
-        Finding {
-            code,
-            severity: info(code).severity,
-            trace_id: None,
-            span_ids: Vec::new(),
-            message,
-            loc: None,
-        }
+        Finding { code, severity: info(code).severity, trace_id: None, span_ids: Vec::new(), message, loc: None }
     }
 
     /// A finding about one span of a trace graph.
@@ -191,13 +180,7 @@ impl Finding {
 
     /// The ordering key of reports: severity (worst first), code, trace, spans, message.
     pub fn sort_key(&self) -> impl Ord + '_ {
-        (
-            std::cmp::Reverse(self.severity),
-            self.code,
-            self.trace_id,
-            &self.span_ids,
-            &self.message,
-        )
+        (std::cmp::Reverse(self.severity), self.code, self.trace_id, &self.span_ids, &self.message)
     }
 }
 
@@ -211,9 +194,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            skew_tolerance: 1_000_000,
-        }
+        Config { skew_tolerance: 1_000_000 }
     }
 }
 
@@ -238,11 +219,7 @@ impl<'a> TraceCx<'a> {
 
     /// Every (parent, child) pair joined by a parent edge.
     pub fn parent_edges(&self) -> impl Iterator<Item = (NodeIndex, NodeIndex)> + '_ {
-        self.graph
-            .parent
-            .iter()
-            .enumerate()
-            .filter_map(|(k, p)| p.map(|p| (p, NodeIndex::new(k))))
+        self.graph.parent.iter().enumerate().filter_map(|(k, p)| p.map(|p| (p, NodeIndex::new(k))))
     }
 }
 
@@ -286,21 +263,13 @@ pub struct DumpOutcome {
 
 /// Runs the checks that need the whole dump: orphan resolution, resources, attribute
 /// types across an operation, and clock skew per host pair.
-pub fn check_dump(
-    dump: &Dump,
-    config: &Config,
-    orphans: &[(u32, SpanId)],
-    samples: Vec<SkewSample>,
-) -> DumpOutcome {
+pub fn check_dump(dump: &Dump, config: &Config, orphans: &[(u32, SpanId)], samples: Vec<SkewSample>) -> DumpOutcome {
     let mut findings = Vec::new();
     orphan_span::resolve(dump, orphans, &mut findings);
     missing_service_name::run(dump, &mut findings);
     inconsistent_attribute_type::run(dump, &mut findings);
     let clock_skew = clock_skew::estimate(dump, config, samples, &mut findings);
-    DumpOutcome {
-        findings,
-        clock_skew,
-    }
+    DumpOutcome { findings, clock_skew }
 }
 
 /// The finding for an input issue.
@@ -340,11 +309,7 @@ mod tests {
         assert_eq!(codes.len(), 23);
         for i in REGISTRY {
             for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
-                assert!(
-                    i.doc.contains(section),
-                    "{} lacks section {section}",
-                    i.code
-                );
+                assert!(i.doc.contains(section), "{} lacks section {section}", i.code);
             }
             assert_eq!(Code::parse(i.code.as_str()), Some(i.code));
         }

@@ -30,22 +30,9 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     if roots.len() < 2 {
         return;
     }
-    let names: Vec<String> = roots
-        .iter()
-        .take(5)
-        .map(|&r| format!("{:?}", cx.dump.str(cx.span(r).name)))
-        .collect();
-    let more = if roots.len() > 5 {
-        format!(" and {} more", roots.len() - 5)
-    } else {
-        String::new()
-    };
-    let msg = format!(
-        "trace {} has {} root spans: {}{more}",
-        cx.graph.trace_id,
-        roots.len(),
-        names.join(", ")
-    );
+    let names: Vec<String> = roots.iter().take(5).map(|&r| format!("{:?}", cx.dump.str(cx.span(r).name))).collect();
+    let more = if roots.len() > 5 { format!(" and {} more", roots.len() - 5) } else { String::new() };
+    let msg = format!("trace {} has {} root spans: {}{more}", cx.graph.trace_id, roots.len(), names.join(", "));
     let mut f = Finding::on_span(INFO.code, cx, roots[0], msg);
     f.span_ids = span_ids(cx, roots);
     out.push(f);

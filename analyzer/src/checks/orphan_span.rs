@@ -45,17 +45,13 @@ pub fn resolve(dump: &Dump, orphans: &[(u32, SpanId)], out: &mut Vec<Finding>) {
     if orphans.is_empty() {
         return;
     }
-    let mut index: Vec<(SpanId, TraceId)> =
-        dump.spans.iter().map(|s| (s.span_id, s.trace_id)).collect();
+    let mut index: Vec<(SpanId, TraceId)> = dump.spans.iter().map(|s| (s.span_id, s.trace_id)).collect();
     index.sort_unstable();
     index.dedup();
     for &(si, parent) in orphans {
         let span = &dump.spans[si as usize];
         let start = index.partition_point(|e| e.0 < parent);
-        let elsewhere = index[start..]
-            .iter()
-            .take_while(|e| e.0 == parent)
-            .find(|e| e.1 != span.trace_id);
+        let elsewhere = index[start..].iter().take_while(|e| e.0 == parent).find(|e| e.1 != span.trace_id);
         let name = dump.str(span.name);
         let finding = match elsewhere {
             Some(&(_, other)) => Finding::new(
@@ -67,10 +63,7 @@ pub fn resolve(dump: &Dump, orphans: &[(u32, SpanId)], out: &mut Vec<Finding>) {
             ),
             None => Finding::new(
                 INFO.code,
-                format!(
-                    "span {} {name:?} names parent {parent}, which is not in the dump",
-                    span.span_id
-                ),
+                format!("span {} {name:?} names parent {parent}, which is not in the dump", span.span_id),
             ),
         };
         out.push(Finding {

@@ -31,11 +31,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             .take(6)
             .map(|&n| format!("{} {:?}", cx.span(n).span_id, cx.dump.str(cx.span(n).name)))
             .collect();
-        let msg = format!(
-            "parent cycle of {} spans: {}",
-            cycle.len(),
-            parts.join(" -> ")
-        );
+        let msg = format!("parent cycle of {} spans: {}", cycle.len(), parts.join(" -> "));
         let mut f = Finding::on_span(INFO.code, cx, cycle[0], msg);
         f.span_ids = span_ids(cx, cycle);
         out.push(f);

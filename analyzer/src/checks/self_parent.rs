@@ -26,11 +26,7 @@ How to fix
 pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     for &n in &cx.graph.self_parents {
         let s = cx.span(n);
-        let msg = format!(
-            "span {} {:?} names itself as parent",
-            s.span_id,
-            cx.dump.str(s.name)
-        );
+        let msg = format!("span {} {:?} names itself as parent", s.span_id, cx.dump.str(s.name));
         out.push(Finding::on_span(INFO.code, cx, n, msg));
     }
 }

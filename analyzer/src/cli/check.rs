@@ -55,13 +55,7 @@ pub fn run(args: Args) -> u8 {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
     let analysis = analysis::analyze(&args.files, &opts);
-    let report = Report::new(
-        &analysis,
-        VerdictOptions {
-            fail_on: args.fail_on.into(),
-            allow_empty: args.allow_empty,
-        },
-    );
+    let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -72,11 +66,7 @@ pub fn run(args: Args) -> u8 {
     let written = match args.format {
         Format::Json => report::json::write(&report, &mut buf),
         Format::Human => {
-            let style = report::human::Style {
-                color,
-                per_code: args.max_per_code,
-                ..Default::default()
-            };
+            let style = report::human::Style { color, per_code: args.max_per_code, ..Default::default() };
             report::human::write(&report, style, &mut buf)
         }
     };

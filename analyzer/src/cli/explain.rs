@@ -20,10 +20,7 @@ pub fn run(args: Args) -> u8 {
             0
         }
         None => {
-            eprintln!(
-                "tracecheck: unknown check code {:?}; `tracecheck rules list` lists them",
-                args.code
-            );
+            eprintln!("tracecheck: unknown check code {:?}; `tracecheck rules list` lists them", args.code);
             EXIT_USAGE
         }
     }

@@ -64,9 +64,7 @@ pub fn main() -> ExitCode {
         }
     };
     if let Some(n) = cli.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
+        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global()
     {
         eprintln!("tracecheck: cannot start {n} threads: {e}");
         return ExitCode::from(EXIT_USAGE);

@@ -13,13 +13,7 @@ pub fn run(cmd: Command) -> u8 {
         Command::List => {
             println!("{:<6} {:<8} {:<30} summary", "code", "severity", "name");
             for i in REGISTRY {
-                println!(
-                    "{:<6} {:<8} {:<30} {}",
-                    i.code.as_str(),
-                    i.severity.as_str(),
-                    i.name,
-                    i.summary
-                );
+                println!("{:<6} {:<8} {:<30} {}", i.code.as_str(), i.severity.as_str(), i.name, i.summary);
             }
             0
         }

@@ -37,9 +37,7 @@ pub fn group(dump: &Dump) -> Traces {
     let mut start = 0;
     for i in 1..=order.len() {
         let at_end = i == order.len();
-        if at_end
-            || dump.spans[order[i] as usize].trace_id != dump.spans[order[start] as usize].trace_id
-        {
+        if at_end || dump.spans[order[i] as usize].trace_id != dump.spans[order[start] as usize].trace_id {
             if start < i {
                 ranges.push((dump.spans[order[start] as usize].trace_id, start..i));
             }
@@ -150,10 +148,7 @@ impl TraceGraph {
         }
         // Spans never reached lie on or below a parent cycle; find the cycles themselves.
         let cycles = if depth.iter().any(Option::is_none) {
-            let parent_only = graph.filter_map(
-                |_, w| Some(*w),
-                |_, e| (*e == EdgeKind::Parent).then_some(()),
-            );
+            let parent_only = graph.filter_map(|_, w| Some(*w), |_, e| (*e == EdgeKind::Parent).then_some(()));
             let mut sccs: Vec<Vec<NodeIndex>> = petgraph::algo::tarjan_scc(&parent_only)
                 .into_iter()
                 .filter(|c| c.len() > 1)

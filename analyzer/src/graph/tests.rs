@@ -10,17 +10,9 @@ fn dump_of(spans: &[(&str, &str)]) -> Dump {
             )
         })
         .collect();
-    let line = format!(
-        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-        body.join(",")
-    );
+    let line = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#, body.join(","));
     let mut loaded = Loaded::default();
-    load_bytes(
-        &mut loaded,
-        "t.json",
-        line.as_bytes(),
-        &LoadOptions::default(),
-    );
+    load_bytes(&mut loaded, "t.json", line.as_bytes(), &LoadOptions::default());
     assert!(loaded.issues.is_empty(), "{:?}", loaded.issues);
     loaded.dump
 }
@@ -52,14 +44,7 @@ fn tree_facts() {
 #[test]
 fn cycles_orphans_duplicates_self_parent() {
     let e = "eeeeeeeeeeeeeeee";
-    let d = dump_of(&[
-        (A, B),
-        (B, A),
-        (C, "ffffffffffffffff"),
-        (D, D),
-        (e, ""),
-        (e, ""),
-    ]);
+    let d = dump_of(&[(A, B), (B, A), (C, "ffffffffffffffff"), (D, D), (e, ""), (e, "")]);
     let g = build(&d);
     assert_eq!(g.cycles.len(), 1);
     assert_eq!(g.cycles[0].len(), 2);

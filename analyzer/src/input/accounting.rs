@@ -25,13 +25,7 @@ pub enum IssueKind {
 impl IssueKind {
     /// Whether an issue of this kind makes the whole record skipped.
     pub fn skips_record(self) -> bool {
-        matches!(
-            self,
-            IssueKind::Malformed
-                | IssueKind::Truncated
-                | IssueKind::UnknownFormat
-                | IssueKind::NotTraces
-        )
+        matches!(self, IssueKind::Malformed | IssueKind::Truncated | IssueKind::UnknownFormat | IssueKind::NotTraces)
     }
 }
 

@@ -26,10 +26,7 @@ pub fn arena_len<T>(v: &[T]) -> u32 {
 
 /// The slice of `v` pushed since `start`.
 pub fn since<T>(v: &[T], start: u32) -> Slice {
-    Slice {
-        start,
-        len: arena_len(v) - start,
-    }
+    Slice { start, len: arena_len(v) - start }
 }
 
 impl Batch {

@@ -55,9 +55,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions {
-            chunk_bytes: 2 << 20,
-        }
+        LoadOptions { chunk_bytes: 2 << 20 }
     }
 }
 
@@ -68,10 +66,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
         let shown = path.display().to_string();
         match source::Source::open(&path) {
             Ok(src) => load_bytes(&mut loaded, &shown, src.bytes(), opts),
-            Err(e) => loaded.errors.push(LoadError {
-                path: shown,
-                message: e.to_string(),
-            }),
+            Err(e) => loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
         }
     }
     loaded
@@ -83,11 +78,8 @@ fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
         if p.as_os_str() != "-" && p.is_dir() {
             match std::fs::read_dir(p) {
                 Ok(rd) => {
-                    let mut files: Vec<PathBuf> = rd
-                        .filter_map(|e| e.ok())
-                        .map(|e| e.path())
-                        .filter(|p| p.is_file())
-                        .collect();
+                    let mut files: Vec<PathBuf> =
+                        rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
                     files.sort();
                     if files.is_empty() {
                         errors.push(LoadError {
@@ -97,10 +89,7 @@ fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
                     }
                     out.extend(files);
                 }
-                Err(e) => errors.push(LoadError {
-                    path: p.display().to_string(),
-                    message: e.to_string(),
-                }),
+                Err(e) => errors.push(LoadError { path: p.display().to_string(), message: e.to_string() }),
             }
         } else {
             out.push(p.clone());
@@ -123,15 +112,8 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
     } else {
         Format::Unknown
     };
-    loaded.dump.files.push(InputFile {
-        path: path.to_string(),
-        bytes: bytes.len() as u64,
-        format,
-    });
-    let mut accounting = Accounting {
-        bytes: bytes.len() as u64,
-        ..Accounting::default()
-    };
+    loaded.dump.files.push(InputFile { path: path.to_string(), bytes: bytes.len() as u64, format });
+    let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
     match format {
         Format::Empty => {}
         Format::Unknown => {
@@ -151,19 +133,12 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
         }
         Format::OtlpJsonLines => {
             let chunks = split::line_chunks(bytes, opts.chunk_bytes);
-            let batches: Vec<Batch> = chunks
-                .par_iter()
-                .map(|&(s, e)| decode_lines(file, &bytes[s..e], s, e == bytes.len()))
-                .collect();
+            let batches: Vec<Batch> =
+                chunks.par_iter().map(|&(s, e)| decode_lines(file, &bytes[s..e], s, e == bytes.len())).collect();
             let mut line_base = 0;
             for b in batches {
                 let n = b.newlines;
-                b.merge_into(
-                    &mut loaded.dump,
-                    &mut accounting,
-                    &mut loaded.issues,
-                    line_base,
-                );
+                b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, line_base);
                 line_base += n;
             }
         }
@@ -174,11 +149,7 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 .map(|r| {
                     let mut b = Batch::default();
                     let mut p = Parser::default();
-                    let loc = SourceLoc {
-                        file,
-                        line: r.line,
-                        offset: r.offset as u64,
-                    };
+                    let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
                     p.record(&mut b, &bytes[r.offset..r.end], loc, r.truncated);
                     b
                 })
@@ -205,18 +176,10 @@ fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool) -> B
     let mut batch = Batch::default();
     let mut parser = Parser::default();
     let newlines = split::for_each_line(chunk, |line, s, e, has_newline| {
-        let loc = SourceLoc {
-            file,
-            line: line + 1,
-            offset: (chunk_offset + s) as u64,
-        };
+        let loc = SourceLoc { file, line: line + 1, offset: (chunk_offset + s) as u64 };
         let rec = &chunk[s..e];
-        let truncated = at_eof
-            && !has_newline
-            && matches!(
-                split::scan_value(rec, split::skip_ws(rec, 0)),
-                split::Scan::Eof
-            );
+        let truncated =
+            at_eof && !has_newline && matches!(split::scan_value(rec, split::skip_ws(rec, 0)), split::Scan::Eof);
         parser.record(&mut batch, rec, loc, truncated);
     });
     batch.newlines = newlines;
@@ -233,9 +196,7 @@ struct Parser {
 
 impl std::fmt::Debug for Parser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Parser")
-            .field("buf_capacity", &self.buf.capacity())
-            .finish()
+        f.debug_struct("Parser").field("buf_capacity", &self.buf.capacity()).finish()
     }
 }
 
@@ -245,19 +206,10 @@ impl Parser {
         batch.accounting.records_read += 1;
         let issue = |batch: &mut Batch, kind, message| {
             batch.accounting.skip(kind);
-            batch.issues.push(InputIssue {
-                kind,
-                loc,
-                message,
-                trace_id: None,
-                span_id: None,
-            });
+            batch.issues.push(InputIssue { kind, loc, message, trace_id: None, span_id: None });
         };
         if truncated {
-            let msg = format!(
-                "record cut off: the input ends after {} bytes of an unclosed JSON value",
-                rec.len()
-            );
+            let msg = format!("record cut off: the input ends after {} bytes of an unclosed JSON value", rec.len());
             return issue(batch, IssueKind::Truncated, msg);
         }
         self.buf.clear();
@@ -265,14 +217,8 @@ impl Parser {
         let len = rec.len();
         self.buf.resize(len + simd_json::INPUT_PADDING, 0);
         let buf_base = self.buf.as_ptr() as usize;
-        let buffers = self
-            .buffers
-            .get_or_insert_with(|| simd_json::Buffers::new(len));
-        let mut tape = self
-            .tape
-            .take()
-            .unwrap_or_else(simd_json::Tape::null)
-            .reset();
+        let buffers = self.buffers.get_or_insert_with(|| simd_json::Buffers::new(len));
+        let mut tape = self.tape.take().unwrap_or_else(simd_json::Tape::null).reset();
         match simd_json::fill_tape_padded(&mut self.buf, len, buffers, &mut tape) {
             Err(e) => {
                 let (line, col) = line_col(rec, e.index());

@@ -6,8 +6,8 @@
 use super::accounting::{InputIssue, IssueKind, Signal};
 use super::batch::{Batch, arena_len, since};
 use crate::model::{
-    Attr, Event, IdError, Link, Parent, Resource, Slice, SourceLoc, Span, SpanId, SpanKind,
-    StatusCode, Sym, TraceId, Value, decode_id,
+    Attr, Event, IdError, Link, Parent, Resource, Slice, SourceLoc, Span, SpanId, SpanKind, StatusCode, Sym, TraceId,
+    Value, decode_id,
 };
 use simd_json::{Node, StaticNode};
 
@@ -105,23 +105,9 @@ struct SpanFields<'d> {
 impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
     /// `buf_base` is the address of the parse buffer, `orig` the record as read, `loc`
     /// where it starts.
-    pub fn new(
-        batch: &'b mut Batch,
-        nodes: &'t [Node<'d>],
-        buf_base: usize,
-        orig: &'t [u8],
-        loc: SourceLoc,
-    ) -> Self {
+    pub fn new(batch: &'b mut Batch, nodes: &'t [Node<'d>], buf_base: usize, orig: &'t [u8], loc: SourceLoc) -> Self {
         let multiline = memchr::memchr(b'\n', orig).is_some();
-        RecordDecoder {
-            batch,
-            nodes,
-            buf_base,
-            orig,
-            loc,
-            multiline,
-            line_cursor: (0, loc.line),
-        }
+        RecordDecoder { batch, nodes, buf_base, orig, loc, multiline, line_cursor: (0, loc.line) }
     }
 
     /// Decodes the record.
@@ -141,16 +127,12 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                     RecordClass::Traces
                 } else {
                     match other {
-                        Some(RecordClass::NotTraces(_)) | None => {
-                            RecordClass::NotTraces(foreign_array_hint(nodes))
-                        }
+                        Some(RecordClass::NotTraces(_)) | None => RecordClass::NotTraces(foreign_array_hint(nodes)),
                         Some(c) => c,
                     }
                 }
             }
-            Some(n) => {
-                RecordClass::NotTraces(format!("the record is {}, not an object", describe(n)))
-            }
+            Some(n) => RecordClass::NotTraces(format!("the record is {}, not an object", describe(n))),
             None => RecordClass::NotTraces("empty record".into()),
         }
     }
@@ -169,17 +151,13 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                     self.resource_spans_list(v);
                     Some(RecordClass::Traces)
                 }
-                "result" | "trace" | "data" if matches!(nodes[v], Node::Object { .. }) => {
-                    match self.top_object(v) {
-                        RecordClass::NotTraces(_) => None,
-                        c => Some(c),
-                    }
-                }
+                "result" | "trace" | "data" if matches!(nodes[v], Node::Object { .. }) => match self.top_object(v) {
+                    RecordClass::NotTraces(_) => None,
+                    c => Some(c),
+                },
                 "resourceLogs" | "resource_logs" => Some(RecordClass::Other(Signal::Logs)),
                 "resourceMetrics" | "resource_metrics" => Some(RecordClass::Other(Signal::Metrics)),
-                "resourceProfiles" | "resource_profiles" => {
-                    Some(RecordClass::Other(Signal::Profiles))
-                }
+                "resourceProfiles" | "resource_profiles" => Some(RecordClass::Other(Signal::Profiles)),
                 _ => None,
             };
             match found {
@@ -208,16 +186,10 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         let nodes = self.nodes;
         let res_idx = arena_len(&self.batch.resources);
         let loc = self.loc_of(i);
-        self.batch.resources.push(Resource {
-            loc,
-            ..Resource::default()
-        });
+        self.batch.resources.push(Resource { loc, ..Resource::default() });
         members(nodes, i, |key, v| match key {
             "resource" => self.resource(v, res_idx as usize),
-            "scopeSpans"
-            | "scope_spans"
-            | "instrumentationLibrarySpans"
-            | "instrumentation_library_spans" => {
+            "scopeSpans" | "scope_spans" | "instrumentationLibrarySpans" | "instrumentation_library_spans" => {
                 elements(nodes, v, |e| self.scope_spans(e, res_idx));
             }
             _ => {}
@@ -250,10 +222,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         let nodes = self.nodes;
         let mut scope = Sym::EMPTY;
         members(nodes, i, |key, v| {
-            if matches!(
-                key,
-                "scope" | "instrumentationLibrary" | "instrumentation_library"
-            ) {
+            if matches!(key, "scope" | "instrumentationLibrary" | "instrumentation_library") {
                 members(nodes, v, |k, n| {
                     if k == "name"
                         && let Node::String(s) = nodes[n]
@@ -301,16 +270,10 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             "links" => f.links = self.links(v, loc),
             "status" => {
                 members(nodes, v, |k, n| match k {
-                    "code" => {
-                        match enum_value(&nodes[n], StatusCode::from_otlp, StatusCode::from_name) {
-                            Some(c) => f.status = c,
-                            None => bad_fields.push((
-                                "status.code",
-                                n,
-                                "a status code (0-2 or STATUS_CODE_*)",
-                            )),
-                        }
-                    }
+                    "code" => match enum_value(&nodes[n], StatusCode::from_otlp, StatusCode::from_name) {
+                        Some(c) => f.status = c,
+                        None => bad_fields.push(("status.code", n, "a status code (0-2 or STATUS_CODE_*)")),
+                    },
                     "message" => {
                         if let Node::String(s) = nodes[n] {
                             f.status_message = self.batch.strings.intern(s);
@@ -409,10 +372,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 "value" => value = self.any_value(v),
                 _ => {}
             });
-            self.batch.attrs.push(Attr {
-                key: key.unwrap_or(Sym::EMPTY),
-                value,
-            });
+            self.batch.attrs.push(Attr { key: key.unwrap_or(Sym::EMPTY), value });
         });
         since(&self.batch.attrs, start)
     }
@@ -458,11 +418,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         let nodes = self.nodes;
         let start = arena_len(&self.batch.events);
         elements(nodes, i, |e| {
-            let mut ev = Event {
-                name: Sym::EMPTY,
-                time: 0,
-                attrs: Slice::default(),
-            };
+            let mut ev = Event { name: Sym::EMPTY, time: 0, attrs: Slice::default() };
             members(nodes, e, |k, v| match k {
                 "name" => {
                     if let Node::String(s) = nodes[v] {
@@ -489,18 +445,9 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 _ => {}
             });
             match (decode_field::<16>(t), decode_field::<8>(s)) {
-                (Ok(t), Ok(s)) => self.batch.links.push(Link {
-                    trace_id: TraceId(t),
-                    span_id: SpanId(s),
-                }),
+                (Ok(t), Ok(s)) => self.batch.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
                 (Err(e), _) | (_, Err(e)) => {
-                    self.issue(
-                        IssueKind::InvalidId,
-                        loc,
-                        format!("link ignored: its id {e}"),
-                        None,
-                        None,
-                    );
+                    self.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {e}"), None, None);
                 }
             }
         });
@@ -542,23 +489,10 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         trace_id: Option<TraceId>,
         span_id: Option<SpanId>,
     ) {
-        self.batch.issues.push(InputIssue {
-            kind,
-            loc,
-            message,
-            trace_id,
-            span_id,
-        });
+        self.batch.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
     }
 
-    fn field_issue(
-        &mut self,
-        t: Option<TraceId>,
-        s: Option<SpanId>,
-        field: &str,
-        node: &Node<'_>,
-        want: &str,
-    ) {
+    fn field_issue(&mut self, t: Option<TraceId>, s: Option<SpanId>, field: &str, node: &Node<'_>, want: &str) {
         let loc = self.loc;
         self.field_issue_at(loc, t, s, field, node, want);
     }
@@ -579,13 +513,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             Node::Static(StaticNode::F64(n)) => n.to_string(),
             n => describe(n).to_string(),
         };
-        self.issue(
-            IssueKind::InvalidField,
-            loc,
-            format!("{field} is {shown}, expected {want}; ignored"),
-            t,
-            s,
-        );
+        self.issue(IssueKind::InvalidField, loc, format!("{field} is {shown}, expected {want}; ignored"), t, s);
     }
 }
 
@@ -612,11 +540,7 @@ fn decode_field<const N: usize>(text: Option<&str>) -> Result<[u8; N], FieldErro
     }
 }
 
-fn enum_value<T>(
-    node: &Node<'_>,
-    from_int: fn(i64) -> Option<T>,
-    from_name: fn(&str) -> Option<T>,
-) -> Option<T> {
+fn enum_value<T>(node: &Node<'_>, from_int: fn(i64) -> Option<T>, from_name: fn(&str) -> Option<T>) -> Option<T> {
     match node {
         Node::String(s) => from_name(s).or_else(|| s.parse().ok().and_then(from_int)),
         n => i64_value(n).and_then(from_int),
@@ -628,11 +552,7 @@ pub fn u64_value(node: &Node<'_>) -> Option<u64> {
     match *node {
         Node::Static(StaticNode::U64(n)) => Some(n),
         Node::Static(StaticNode::I64(n)) => u64::try_from(n).ok(),
-        Node::Static(StaticNode::F64(f))
-            if f >= 0.0 && f.fract() == 0.0 && f < 1.8446744073709552e19 =>
-        {
-            Some(f as u64)
-        }
+        Node::Static(StaticNode::F64(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1.8446744073709552e19 => Some(f as u64),
         Node::Static(StaticNode::Null) => Some(0),
         Node::String(s) => s.trim().parse().ok(),
         _ => None,
@@ -782,10 +702,7 @@ fn foreign_object_hint(nodes: &[Node<'_>], i: Idx, keys: &[&str]) -> String {
         }
     }
     let shown: Vec<&str> = keys.iter().take(5).copied().collect();
-    format!(
-        "valid JSON but no resourceSpans (keys: {})",
-        shown.join(", ")
-    )
+    format!("valid JSON but no resourceSpans (keys: {})", shown.join(", "))
 }
 
 fn foreign_array_hint(nodes: &[Node<'_>]) -> String {
@@ -802,7 +719,8 @@ fn foreign_array_hint(nodes: &[Node<'_>]) -> String {
         _ => {}
     }
     if zipkin {
-        "this looks like Zipkin JSON, which this version does not decode yet (expected OTLP JSON with resourceSpans)".into()
+        "this looks like Zipkin JSON, which this version does not decode yet (expected OTLP JSON with resourceSpans)"
+            .into()
     } else {
         "a JSON array without trace data (expected OTLP JSON with resourceSpans)".into()
     }

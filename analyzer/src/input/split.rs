@@ -151,32 +151,17 @@ pub fn documents(bytes: &[u8]) -> Vec<Record> {
         if matches!(bytes[i], b'{' | b'[') {
             match scan_value(bytes, i) {
                 Scan::Complete(end) => {
-                    out.push(Record {
-                        offset: i,
-                        end,
-                        line,
-                        truncated: false,
-                    });
+                    out.push(Record { offset: i, end, line, truncated: false });
                     i = end;
                 }
                 Scan::Eof => {
-                    out.push(Record {
-                        offset: i,
-                        end: bytes.len(),
-                        line,
-                        truncated: true,
-                    });
+                    out.push(Record { offset: i, end: bytes.len(), line, truncated: true });
                     break;
                 }
             }
         } else {
             let end = next_value_line(bytes, i);
-            out.push(Record {
-                offset: i,
-                end,
-                line,
-                truncated: false,
-            });
+            out.push(Record { offset: i, end, line, truncated: false });
             i = end;
         }
     }
@@ -233,9 +218,6 @@ mod tests {
         let mut seen = Vec::new();
         let n = for_each_line(b"x\n\n  \ny\nz", |l, s, e, nl| seen.push((l, s, e, nl)));
         assert_eq!(n, 4);
-        assert_eq!(
-            seen,
-            vec![(0, 0, 1, true), (3, 6, 7, true), (4, 8, 9, false)]
-        );
+        assert_eq!(seen, vec![(0, 0, 1, true), (3, 6, 7, true), (4, 8, 9, false)]);
     }
 }

@@ -50,10 +50,9 @@ pub enum IdError {
 impl fmt::Display for IdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IdError::WrongLength(n) => write!(
-                f,
-                "has {n} characters, which is neither hex nor base64 of the expected size"
-            ),
+            IdError::WrongLength(n) => {
+                write!(f, "has {n} characters, which is neither hex nor base64 of the expected size")
+            }
             IdError::BadCharacters => f.write_str("is not valid hex or base64"),
             IdError::AllZeros => f.write_str("is all zeros"),
         }
@@ -120,9 +119,7 @@ fn decode_base64<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
         [rest @ .., b'=', b'='] | [rest @ .., b'='] => rest,
         _ => text,
     };
-    if trimmed.len() != base64_len(N)
-        || (text.len() != trimmed.len() && text.len() != base64_len_padded(N))
-    {
+    if trimmed.len() != base64_len(N) || (text.len() != trimmed.len() && text.len() != base64_len_padded(N)) {
         return None;
     }
     let mut out = [0u8; N];
@@ -173,13 +170,7 @@ mod tests {
     fn rejects_bad_ids() {
         assert_eq!(decode_id::<8>("abc"), Err(IdError::WrongLength(3)));
         assert_eq!(decode_id::<8>("0000000000000000"), Err(IdError::AllZeros));
-        assert_eq!(
-            decode_id::<8>("zzzzzzzzzzzzzzzz"),
-            Err(IdError::BadCharacters)
-        );
-        assert_eq!(
-            decode_id::<16>("!!!!!!!!!!!!!!!!!!!!!!!!"),
-            Err(IdError::BadCharacters)
-        );
+        assert_eq!(decode_id::<8>("zzzzzzzzzzzzzzzz"), Err(IdError::BadCharacters));
+        assert_eq!(decode_id::<16>("!!!!!!!!!!!!!!!!!!!!!!!!"), Err(IdError::BadCharacters));
     }
 }

@@ -44,17 +44,14 @@ impl Interner {
         let idx = u32::try_from(self.strings.len()).expect("more than 4 billion distinct strings");
         self.strings.push(s.into());
         let (strings, hasher) = (&self.strings, &self.hasher);
-        self.index
-            .insert_unique(hash, idx, |&i| hasher.hash_one(&*strings[i as usize]));
+        self.index.insert_unique(hash, idx, |&i| hasher.hash_one(&*strings[i as usize]));
         Sym(idx)
     }
 
     /// Looks a string up without adding it.
     pub fn get(&self, s: &str) -> Option<Sym> {
         let hash = self.hasher.hash_one(s);
-        self.index
-            .find(hash, |&idx| &*self.strings[idx as usize] == s)
-            .map(|&i| Sym(i))
+        self.index.find(hash, |&idx| &*self.strings[idx as usize] == s).map(|&i| Sym(i))
     }
 
     /// The text of a symbol.

@@ -162,9 +162,7 @@ impl Value {
     /// Rewrites interned symbols through `map` (used when merging string tables).
     pub fn remap(&mut self, map: &[Sym]) {
         match self {
-            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => {
-                *s = map[s.0 as usize]
-            }
+            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => *s = map[s.0 as usize],
             _ => {}
         }
     }

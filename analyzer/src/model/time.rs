@@ -12,19 +12,13 @@ pub fn fmt_ns(ns: u64) -> String {
 
 /// Formats a signed nanosecond amount.
 pub fn fmt_signed_ns(ns: i64) -> String {
-    if ns < 0 {
-        format!("-{}", fmt_ns(ns.unsigned_abs()))
-    } else {
-        fmt_ns(ns as u64)
-    }
+    if ns < 0 { format!("-{}", fmt_ns(ns.unsigned_abs())) } else { fmt_ns(ns as u64) }
 }
 
 /// Parses `500ms`, `2s`, `1.5ms`, `250us`, `250µs`, `100ns`, `1m` into nanoseconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let scale: f64 = match unit.trim() {
         "ns" => 1.0,
@@ -33,19 +27,13 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "s" => 1e9,
         "m" => 60e9,
         "" => {
-            return Err(format!(
-                "duration {text:?} has no unit (use ns, us, ms, s or m)"
-            ));
+            return Err(format!("duration {text:?} has no unit (use ns, us, ms, s or m)"));
         }
         u => {
-            return Err(format!(
-                "duration {text:?} has an unknown unit {u:?} (use ns, us, ms, s or m)"
-            ));
+            return Err(format!("duration {text:?} has an unknown unit {u:?} (use ns, us, ms, s or m)"));
         }
     };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("duration {text:?} does not start with a number"))?;
+    let n: f64 = num.parse().map_err(|_| format!("duration {text:?} does not start with a number"))?;
     let ns = n * scale;
     if !ns.is_finite() || ns < 0.0 || ns > u64::MAX as f64 {
         return Err(format!("duration {text:?} is out of range"));

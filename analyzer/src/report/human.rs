@@ -17,11 +17,7 @@ pub struct Style {
 
 impl Default for Style {
     fn default() -> Self {
-        Style {
-            color: false,
-            per_code: 10,
-            operations: 15,
-        }
+        Style { color: false, per_code: 10, operations: 15 }
     }
 }
 
@@ -42,11 +38,7 @@ impl Paint {
     }
 
     fn bold(&self, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[1m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+        if self.0 { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
     }
 
     fn outcome(&self, o: Outcome) -> String {
@@ -55,11 +47,7 @@ impl Paint {
             Outcome::Fail => ("FAIL", "1;31"),
             Outcome::Unusable => ("UNUSABLE INPUT", "1;31"),
         };
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
 }
 
@@ -80,11 +68,7 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     for e in &r.input_errors {
         writeln!(out, "  cannot read {}: {}", e.path, e.message)?;
     }
-    let mut other: Vec<String> = c
-        .other_signals
-        .iter()
-        .map(|(s, n)| format!("{n} {}", json_name(s)))
-        .collect();
+    let mut other: Vec<String> = c.other_signals.iter().map(|(s, n)| format!("{n} {}", json_name(s))).collect();
     if other.is_empty() {
         other.push("none".into());
     }
@@ -100,11 +84,7 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     for (reason, n) in &c.skipped_by_reason {
         writeln!(out, "  skipped as {}: {n}", json_name(reason))?;
     }
-    writeln!(
-        out,
-        "spans:   {} in {} traces ({} dropped for invalid ids)",
-        c.spans, c.traces, c.spans_dropped
-    )?;
+    writeln!(out, "spans:   {} in {} traces ({} dropped for invalid ids)", c.spans, c.traces, c.spans_dropped)?;
     let s = &r.structure;
     writeln!(
         out,
@@ -114,11 +94,7 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
 
     if !r.findings.is_empty() {
         writeln!(out)?;
-        writeln!(
-            out,
-            "{}",
-            p.bold(&format!("findings ({})", r.findings.len()))
-        )?;
+        writeln!(out, "{}", p.bold(&format!("findings ({})", r.findings.len())))?;
         let mut shown_per_code = std::collections::BTreeMap::new();
         for f in &r.findings {
             let n = shown_per_code.entry(f.code).or_insert(0usize);
@@ -132,11 +108,7 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         }
         for (code, n) in &shown_per_code {
             if *n > style.per_code {
-                writeln!(
-                    out,
-                    "        … and {} more {code} findings (all are in --format json)",
-                    n - style.per_code
-                )?;
+                writeln!(out, "        … and {} more {code} findings (all are in --format json)", n - style.per_code)?;
             }
         }
     }
@@ -145,19 +117,12 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if !ops.is_empty() {
         writeln!(out)?;
         let mut by_p99: Vec<_> = ops.iter().collect();
-        by_p99.sort_by(|a, b| {
-            b.p99
-                .cmp(&a.p99)
-                .then_with(|| (&a.service, &a.name).cmp(&(&b.service, &b.name)))
-        });
+        by_p99.sort_by(|a, b| b.p99.cmp(&a.p99).then_with(|| (&a.service, &a.name).cmp(&(&b.service, &b.name))));
         let shown = by_p99.len().min(style.operations);
         writeln!(
             out,
             "{}",
-            p.bold(&format!(
-                "latency: {} operations, {shown} slowest by p99 (exact, nearest-rank)",
-                ops.len()
-            ))
+            p.bold(&format!("latency: {} operations, {shown} slowest by p99 (exact, nearest-rank)", ops.len()))
         )?;
         writeln!(
             out,
@@ -182,25 +147,9 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     }
 
     writeln!(out)?;
-    let by: Vec<String> = r
-        .summary
-        .by_severity
-        .iter()
-        .rev()
-        .map(|(s, n)| format!("{n} {s}{}", plural(*n)))
-        .collect();
-    let by = if by.is_empty() {
-        "no findings".to_string()
-    } else {
-        by.join(", ")
-    };
-    writeln!(
-        out,
-        "{}: {} ({by}; fail-on {})",
-        p.outcome(r.verdict.outcome),
-        r.verdict.reason,
-        r.verdict.fail_on
-    )
+    let by: Vec<String> = r.summary.by_severity.iter().rev().map(|(s, n)| format!("{n} {s}{}", plural(*n))).collect();
+    let by = if by.is_empty() { "no findings".to_string() } else { by.join(", ") };
+    writeln!(out, "{}: {} ({by}; fail-on {})", p.outcome(r.verdict.outcome), r.verdict.reason, r.verdict.fail_on)
 }
 
 fn plural(n: u64) -> &'static str {
@@ -208,10 +157,7 @@ fn plural(n: u64) -> &'static str {
 }
 
 fn json_name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn clip(s: &str, width: usize) -> String {

@@ -141,11 +141,8 @@ impl Report {
             traces: a.structure.traces,
             resources: dump.resources.len() as u64,
         };
-        let mut summary = Summary {
-            findings: a.findings.len() as u64,
-            by_severity: BTreeMap::new(),
-            by_code: BTreeMap::new(),
-        };
+        let mut summary =
+            Summary { findings: a.findings.len() as u64, by_severity: BTreeMap::new(), by_code: BTreeMap::new() };
         for f in &a.findings {
             *summary.by_severity.entry(f.severity).or_default() += 1;
             *summary.by_code.entry(f.code).or_default() += 1;
@@ -167,21 +164,14 @@ impl Report {
         let verdict = verdict(a, &summary, &counts, opts);
         Report {
             schema: SCHEMA,
-            tool: Tool {
-                name: "tracecheck",
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: Tool { name: "tracecheck", version: env!("CARGO_PKG_VERSION") },
             verdict,
             inputs: dump.files.clone(),
             input_errors: a.loaded.errors.clone(),
             counts,
             structure: a.structure.clone(),
             summary,
-            latency: Latency {
-                method: PERCENTILE_METHOD,
-                unit: "ns",
-                operations: a.latency.clone(),
-            },
+            latency: Latency { method: PERCENTILE_METHOD, unit: "ns", operations: a.latency.clone() },
             clock_skew: a.clock_skew.clone(),
             findings,
         }
@@ -191,50 +181,22 @@ impl Report {
 fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOptions) -> Verdict {
     let (outcome, reason) = if let Some(e) = a.loaded.errors.first() {
         let more = a.loaded.errors.len() - 1;
-        let more = if more > 0 {
-            format!(" (and {more} more)")
-        } else {
-            String::new()
-        };
-        (
-            Outcome::Unusable,
-            format!("cannot read {}: {}{more}", e.path, e.message),
-        )
+        let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+        (Outcome::Unusable, format!("cannot read {}: {}{more}", e.path, e.message))
     } else if counts.spans == 0 && !opts.allow_empty {
         let why = if counts.records_read == 0 {
             "the input is empty".to_string()
         } else {
-            format!(
-                "no spans could be decoded from {} record(s)",
-                counts.records_read
-            )
+            format!("no spans could be decoded from {} record(s)", counts.records_read)
         };
-        (
-            Outcome::Unusable,
-            format!("{why} (pass --allow-empty to accept a dump without spans)"),
-        )
+        (Outcome::Unusable, format!("{why} (pass --allow-empty to accept a dump without spans)"))
     } else {
-        let at_or_above: u64 = summary
-            .by_severity
-            .range(opts.fail_on..)
-            .map(|(_, n)| n)
-            .sum();
+        let at_or_above: u64 = summary.by_severity.range(opts.fail_on..).map(|(_, n)| n).sum();
         if at_or_above > 0 {
-            (
-                Outcome::Fail,
-                format!("{at_or_above} finding(s) at or above {}", opts.fail_on),
-            )
+            (Outcome::Fail, format!("{at_or_above} finding(s) at or above {}", opts.fail_on))
         } else {
-            (
-                Outcome::Pass,
-                format!("no findings at or above {}", opts.fail_on),
-            )
+            (Outcome::Pass, format!("no findings at or above {}", opts.fail_on))
         }
     };
-    Verdict {
-        outcome,
-        exit_code: outcome.exit_code(),
-        fail_on: opts.fail_on,
-        reason,
-    }
+    Verdict { outcome, exit_code: outcome.exit_code(), fail_on: opts.fail_on, reason }
 }

@@ -1,0 +1,151 @@
+//! Every built-in check: a fixture in sample-traces/checks/ must trigger it on the expected
+//! span, the healthy fixtures must trigger nothing, and the findings are snapshotted.
+
+mod common;
+
+use common::{read, report_of, report_of_files};
+use tracecheck::checks::{Code, REGISTRY};
+
+/// (fixture, code, trace id, span id, source line). `None` where the finding is about a
+/// record or a dropped span rather than a span.
+const EXPECTED: &[(&str, &str, Option<&str>, Option<&str>, u64)] = &[
+    ("I001-malformed-record.jsonl", "I001", None, None, 4),
+    ("I002-truncated-record.jsonl", "I002", None, None, 4),
+    ("I003-unknown-format.txt", "I003", None, None, 1),
+    ("I004-invalid-id.jsonl", "I004", Some("4bf92f3577b34da6a3ce929d0e0e0002"), None, 4),
+    ("I004-invalid-id.jsonl", "I004", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90016"), 4),
+    ("I005-not-trace-data.jsonl", "I005", None, None, 4),
+    ("I006-invalid-field.jsonl", "I006", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90014"), 4),
+    ("S001-orphan-span.jsonl", "S001", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    ("S002-missing-root.jsonl", "S002", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    ("S003-multiple-roots.jsonl", "S003", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90014"), 4),
+    ("S004-parent-cycle.jsonl", "S004", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    ("S005-duplicate-span-id.jsonl", "S005", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    ("S006-self-parent.jsonl", "S006", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    ("S007-parent-in-other-trace.jsonl", "S007", Some("4bf92f3577b34da6a3ce929d0e0e0003"), Some("00f067aa0ba90015"), 4),
+    ("T001-end-before-start.jsonl", "T001", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    ("T002-missing-timestamp.jsonl", "T002", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
+    (
+        "T003-child-starts-before-parent.jsonl",
+        "T003",
+        Some("4bf92f3577b34da6a3ce929d0e0e0002"),
+        Some("00f067aa0ba90015"),
+        4,
+    ),
+    (
+        "T004-child-ends-after-parent.jsonl",
+        "T004",
+        Some("4bf92f3577b34da6a3ce929d0e0e0002"),
+        Some("00f067aa0ba90015"),
+        4,
+    ),
+    ("T005-clock-skew.jsonl", "T005", Some("4bf92f3577b34da6a3ce929d0e0e0004"), Some("00f067aa0ba90015"), 5),
+    ("A001-missing-service-name.jsonl", "A001", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90014"), 4),
+    ("A002-empty-attribute-key.jsonl", "A002", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90014"), 4),
+    (
+        "A003-duplicate-attribute-key.jsonl",
+        "A003",
+        Some("4bf92f3577b34da6a3ce929d0e0e0002"),
+        Some("00f067aa0ba90014"),
+        4,
+    ),
+    (
+        "A004-inconsistent-attribute-type.jsonl",
+        "A004",
+        Some("4bf92f3577b34da6a3ce929d0e0e0002"),
+        Some("00f067aa0ba90014"),
+        4,
+    ),
+    ("E001-error-without-message.jsonl", "E001", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90014"), 4),
+];
+
+/// Findings a fixture may show besides its own, because its defect implies them.
+fn implied(fixture: &str) -> &'static [&'static str] {
+    match fixture {
+        "S002-missing-root.jsonl" => &["S001"],
+        "S007-parent-in-other-trace.jsonl" => &["S002"],
+        // The skewed host's server spans also end after their clients, beyond tolerance.
+        "T005-clock-skew.jsonl" => &["T004"],
+        _ => &[],
+    }
+}
+
+#[test]
+fn every_check_has_a_fixture_that_triggers_it() {
+    for info in REGISTRY {
+        assert!(
+            EXPECTED.iter().any(|(_, code, ..)| *code == info.code.as_str()),
+            "no fixture expectation for {}",
+            info.code
+        );
+    }
+}
+
+#[test]
+fn each_fixture_triggers_its_check_on_the_expected_span() {
+    for &(fixture, code, trace, span, line) in EXPECTED {
+        let rel = format!("sample-traces/checks/{fixture}");
+        let r = report_of_files(&[&rel]);
+        let want_code = Code::parse(code).expect("known code");
+        let hit = r.findings.iter().find(|f| {
+            f.code == want_code
+                && f.trace_id.as_deref() == trace
+                && span.is_none_or(|s| f.span_ids.first().map(String::as_str) == Some(s))
+                && (span.is_some() || f.span_ids.is_empty())
+        });
+        let hit = hit.unwrap_or_else(|| {
+            panic!("{fixture}: no {code} finding on trace {trace:?} span {span:?}; got {:#?}", r.findings)
+        });
+        assert_eq!(hit.source.as_deref(), Some(format!("{rel}:{line}").as_str()), "{fixture}: location");
+        for f in &r.findings {
+            let c = f.code.as_str();
+            assert!(c == code || implied(fixture).contains(&c), "{fixture}: unexpected {c}: {}", f.message);
+        }
+    }
+}
+
+#[test]
+fn healthy_dumps_have_no_findings() {
+    for rel in ["sample-traces/healthy/checkout.jsonl", "sample-traces/healthy/checkout-document.json"] {
+        let r = report_of_files(&[rel]);
+        assert!(r.findings.is_empty(), "{rel}: {:#?}", r.findings);
+        assert!(r.counts.spans >= 7, "{rel}: {} spans", r.counts.spans);
+        assert_eq!(r.verdict.exit_code, 0);
+    }
+}
+
+#[test]
+fn healthy_dump_accounts_for_every_record() {
+    let r = report_of_files(&["sample-traces/healthy/checkout.jsonl"]);
+    let c = &r.counts;
+    assert_eq!(c.records_read, 7);
+    assert_eq!(c.records_decoded, 5);
+    assert_eq!(c.records_other_signal, 2);
+    assert_eq!(c.records_skipped, 0);
+    assert_eq!(c.spans, 21);
+    assert_eq!(c.traces, 3);
+}
+
+#[test]
+fn findings_snapshots() {
+    for &(fixture, ..) in EXPECTED {
+        let rel = format!("sample-traces/checks/{fixture}");
+        let r = report_of(&[(&rel, &read(&rel))]);
+        let name = fixture.split('.').next().expect("stem").to_string();
+        insta::assert_json_snapshot!(name, r.findings);
+    }
+}
+
+#[test]
+fn clock_skew_estimate_is_reported_per_host_pair() {
+    let r = report_of_files(&["sample-traces/checks/T005-clock-skew.jsonl"]);
+    let pair = r.clock_skew.iter().find(|p| p.host_a == "host-a" && p.host_b == "host-d").expect("host-a/host-d pair");
+    // Clients run 0..20 ms, servers 55..65 ms: centring needs -50 ms, so host-d is 50 ms ahead.
+    assert_eq!(pair.offset_ns, 50_000_000);
+    assert_eq!(pair.samples, 3);
+    assert_eq!(pair.outside, 3);
+    // The healthy cross-host pair is estimated but not reported.
+    let healthy = r.clock_skew.iter().find(|p| p.host_a == "host-a" && p.host_b == "host-b").expect("host-a/host-b");
+    assert_eq!(healthy.outside, 0);
+    assert_eq!(r.findings.iter().filter(|f| f.code == Code::T005).count(), 1);
+}

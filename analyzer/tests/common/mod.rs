@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use tracecheck::analysis::{Options, analyze_loaded};
+use tracecheck::checks::Severity;
+use tracecheck::input::{LoadOptions, Loaded, load_bytes};
+use tracecheck::report::{Report, VerdictOptions};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+/// Reads a file relative to the workspace root.
+pub fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(root().join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+}
+
+/// Analyses named byte buffers as one dump (names appear in the report as given).
+pub fn report_of(inputs: &[(&str, &[u8])]) -> Report {
+    report_with(inputs, &LoadOptions::default())
+}
+
+/// As [`report_of`], with load options (small chunks exercise the parallel merge).
+pub fn report_with(inputs: &[(&str, &[u8])], load: &LoadOptions) -> Report {
+    let mut loaded = Loaded::default();
+    for (name, bytes) in inputs {
+        load_bytes(&mut loaded, name, bytes, load);
+    }
+    let a = analyze_loaded(loaded, &Options::default());
+    Report::new(&a, VerdictOptions { fail_on: Severity::Error, allow_empty: false })
+}
+
+/// Analyses files given relative to the workspace root, reported under those names.
+pub fn report_of_files(rels: &[&str]) -> Report {
+    let data: Vec<(String, Vec<u8>)> = rels.iter().map(|r| (r.to_string(), read(r))).collect();
+    let refs: Vec<(&str, &[u8])> = data.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    report_of(&refs)
+}
+
+/// The report as JSON without what depends on how the same spans were written: file names
+/// and sizes, byte counts, formats, and the source locations of findings.
+pub fn encoding_independent(r: &Report) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).expect("report serializes");
+    v["inputs"] = serde_json::Value::Null;
+    v["counts"]["bytes"] = serde_json::Value::Null;
+    for f in v["findings"].as_array_mut().expect("findings") {
+        f["source"] = serde_json::Value::Null;
+        f["offset"] = serde_json::Value::Null;
+    }
+    v
+}
