@@ -29,7 +29,7 @@ How to fix
 };
 
 type Key = (Sym, Sym, Sym);
-/// Per value type: number of spans and the first span index seen.
+/// Per value type: number of spans and an example span (see [`earliest`]).
 type Seen = BTreeMap<ValueType, (u64, u32)>;
 
 pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
@@ -46,7 +46,7 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
                     .entry(a.value.value_type())
                     .or_insert((0, i as u32));
                 e.0 += 1;
-                e.1 = e.1.min(i as u32);
+                e.1 = earliest(dump, e.1, i as u32);
             }
             acc
         })
@@ -56,7 +56,7 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
                 for (t, (n, first)) in seen {
                     let e = into.entry(t).or_insert((0, first));
                     e.0 += n;
-                    e.1 = e.1.min(first);
+                    e.1 = earliest(dump, e.1, first);
                 }
             }
             a
@@ -89,4 +89,14 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
         .collect();
     found.sort_by(|a, b| a.message.cmp(&b.message));
     out.extend(found);
+}
+
+/// Of two spans, the one with the lower (trace id, span id, start): a choice that does not
+/// depend on the order of the input.
+fn earliest(dump: &Dump, a: u32, b: u32) -> u32 {
+    let key = |i: u32| {
+        let s = &dump.spans[i as usize];
+        (s.trace_id, s.span_id, s.start)
+    };
+    if key(b) < key(a) { b } else { a }
 }

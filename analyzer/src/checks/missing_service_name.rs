@@ -30,56 +30,54 @@ How to fix
 /// Checks every distinct resource that has spans: A001 here, and A002/A003 on its
 /// attributes (resources are checked once, not once per record that repeats them).
 pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
-    // The first span of each resource (by location), to point the finding at.
+    // One span of each resource to point the finding at, chosen independently of input order.
     let mut example: Vec<Option<&crate::model::Span>> = vec![None; dump.resources.len()];
     for s in &dump.spans {
         let e = &mut example[s.resource as usize];
-        if e.is_none_or(|x| s.loc < x.loc) {
+        if e.is_none_or(|x| (s.trace_id, s.span_id, s.start) < (x.trace_id, x.span_id, x.start)) {
             *e = Some(s);
         }
     }
-    // Distinct resources by attribute content, in first-seen order of location.
-    let mut distinct: BTreeMap<String, (crate::model::SourceLoc, usize, usize)> = BTreeMap::new();
+    let key = |s: &crate::model::Span| (s.trace_id, s.span_id, s.start);
+    // Distinct resources by attribute content: (the resource with the lowest example span,
+    // number of records).
+    let mut distinct: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (i, r) in dump.resources.iter().enumerate() {
-        if example[i].is_none() {
-            continue;
-        }
+        let Some(ex) = example[i] else { continue };
         let mut parts: Vec<String> = dump.attrs[r.attrs.range()]
             .iter()
             .map(|a| format!("{}={}", dump.str(a.key), show(dump, &a.value)))
             .collect();
         parts.sort();
-        let e = distinct.entry(parts.join(", ")).or_insert((r.loc, i, 0));
-        if r.loc < e.0 {
-            (e.0, e.1) = (r.loc, i);
+        let e = distinct.entry(parts.join(", ")).or_insert((i, 0));
+        if example[e.0].is_none_or(|cur| key(ex) < key(cur)) {
+            e.0 = i;
         }
-        e.2 += 1;
+        e.1 += 1;
     }
-    let mut by_loc: Vec<(&String, &(crate::model::SourceLoc, usize, usize))> = distinct.iter().collect();
-    by_loc.sort_by_key(|(text, (loc, _, _))| (*loc, *text));
-    for (text, &(loc, idx, n)) in by_loc {
+    for (text, (idx, n)) in distinct {
         let r = &dump.resources[idx];
         let attrs = &dump.attrs[r.attrs.range()];
         let where_ = if n == 1 { String::new() } else { format!(", in {n} records") };
-        let name_ok = r.service_name.is_some_and(|s| !dump.str(s).is_empty());
-        if !name_ok {
-            let shown = if text.is_empty() { "no attributes".to_string() } else { text.clone() };
-            let mut f = Finding::new(INFO.code, format!("resource without service.name ({shown}){where_}"));
-            f.loc = Some(loc);
+        let at = |mut f: Finding| {
+            f.loc = Some(r.loc);
             if let Some(s) = example[idx] {
                 f.trace_id = Some(s.trace_id);
                 f.span_ids = vec![s.span_id];
             }
-            out.push(f);
+            f
+        };
+        if !r.service_name.is_some_and(|s| !dump.str(s).is_empty()) {
+            let shown = if text.is_empty() { "no attributes".to_string() } else { text.clone() };
+            out.push(at(Finding::new(INFO.code, format!("resource without service.name ({shown}){where_}"))));
         }
         let what = "resource";
         for mut f in empty_attribute_key::findings(dump, attrs, what)
             .into_iter()
             .chain(duplicate_attribute_key::findings(dump, attrs, what))
         {
-            f.loc = Some(loc);
             f.message.push_str(&where_);
-            out.push(f);
+            out.push(at(f));
         }
     }
 }
