@@ -701,6 +701,10 @@ fn foreign_object_hint(nodes: &[Node<'_>], i: Idx, keys: &[&str]) -> String {
             return "this looks like Jaeger JSON, which this version does not decode yet (expected OTLP JSON with resourceSpans)".into();
         }
     }
+    if ["traceId", "id", "timestamp", "duration"].iter().all(|k| keys.contains(k)) {
+        return "this looks like an OpenTelemetry JS ConsoleSpanExporter record, not OTLP JSON (expected resourceSpans)"
+            .into();
+    }
     let shown: Vec<&str> = keys.iter().take(5).copied().collect();
     format!("valid JSON but no resourceSpans (keys: {})", shown.join(", "))
 }

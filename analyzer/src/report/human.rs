@@ -103,7 +103,8 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
                 continue;
             }
             let src = f.source.as_deref().unwrap_or("-");
-            writeln!(out, "{} {} {:<28} {src}", p.sev(f.severity), f.code, f.name)?;
+            let trace = f.trace_id.as_deref().map(|t| format!("  trace {t}")).unwrap_or_default();
+            writeln!(out, "{} {} {:<28} {src}{trace}", p.sev(f.severity), f.code, f.name)?;
             writeln!(out, "        {}", f.message)?;
         }
         for (code, n) in &shown_per_code {

@@ -1,0 +1,155 @@
+//! The `tracecheck` binary: exit codes 0/1/2/3, outputs, `explain`, `rules list`.
+
+mod common;
+
+use assert_cmd::Command;
+use common::root;
+
+fn tracecheck() -> Command {
+    let mut c = Command::cargo_bin("tracecheck").expect("binary built");
+    c.current_dir(root()).env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = tracecheck().args(args).output().expect("runs");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    )
+}
+
+#[test]
+fn healthy_dump_passes_with_exit_0() {
+    let (code, out, _) = run(&["check", "sample-traces/healthy/checkout.jsonl"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("PASS"), "{out}");
+    assert!(out.contains("spans:   21 in 3 traces"), "{out}");
+    assert!(!out.contains('\x1b'), "no colour when piped: {out:?}");
+}
+
+#[test]
+fn error_findings_fail_with_exit_1() {
+    let (code, out, _) = run(&["check", "sample-traces/checks/S004-parent-cycle.jsonl"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("S004 parent-cycle"), "{out}");
+    assert!(out.contains("sample-traces/checks/S004-parent-cycle.jsonl:4"), "{out}");
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let warn = "sample-traces/checks/E001-error-without-message.jsonl";
+    assert_eq!(run(&["check", warn]).0, 0);
+    assert_eq!(run(&["check", warn, "--fail-on", "warning"]).0, 1);
+    assert_eq!(run(&["check", warn, "--fail-on", "info"]).0, 1);
+    assert_eq!(run(&["check", "sample-traces/healthy/checkout.jsonl", "--fail-on", "info"]).0, 0);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(run(&["check"]).0, 2);
+    assert_eq!(run(&["check", "x.json", "--fail-on", "sometimes"]).0, 2);
+    assert_eq!(run(&["check", "x.json", "--skew-tolerance", "5"]).0, 2);
+    assert_eq!(run(&["frobnicate"]).0, 2);
+    let (code, _, err) = run(&["explain", "Z999"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown check code"), "{err}");
+}
+
+#[test]
+fn unreadable_empty_or_garbage_input_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").expect("write");
+    let blank = dir.path().join("blank.json");
+    std::fs::write(&blank, "\n\n  \n").expect("write");
+    let garbage = dir.path().join("garbage.bin");
+    std::fs::write(&garbage, [0u8, 159, 146, 150, 1, 2, 3, 255, 254]).expect("write");
+    let missing = dir.path().join("missing.json");
+    for (path, says) in [
+        (&empty, "the input is empty"),
+        (&blank, "the input is empty"),
+        (&garbage, "not in a known format"),
+        (&missing, "cannot read"),
+    ] {
+        let (code, out, _) = run(&["check", path.to_str().expect("utf-8 path")]);
+        assert_eq!(code, 3, "{}: {out}", path.display());
+        assert!(out.contains(says), "{}: {out}", path.display());
+    }
+    // One unreadable file among good ones still exits 3: the dump is incomplete.
+    let (code, _, _) = run(&["check", "sample-traces/healthy/checkout.jsonl", missing.to_str().expect("utf-8")]);
+    assert_eq!(code, 3);
+    assert_eq!(run(&["check", "--allow-empty", empty.to_str().expect("utf-8")]).0, 0);
+}
+
+#[test]
+fn json_report_has_schema_counts_latency_and_findings() {
+    let (code, out, _) = run(&["check", "--format", "json", "sample-traces/checks/T005-clock-skew.jsonl"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["schema"], "tracecheck.report/v1");
+    assert_eq!(v["verdict"]["exit_code"], 0);
+    assert_eq!(v["counts"]["spans"], 13);
+    assert!(v["latency"]["method"].as_str().expect("method").contains("nearest-rank"));
+    let f = v["findings"].as_array().expect("findings").iter().find(|f| f["code"] == "T005").expect("T005");
+    for key in ["severity", "trace_id", "span_ids", "message", "source"] {
+        assert!(!f[key].is_null(), "finding lacks {key}: {f}");
+    }
+    assert_eq!(v["clock_skew"][1]["offset_ns"], 50_000_000);
+}
+
+#[test]
+fn stdin_and_directories_are_read() {
+    let bytes = std::fs::read(root().join("sample-traces/healthy/checkout.jsonl")).expect("read");
+    let out = tracecheck().args(["check", "-", "--format", "json"]).write_stdin(bytes).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["counts"]["spans"], 21);
+    let (code, out, _) = run(&["check", "sample-traces/healthy", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"].as_array().expect("inputs").len(), 2);
+    assert_eq!(v["counts"]["spans"], 28);
+}
+
+#[test]
+fn colour_only_when_asked_and_never_with_no_color() {
+    let (_, out, _) = run(&["check", "--color", "always", "sample-traces/checks/S004-parent-cycle.jsonl"]);
+    assert!(out.contains("\x1b[1;31m"), "{out:?}");
+    let out = tracecheck()
+        .args(["check", "sample-traces/checks/S004-parent-cycle.jsonl"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn explain_prints_the_check_docs() {
+    let (code, out, _) = run(&["explain", "t004"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("T004 child-ends-after-parent (warning)"), "{out}");
+    for section in ["What it checks", "Why it matters", "Example", "How to fix", "PRODUCER"] {
+        assert!(out.contains(section), "{section}: {out}");
+    }
+}
+
+#[test]
+fn rules_list_lists_every_code() {
+    let (code, out, _) = run(&["rules", "list"]);
+    assert_eq!(code, 0);
+    for c in tracecheck::checks::REGISTRY {
+        assert!(out.contains(c.code.as_str()) && out.contains(c.name), "{}: {out}", c.code);
+    }
+}
+
+#[test]
+fn human_report_snapshot() {
+    let (code, out, err) = run(&[
+        "check",
+        "sample-traces/checks/T005-clock-skew.jsonl",
+        "sample-traces/checks/I001-malformed-record.jsonl",
+    ]);
+    insta::assert_snapshot!(format!("exit: {code}\n--- stdout\n{out}--- stderr\n{err}"));
+}

@@ -1,0 +1,134 @@
+//! Conformance over ../shared/real-traces: every OTLP file decodes with exactly the span
+//! counts of its PROVENANCE.md, and no file makes the analyzer panic or lose a record.
+//! Without ../shared (a bare clone) the tests say they were skipped.
+
+mod common;
+
+use common::report_of;
+use std::path::PathBuf;
+use tracecheck::checks::Code;
+
+fn real_traces() -> Option<PathBuf> {
+    let dir = common::root().parent()?.join("shared/real-traces");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: {} is not present; real-trace conformance not checked", dir.display());
+        None
+    }
+}
+
+fn report(dir: &std::path::Path, rel: &str) -> tracecheck::report::Report {
+    let bytes = std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    report_of(&[(rel, &bytes)])
+}
+
+/// (file, spans, traces, roots, orphans) from PROVENANCE.md. `None` where it gives no figure.
+const OTLP: &[(&str, u64, Option<u64>, Option<u64>, Option<u64>)] = &[
+    ("highlight/traces.json", 512, Some(28), Some(27), Some(1)),
+    ("highlight/fs.json", 218, Some(2), Some(2), Some(8)),
+    ("highlight/nextjs.json", 8, Some(1), Some(0), Some(1)),
+    ("jaeger-ui/hotrod-apiv3-getTrace-response.json", 40, None, None, None),
+    ("otel-tui/otel-demo-fileexporter-mixed.jsonl", 547, Some(141), Some(140), Some(1)),
+    ("robotframework-trace-report/otel-traces.json", 1066, Some(168), None, None),
+    ("robotframework-trace-report/pabot_trace.json", 18, None, None, Some(6)),
+    ("robotframework-trace-report/diverse_suite.json", 67, None, None, None),
+    ("robotframework-trace-report/diverse_trace_full.json", 1632, None, Some(0), Some(20)),
+    ("robotframework-trace-report/all_types_trace.json", 11, None, None, None),
+    ("robotframework-trace-report/malformed_trace.json", 3, None, None, None),
+];
+
+#[test]
+fn otlp_files_decode_with_the_documented_counts() {
+    let Some(dir) = real_traces() else { return };
+    for &(rel, spans, traces, roots, orphans) in OTLP {
+        let r = report(&dir, rel);
+        assert_eq!(r.counts.spans, spans, "{rel}: spans");
+        assert_eq!(r.counts.spans_dropped, 0, "{rel}: dropped");
+        if let Some(t) = traces {
+            assert_eq!(r.counts.traces, t, "{rel}: traces");
+        }
+        if let Some(n) = roots {
+            assert_eq!(r.structure.roots, n, "{rel}: roots");
+        }
+        if let Some(n) = orphans {
+            assert_eq!(r.structure.orphans, n, "{rel}: orphans");
+        }
+    }
+}
+
+#[test]
+fn mixed_signal_file_counts_every_line() {
+    let Some(dir) = real_traces() else { return };
+    let r = report(&dir, "otel-tui/otel-demo-fileexporter-mixed.jsonl");
+    let c = &r.counts;
+    assert_eq!((c.records_read, c.records_decoded, c.records_other_signal, c.records_skipped), (97, 41, 56, 0));
+    let logs = c.other_signals.get(&tracecheck::input::Signal::Logs).copied();
+    let metrics = c.other_signals.get(&tracecheck::input::Signal::Metrics).copied();
+    assert_eq!((logs, metrics), (Some(16), Some(40)));
+}
+
+#[test]
+fn malformed_lines_are_located_and_the_rest_is_analysed() {
+    let Some(dir) = real_traces() else { return };
+    let rel = "robotframework-trace-report/malformed_trace.json";
+    let r = report(&dir, rel);
+    let at = |code| {
+        r.findings.iter().filter(|f| f.code == code).map(|f| f.source.clone().unwrap_or_default()).collect::<Vec<_>>()
+    };
+    assert_eq!(at(Code::I001), vec![format!("{rel}:2"), format!("{rel}:5")]);
+    assert_eq!(at(Code::I005), vec![format!("{rel}:3")]);
+    assert_eq!(r.counts.records_read, 6);
+    assert_eq!(r.counts.records_decoded + r.counts.records_skipped, 6);
+}
+
+#[test]
+fn highlight_late_children_are_all_reported() {
+    // PROVENANCE: 470 children start or end after their parent ended (same host, so no
+    // tolerance applies).
+    let Some(dir) = real_traces() else { return };
+    let r = report(&dir, "highlight/traces.json");
+    assert_eq!(r.summary.by_code.get(&Code::T004).copied(), Some(470));
+}
+
+#[test]
+fn every_file_is_analysed_without_panic_and_accounted_for() {
+    let Some(dir) = real_traces() else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read dir")
+        .flat_map(|d| std::fs::read_dir(d.expect("entry").path()).into_iter().flatten())
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "expected the whole corpus, found {}", files.len());
+    for path in files {
+        let rel = path.strip_prefix(&dir).expect("inside").display().to_string();
+        let r = report(&dir, &rel);
+        let c = &r.counts;
+        assert_eq!(
+            c.records_read,
+            c.records_decoded + c.records_skipped + c.records_other_signal,
+            "{rel}: every record accounted for"
+        );
+        assert_eq!(c.spans_read, c.spans + c.spans_dropped, "{rel}: every span accounted for");
+        if c.spans == 0 {
+            // Not OTLP (Zipkin, Jaeger, console exporter, not JSON): a clear skip reason, exit 3.
+            assert!(c.records_skipped > 0, "{rel}: nothing decoded and nothing said");
+            assert_eq!(r.verdict.exit_code, 3, "{rel}");
+        }
+    }
+}
+
+#[test]
+fn foreign_formats_get_a_clear_message() {
+    let Some(dir) = real_traces() else { return };
+    for (rel, says) in [
+        ("zipkin-lens/yelp.json", "Zipkin"),
+        ("jaeger-ui/ride-sharing-uimodel-testTrace.json", "Jaeger"),
+        ("zipkin-lens/malformed.json", "invalid JSON"),
+    ] {
+        let r = report(&dir, rel);
+        assert!(r.findings.iter().any(|f| f.message.contains(says)), "{rel}: {:?}", r.findings);
+    }
+}
