@@ -1,0 +1,479 @@
+//! Fast synthetic dumps: P2P-marketplace-shaped traces written as the Collector's file
+//! exporter writes them (JSON lines of `TracesData`, one line per exported batch per node,
+//! so traces are split over many lines and interleaved), with a known number of injected
+//! anomalies. Used by the benches and by tests at scale.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Minimum number of spans (whole traces are written).
+    pub spans: u64,
+    pub seed: u64,
+    /// Fraction of traces that get exactly one anomaly.
+    pub anomaly_rate: f64,
+    /// Number of nodes (resources).
+    pub nodes: u32,
+}
+
+/// An injected defect and the built-in check code that must report it, once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Anomaly {
+    /// A leaf span without an end time (T002).
+    MissingEnd,
+    /// A leaf span whose start and end are swapped (T001).
+    EndBeforeStart,
+    /// A leaf span with status ERROR and no message (E001).
+    ErrorWithoutMessage,
+    /// A leaf span whose parent id points nowhere (S001).
+    Orphan,
+    /// A leaf span exported twice (S005).
+    Duplicate,
+}
+
+impl Anomaly {
+    const ALL: [Anomaly; 5] = [
+        Anomaly::MissingEnd,
+        Anomaly::EndBeforeStart,
+        Anomaly::ErrorWithoutMessage,
+        Anomaly::Orphan,
+        Anomaly::Duplicate,
+    ];
+
+    /// The check code that reports this anomaly.
+    pub fn code(self) -> &'static str {
+        match self {
+            Anomaly::MissingEnd => "T002",
+            Anomaly::EndBeforeStart => "T001",
+            Anomaly::ErrorWithoutMessage => "E001",
+            Anomaly::Orphan => "S001",
+            Anomaly::Duplicate => "S005",
+        }
+    }
+}
+
+/// Ground truth of a generated dump.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Truth {
+    pub spans: u64,
+    pub traces: u64,
+    pub lines: u64,
+    pub bytes: u64,
+    pub anomalies: BTreeMap<Anomaly, u64>,
+}
+
+impl Truth {
+    /// The ground truth as JSON: counts, and expected findings per check code.
+    pub fn to_json(&self) -> serde_json::Value {
+        let by_code: BTreeMap<&str, u64> = self.anomalies.iter().map(|(a, n)| (a.code(), *n)).collect();
+        serde_json::json!({
+            "spans": self.spans,
+            "traces": self.traces,
+            "lines": self.lines,
+            "bytes": self.bytes,
+            "expected_findings": by_code,
+        })
+    }
+}
+
+/// splitmix64: small, fast, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
+
+const KIND_INTERNAL: u8 = 1;
+const KIND_CLIENT: u8 = 3;
+const KIND_PRODUCER: u8 = 4;
+const KIND_CONSUMER: u8 = 5;
+
+#[derive(Clone)]
+struct Span {
+    trace: [u8; 16],
+    id: [u8; 8],
+    parent: Option<[u8; 8]>,
+    name: &'static str,
+    kind: u8,
+    start: u64,
+    end: u64,
+    error: bool,
+    node: u32,
+    /// Operation-specific attributes, already as JSON `KeyValue`s separated by commas.
+    extra: String,
+}
+
+struct Gen {
+    rng: Rng,
+    nodes: u32,
+    peer_ids: Vec<String>,
+    clock: u64,
+}
+
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+impl Gen {
+    fn id8(&mut self) -> [u8; 8] {
+        self.rng.next().max(1).to_be_bytes()
+    }
+
+    fn id16(&mut self) -> [u8; 16] {
+        let mut t = [0u8; 16];
+        t[..8].copy_from_slice(&self.rng.next().to_be_bytes());
+        t[8..].copy_from_slice(&self.rng.next().max(1).to_be_bytes());
+        t
+    }
+
+    /// A child span laid out inside `[start, end)`.
+    #[allow(clippy::too_many_arguments)]
+    fn span(
+        &mut self,
+        trace: [u8; 16],
+        parent: Option<[u8; 8]>,
+        name: &'static str,
+        kind: u8,
+        start: u64,
+        end: u64,
+        node: u32,
+        extra: String,
+    ) -> Span {
+        Span { trace, id: self.id8(), parent, name, kind, start, end, error: false, node, extra }
+    }
+
+    /// Splits `[start, end)` into `n` consecutive sub-intervals with small gaps.
+    fn slots(&mut self, start: u64, end: u64, n: usize) -> Vec<(u64, u64)> {
+        let width = (end - start) / n as u64;
+        (0..n as u64)
+            .map(|i| {
+                let s = start + i * width + self.rng.below(width / 10 + 1);
+                let e = start + (i + 1) * width - self.rng.below(width / 10 + 1);
+                (s, e.max(s + 1))
+            })
+            .collect()
+    }
+
+    fn publish(&mut self, out: &mut Vec<Span>) {
+        let trace = self.id16();
+        let node = self.rng.below(u64::from(self.nodes)) as u32;
+        let start = self.clock;
+        let end = start + 20_000_000 + self.rng.below(180_000_000);
+        let pkg = self.rng.below(100_000);
+        let root = self.span(
+            trace,
+            None,
+            "p2p.package.publish",
+            KIND_INTERNAL,
+            start,
+            end,
+            node,
+            format!(
+                "{},{}",
+                kv_str("package_id", &format!("pkg-{pkg:06}")),
+                kv_str("package_version", &format!("1.{}.{}", pkg % 7, pkg % 13))
+            ),
+        );
+        let slots = self.slots(start, end, 3);
+        let validate = self.span(
+            trace,
+            Some(root.id),
+            "p2p.package.validate",
+            KIND_INTERNAL,
+            slots[0].0,
+            slots[0].1,
+            node,
+            String::new(),
+        );
+        let key: String = (0..4).map(|_| format!("{:016x}", self.rng.next())).collect();
+        let extra = format!("{},{}", kv_str("kad.key", &key), kv_int("record_size_bytes", 512 + self.rng.below(4096)));
+        let dht = self.span(trace, Some(root.id), "dht.put", KIND_CLIENT, slots[1].0, slots[1].1, node, extra);
+        let extra = format!(
+            "{},{}",
+            kv_str("topic", "/ggen/packages/v1"),
+            kv_int("announcement_size_bytes", 200 + self.rng.below(800))
+        );
+        let gossip =
+            self.span(trace, Some(root.id), "gossipsub.publish", KIND_INTERNAL, slots[2].0, slots[2].1, node, extra);
+        for (parent, names) in [
+            (&validate, &["signature.verify", "content.hash"][..]),
+            (&dht, &["kad.query_closest_peers", "kad.store_value", "kad.confirm_storage"][..]),
+            (&gossip, &["message.encode", "peers.select", "network.broadcast"][..]),
+        ] {
+            let slots = self.slots(parent.start, parent.end, names.len());
+            for (name, (s, e)) in names.iter().zip(slots) {
+                let kind = if *name == "network.broadcast" { KIND_PRODUCER } else { KIND_INTERNAL };
+                let child = self.span(trace, Some(parent.id), name, kind, s, e, node, String::new());
+                if *name == "network.broadcast" {
+                    self.propagate(trace, &child, out);
+                }
+                out.push(child);
+            }
+        }
+        out.extend([root, validate, dht, gossip]);
+    }
+
+    /// Receiving nodes handle the announcement: CONSUMER spans, children of the broadcast.
+    fn propagate(&mut self, trace: [u8; 16], broadcast: &Span, out: &mut Vec<Span>) {
+        let receivers = 1 + self.rng.below(2);
+        for k in 0..receivers {
+            let node = (broadcast.node + 1 + k as u32) % self.nodes;
+            let start = broadcast.start + 200_000 + self.rng.below(2_000_000);
+            let end = start + 1_000_000 + self.rng.below(10_000_000);
+            let p = self.span(
+                trace,
+                Some(broadcast.id),
+                "p2p.gossip.propagate",
+                KIND_CONSUMER,
+                start,
+                end,
+                node,
+                String::new(),
+            );
+            let slots = self.slots(start, end, 3);
+            for (name, (s, e)) in ["message_validation", "peer_broadcast", "mesh_maintenance"].iter().zip(slots) {
+                out.push(self.span(trace, Some(p.id), name, KIND_INTERNAL, s, e, node, String::new()));
+            }
+            out.push(p);
+        }
+    }
+
+    fn search(&mut self, out: &mut Vec<Span>) {
+        let trace = self.id16();
+        let node = self.rng.below(u64::from(self.nodes)) as u32;
+        let start = self.clock;
+        let end = start + 10_000_000 + self.rng.below(150_000_000);
+        let fan_out = 2 + self.rng.below(3);
+        let extra = format!(
+            "{},{},{}",
+            kv_str("query_text", &format!("crate-{}", self.rng.below(5000))),
+            kv_int("fan_out", fan_out),
+            kv_int("total_results", self.rng.below(40))
+        );
+        let root = self.span(trace, None, "p2p.package.search", KIND_INTERNAL, start, end, node, extra);
+        let slots = self.slots(start, end, 3);
+        let providers = self.span(
+            trace,
+            Some(root.id),
+            "dht_get_providers",
+            KIND_CLIENT,
+            slots[0].0,
+            slots[0].1,
+            node,
+            String::new(),
+        );
+        let query = self.span(
+            trace,
+            Some(root.id),
+            "peer_query",
+            KIND_INTERNAL,
+            slots[1].0,
+            slots[1].1,
+            node,
+            kv_int("peers.contacted", fan_out),
+        );
+        let fetch =
+            self.span(trace, Some(root.id), "content_fetch", KIND_CLIENT, slots[2].0, slots[2].1, node, String::new());
+        for (s, e) in self.slots(query.start, query.end, fan_out as usize) {
+            out.push(self.span(trace, Some(query.id), "dht_peer_query", KIND_CLIENT, s, e, node, String::new()));
+        }
+        out.extend([root, providers, query, fetch]);
+    }
+}
+
+fn kv_str(key: &str, v: &str) -> String {
+    format!(r#"{{"key":"{key}","value":{{"stringValue":"{v}"}}}}"#)
+}
+
+fn kv_int(key: &str, v: u64) -> String {
+    format!(r#"{{"key":"{key}","value":{{"intValue":"{v}"}}}}"#)
+}
+
+fn hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+}
+
+/// Appends one span as OTLP JSON, with the attributes an instrumented Rust service carries.
+fn write_span(out: &mut String, s: &Span, peer_id: &str) {
+    out.push_str(r#"{"traceId":""#);
+    hex(out, &s.trace);
+    out.push_str(r#"","spanId":""#);
+    hex(out, &s.id);
+    out.push_str(r#"","parentSpanId":""#);
+    if let Some(p) = s.parent {
+        hex(out, &p);
+    }
+    let _ = write!(
+        out,
+        r#"","flags":257,"name":"{}","kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":["#,
+        s.name, s.kind, s.start, s.end
+    );
+    let module = s.name.split('.').next().unwrap_or("p2p");
+    let _ = write!(
+        out,
+        "{},{},{},{},{},{},{},{}",
+        kv_str("p2p.peer_id", peer_id),
+        kv_str("code.namespace", &format!("ggen_p2p::marketplace::{module}")),
+        kv_str("code.filepath", &format!("crates/ggen-p2p/src/marketplace/{module}.rs")),
+        kv_int("code.lineno", 40 + (s.id[0] as u64) * 3),
+        kv_str("thread.name", "tokio-runtime-worker"),
+        kv_int("thread.id", 1 + u64::from(s.id[1] % 8)),
+        kv_str("otel.library.name", "tracing-opentelemetry"),
+        kv_int("busy_ns", (s.end.saturating_sub(s.start)) / 3)
+    );
+    if !s.extra.is_empty() {
+        out.push(',');
+        out.push_str(&s.extra);
+    }
+    out.push_str(
+        r#"],"droppedAttributesCount":0,"events":[],"droppedEventsCount":0,"links":[],"droppedLinksCount":0,"status":"#,
+    );
+    if s.error {
+        out.push_str(r#"{"code":2}}"#);
+    } else {
+        out.push_str(r#"{"code":1}}"#);
+    }
+}
+
+/// Spans per exported batch (the batch span processor's default is 512).
+const BATCH: usize = 256;
+
+/// Writes a dump to `w` and returns its ground truth.
+pub fn write(cfg: &Config, mut w: impl Write) -> io::Result<Truth> {
+    let mut g = Gen { rng: Rng(cfg.seed), nodes: cfg.nodes, peer_ids: Vec::new(), clock: 1_763_712_000_000_000_000 };
+    g.peer_ids = (0..cfg.nodes)
+        .map(|_| {
+            let tail: String = (0..44).map(|_| BASE58[g.rng.below(BASE58.len() as u64) as usize] as char).collect();
+            format!("12D3KooW{tail}")
+        })
+        .collect();
+    let prefixes: Vec<String> = (0..cfg.nodes)
+        .map(|n| {
+            format!(
+                r#"{{"resourceSpans":[{{"resource":{{"attributes":[{},{},{},{},{}]}},"scopeSpans":[{{"scope":{{"name":"ggen_p2p","version":"0.3.1"}},"spans":["#,
+                kv_str("service.name", "ggen-p2p-marketplace"),
+                kv_str("service.version", "0.3.1"),
+                kv_str("service.instance.id", &format!("node-{n}")),
+                kv_str("host.name", "loadgen-1"),
+                kv_str("p2p.peer_id", &g.peer_ids[n as usize])
+            )
+        })
+        .collect();
+    const SUFFIX: &str = r#"]}],"schemaUrl":"https://opentelemetry.io/schemas/1.26.0"}]}"#;
+    let mut buffers: Vec<(String, usize)> = (0..cfg.nodes).map(|_| (String::new(), 0)).collect();
+    let mut truth = Truth::default();
+    let flush = |w: &mut dyn Write, node: usize, buf: &mut (String, usize), truth: &mut Truth| -> io::Result<()> {
+        if buf.1 == 0 {
+            return Ok(());
+        }
+        w.write_all(prefixes[node].as_bytes())?;
+        w.write_all(buf.0.as_bytes())?;
+        w.write_all(SUFFIX.as_bytes())?;
+        w.write_all(b"\n")?;
+        truth.lines += 1;
+        truth.bytes += (prefixes[node].len() + buf.0.len() + SUFFIX.len() + 1) as u64;
+        buf.0.clear();
+        buf.1 = 0;
+        Ok(())
+    };
+    let mut spans = Vec::new();
+    let mut next_anomaly = 0usize;
+    while truth.spans < cfg.spans {
+        spans.clear();
+        if g.rng.below(3) == 0 {
+            g.search(&mut spans);
+        } else {
+            g.publish(&mut spans);
+        }
+        g.clock += 1_000_000 + g.rng.below(4_000_000);
+        if cfg.anomaly_rate > 0.0 && g.rng.chance(cfg.anomaly_rate) {
+            let a = Anomaly::ALL[next_anomaly % Anomaly::ALL.len()];
+            next_anomaly += 1;
+            inject(&mut g, &mut spans, a);
+            *truth.anomalies.entry(a).or_default() += 1;
+        }
+        truth.traces += 1;
+        // Spans are exported as they end: children before their parents.
+        for s in &spans {
+            let buf = &mut buffers[s.node as usize];
+            if buf.1 > 0 {
+                buf.0.push(',');
+            }
+            write_span(&mut buf.0, s, &g.peer_ids[s.node as usize]);
+            buf.1 += 1;
+            truth.spans += 1;
+            if buf.1 == BATCH {
+                flush(&mut w, s.node as usize, buf, &mut truth)?;
+            }
+        }
+    }
+    for (node, buf) in buffers.iter_mut().enumerate() {
+        flush(&mut w, node, buf, &mut truth)?;
+    }
+    w.flush()?;
+    Ok(truth)
+}
+
+/// Applies `a` to one leaf span (a span that is nobody's parent).
+fn inject(g: &mut Gen, spans: &mut Vec<Span>, a: Anomaly) {
+    let leaves: Vec<usize> =
+        (0..spans.len()).filter(|&i| !spans.iter().any(|s| s.parent == Some(spans[i].id))).collect();
+    let i = leaves[g.rng.below(leaves.len() as u64) as usize];
+    match a {
+        Anomaly::MissingEnd => spans[i].end = 0,
+        Anomaly::EndBeforeStart => {
+            let s = &mut spans[i];
+            (s.start, s.end) = (s.end, s.start);
+        }
+        Anomaly::ErrorWithoutMessage => spans[i].error = true,
+        Anomaly::Orphan => spans[i].parent = Some(g.id8()),
+        Anomaly::Duplicate => {
+            let copy = spans[i].clone();
+            spans.push(copy);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_bytes_and_valid_json_lines() {
+        let cfg = Config { spans: 2000, seed: 7, anomaly_rate: 0.2, nodes: 4 };
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let ta = write(&cfg, &mut a).expect("write");
+        let tb = write(&cfg, &mut b).expect("write");
+        assert_eq!(a, b);
+        assert_eq!(ta, tb);
+        assert_eq!(ta.bytes, a.len() as u64);
+        let mut spans = 0;
+        for line in a.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_slice(line).expect("valid JSON line");
+            for rs in v["resourceSpans"].as_array().expect("resourceSpans") {
+                spans += rs["scopeSpans"][0]["spans"].as_array().expect("spans").len() as u64;
+            }
+        }
+        assert_eq!(spans, ta.spans);
+        assert!(ta.anomalies.values().sum::<u64>() > 0);
+    }
+}
