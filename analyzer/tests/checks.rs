@@ -8,7 +8,9 @@ use tracecheck::checks::{Code, REGISTRY};
 
 /// (fixture, code, trace id, span id, source line). `None` where the finding is about a
 /// record or a dropped span rather than a span.
-const EXPECTED: &[(&str, &str, Option<&str>, Option<&str>, u64)] = &[
+type Expectation = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, u64);
+
+const EXPECTED: &[Expectation] = &[
     ("I001-malformed-record.jsonl", "I001", None, None, 4),
     ("I002-truncated-record.jsonl", "I002", None, None, 4),
     ("I003-unknown-format.txt", "I003", None, None, 1),

@@ -331,7 +331,7 @@ fn truncated_last_record_is_reported_as_truncated() {
     assert_eq!(r.counts.spans, 1);
     // The same in a pretty document.
     let doc = format!("{:#}", serde_json::from_str::<Value>(&good).expect("json"));
-    let r = report_of(&[("cut.json", doc[..doc.len() - 5].as_bytes())]);
+    let r = report_of(&[("cut.json", &doc.as_bytes()[..doc.len() - 5])]);
     assert_eq!(r.findings.iter().map(|f| f.code).collect::<Vec<_>>(), vec![Code::I002]);
 }
 

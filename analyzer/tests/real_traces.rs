@@ -24,7 +24,9 @@ fn report(dir: &std::path::Path, rel: &str) -> tracecheck::report::Report {
 }
 
 /// (file, spans, traces, roots, orphans) from PROVENANCE.md. `None` where it gives no figure.
-const OTLP: &[(&str, u64, Option<u64>, Option<u64>, Option<u64>)] = &[
+type Counts = (&'static str, u64, Option<u64>, Option<u64>, Option<u64>);
+
+const OTLP: &[Counts] = &[
     ("highlight/traces.json", 512, Some(28), Some(27), Some(1)),
     ("highlight/fs.json", 218, Some(2), Some(2), Some(8)),
     ("highlight/nextjs.json", 8, Some(1), Some(0), Some(1)),

@@ -67,7 +67,7 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
             }
             f
         };
-        if !r.service_name.is_some_and(|s| !dump.str(s).is_empty()) {
+        if r.service_name.is_none_or(|s| dump.str(s).is_empty()) {
             let shown = if text.is_empty() { "no attributes".to_string() } else { text.clone() };
             out.push(at(Finding::new(INFO.code, format!("resource without service.name ({shown}){where_}"))));
         }

@@ -59,7 +59,8 @@ impl Default for LoadOptions {
     }
 }
 
-/// Loads every input (files, directories in name order, `-` for stdin) as one dump.
+/// Loads every input (files; directories, whose files are read in name order, hidden files
+/// skipped; `-` for stdin) as one dump.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
     for path in expand(inputs, &mut loaded.errors) {
@@ -79,7 +80,7 @@ fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
             match std::fs::read_dir(p) {
                 Ok(rd) => {
                     let mut files: Vec<PathBuf> =
-                        rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+                        rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file() && !is_hidden(p)).collect();
                     files.sort();
                     if files.is_empty() {
                         errors.push(LoadError {
@@ -135,6 +136,7 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
             let chunks = split::line_chunks(bytes, opts.chunk_bytes);
             let batches: Vec<Batch> =
                 chunks.par_iter().map(|&(s, e)| decode_lines(file, &bytes[s..e], s, e == bytes.len())).collect();
+            reserve_for(&mut loaded.dump, &batches);
             let mut line_base = 0;
             for b in batches {
                 let n = b.newlines;
@@ -148,12 +150,12 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 .par_iter()
                 .map(|r| {
                     let mut b = Batch::default();
-                    let mut p = Parser::default();
                     let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
-                    p.record(&mut b, &bytes[r.offset..r.end], loc, r.truncated);
+                    with_parser(|p| p.record(&mut b, &bytes[r.offset..r.end], loc, r.truncated, true));
                     b
                 })
                 .collect();
+            reserve_for(&mut loaded.dump, &batches);
             for b in batches {
                 b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, 0);
             }
@@ -172,18 +174,50 @@ fn preview(b: &[u8]) -> String {
     }
 }
 
+/// Grows the arenas of `dump` once for all `batches`, so merging never reallocates.
+fn reserve_for(dump: &mut Dump, batches: &[Batch]) {
+    dump.spans.reserve(batches.iter().map(|b| b.spans.len()).sum());
+    dump.attrs.reserve(batches.iter().map(|b| b.attrs.len()).sum());
+    dump.events.reserve(batches.iter().map(|b| b.events.len()).sum());
+    dump.links.reserve(batches.iter().map(|b| b.links.len()).sum());
+    dump.resources.reserve(batches.iter().map(|b| b.resources.len()).sum());
+}
+
+thread_local! {
+    /// Parse buffers, kept per worker thread so large buffers are allocated once.
+    static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(Parser::default());
+}
+
+fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
+    PARSER.with(|p| match p.try_borrow_mut() {
+        Ok(mut p) => f(&mut p),
+        // Re-entered on this thread (rayon work stealing inside a task): use a fresh one.
+        Err(_) => f(&mut Parser::default()),
+    })
+}
+
 fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool) -> Batch {
     let mut batch = Batch::default();
-    let mut parser = Parser::default();
-    let newlines = split::for_each_line(chunk, |line, s, e, has_newline| {
+    let newlines = with_parser(|parser| decode_lines_with(parser, &mut batch, file, chunk, chunk_offset, at_eof));
+    batch.newlines = newlines;
+    batch
+}
+
+fn decode_lines_with(
+    parser: &mut Parser,
+    batch: &mut Batch,
+    file: u32,
+    chunk: &[u8],
+    chunk_offset: usize,
+    at_eof: bool,
+) -> u64 {
+    split::for_each_line(chunk, |line, s, e, has_newline| {
         let loc = SourceLoc { file, line: line + 1, offset: (chunk_offset + s) as u64 };
         let rec = &chunk[s..e];
         let truncated =
             at_eof && !has_newline && matches!(split::scan_value(rec, split::skip_ws(rec, 0)), split::Scan::Eof);
-        parser.record(&mut batch, rec, loc, truncated);
-    });
-    batch.newlines = newlines;
-    batch
+        parser.record(batch, rec, loc, truncated, false);
+    })
 }
 
 /// Reusable parse buffers for one task.
@@ -202,7 +236,7 @@ impl std::fmt::Debug for Parser {
 
 impl Parser {
     /// Parses and decodes one record, accounting for it whatever happens.
-    fn record(&mut self, batch: &mut Batch, rec: &[u8], loc: SourceLoc, truncated: bool) {
+    fn record(&mut self, batch: &mut Batch, rec: &[u8], loc: SourceLoc, truncated: bool, multiline: bool) {
         batch.accounting.records_read += 1;
         let issue = |batch: &mut Batch, kind, message| {
             batch.accounting.skip(kind);
@@ -231,7 +265,7 @@ impl Parser {
                 issue(batch, IssueKind::Malformed, msg);
             }
             Ok(()) => {
-                let class = RecordDecoder::new(batch, &tape.0, buf_base, rec, loc).decode();
+                let class = RecordDecoder::new(batch, &tape.0, buf_base, rec, loc, multiline).decode();
                 match class {
                     RecordClass::Traces => batch.accounting.records_decoded += 1,
                     RecordClass::Other(sig) => {
@@ -251,6 +285,10 @@ fn line_col(rec: &[u8], index: usize) -> (usize, usize) {
     let line = memchr::memchr_iter(b'\n', upto).count();
     let col = upto.len() - memchr::memrchr(b'\n', upto).map_or(0, |p| p + 1) + 1;
     (line, col)
+}
+
+fn is_hidden(p: &Path) -> bool {
+    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
 /// Returns whether `path` names stdin.

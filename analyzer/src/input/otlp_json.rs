@@ -104,9 +104,16 @@ struct SpanFields<'d> {
 
 impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
     /// `buf_base` is the address of the parse buffer, `orig` the record as read, `loc`
-    /// where it starts.
-    pub fn new(batch: &'b mut Batch, nodes: &'t [Node<'d>], buf_base: usize, orig: &'t [u8], loc: SourceLoc) -> Self {
-        let multiline = memchr::memchr(b'\n', orig).is_some();
+    /// where it starts, `multiline` whether the record may span lines (documents do,
+    /// JSON lines never), so span locations need their own line numbers.
+    pub fn new(
+        batch: &'b mut Batch,
+        nodes: &'t [Node<'d>],
+        buf_base: usize,
+        orig: &'t [u8],
+        loc: SourceLoc,
+        multiline: bool,
+    ) -> Self {
         RecordDecoder { batch, nodes, buf_base, orig, loc, multiline, line_cursor: (0, loc.line) }
     }
 
