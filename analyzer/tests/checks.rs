@@ -120,10 +120,10 @@ fn healthy_dumps_have_no_findings() {
 fn healthy_dump_accounts_for_every_record() {
     let r = report_of_files(&["sample-traces/healthy/checkout.jsonl"]);
     let c = &r.counts;
-    assert_eq!(c.records_read, 7);
-    assert_eq!(c.records_decoded, 5);
-    assert_eq!(c.records_other_signal, 2);
-    assert_eq!(c.records_skipped, 0);
+    assert_eq!(c.input.records_read, 7);
+    assert_eq!(c.input.records_decoded, 5);
+    assert_eq!(c.input.records_other_signal, 2);
+    assert_eq!(c.input.records_skipped, 0);
     assert_eq!(c.spans, 21);
     assert_eq!(c.traces, 3);
 }

@@ -310,8 +310,8 @@ fn bad_values_are_located_and_the_rest_still_analysed() {
     .join("\n");
     let r = report_of(&[("bad.jsonl", dump.as_bytes())]);
     let c = &r.counts;
-    assert_eq!((c.records_read, c.records_decoded, c.records_skipped), (6, 4, 2));
-    assert_eq!((c.spans_read, c.spans_dropped, c.spans), (4, 1, 3));
+    assert_eq!((c.input.records_read, c.input.records_decoded, c.input.records_skipped), (6, 4, 2));
+    assert_eq!((c.input.spans_read, c.input.spans_dropped, c.spans), (4, 1, 3));
     let at = |code: Code| {
         r.findings.iter().filter(|f| f.code == code).map(|f| f.source.clone().unwrap_or_default()).collect::<Vec<_>>()
     };

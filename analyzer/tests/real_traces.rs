@@ -46,7 +46,7 @@ fn otlp_files_decode_with_the_documented_counts() {
     for &(rel, spans, traces, roots, orphans) in OTLP {
         let r = report(&dir, rel);
         assert_eq!(r.counts.spans, spans, "{rel}: spans");
-        assert_eq!(r.counts.spans_dropped, 0, "{rel}: dropped");
+        assert_eq!(r.counts.input.spans_dropped, 0, "{rel}: dropped");
         if let Some(t) = traces {
             assert_eq!(r.counts.traces, t, "{rel}: traces");
         }
@@ -64,9 +64,12 @@ fn mixed_signal_file_counts_every_line() {
     let Some(dir) = real_traces() else { return };
     let r = report(&dir, "otel-tui/otel-demo-fileexporter-mixed.jsonl");
     let c = &r.counts;
-    assert_eq!((c.records_read, c.records_decoded, c.records_other_signal, c.records_skipped), (97, 41, 56, 0));
-    let logs = c.other_signals.get(&tracecheck::input::Signal::Logs).copied();
-    let metrics = c.other_signals.get(&tracecheck::input::Signal::Metrics).copied();
+    assert_eq!(
+        (c.input.records_read, c.input.records_decoded, c.input.records_other_signal, c.input.records_skipped),
+        (97, 41, 56, 0)
+    );
+    let logs = c.input.other_signals.get(&tracecheck::input::Signal::Logs).copied();
+    let metrics = c.input.other_signals.get(&tracecheck::input::Signal::Metrics).copied();
     assert_eq!((logs, metrics), (Some(16), Some(40)));
 }
 
@@ -80,8 +83,8 @@ fn malformed_lines_are_located_and_the_rest_is_analysed() {
     };
     assert_eq!(at(Code::I001), vec![format!("{rel}:2"), format!("{rel}:5")]);
     assert_eq!(at(Code::I005), vec![format!("{rel}:3")]);
-    assert_eq!(r.counts.records_read, 6);
-    assert_eq!(r.counts.records_decoded + r.counts.records_skipped, 6);
+    assert_eq!(r.counts.input.records_read, 6);
+    assert_eq!(r.counts.input.records_decoded + r.counts.input.records_skipped, 6);
 }
 
 #[test]
@@ -109,14 +112,14 @@ fn every_file_is_analysed_without_panic_and_accounted_for() {
         let r = report(&dir, &rel);
         let c = &r.counts;
         assert_eq!(
-            c.records_read,
-            c.records_decoded + c.records_skipped + c.records_other_signal,
+            c.input.records_read,
+            c.input.records_decoded + c.input.records_skipped + c.input.records_other_signal,
             "{rel}: every record accounted for"
         );
-        assert_eq!(c.spans_read, c.spans + c.spans_dropped, "{rel}: every span accounted for");
+        assert_eq!(c.input.spans_read, c.spans + c.input.spans_dropped, "{rel}: every span accounted for");
         if c.spans == 0 {
             // Not OTLP (Zipkin, Jaeger, console exporter, not JSON): a clear skip reason, exit 3.
-            assert!(c.records_skipped > 0, "{rel}: nothing decoded and nothing said");
+            assert!(c.input.records_skipped > 0, "{rel}: nothing decoded and nothing said");
             assert_eq!(r.verdict.exit_code, 3, "{rel}");
         }
     }

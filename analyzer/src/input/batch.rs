@@ -1,18 +1,14 @@
 //! A batch: what one parallel task decoded, with its own string table, merged later.
 
 use super::accounting::{Accounting, InputIssue};
-use crate::model::{Attr, Dump, Event, Interner, Link, Resource, Slice, Span};
+use crate::model::{Dump, Slice};
 
 /// Decoded spans and input issues of one chunk of input, with chunk-local symbols and
 /// chunk-relative line numbers.
 #[derive(Debug, Default)]
 pub struct Batch {
-    pub strings: Interner,
-    pub resources: Vec<Resource>,
-    pub spans: Vec<Span>,
-    pub attrs: Vec<Attr>,
-    pub events: Vec<Event>,
-    pub links: Vec<Link>,
+    /// The chunk's spans and arenas (its `files` stay empty).
+    pub part: Dump,
     pub issues: Vec<InputIssue>,
     pub accounting: Accounting,
     /// Newlines in the chunk, to place the next chunk's lines.
@@ -33,38 +29,39 @@ impl Batch {
     /// Moves this batch into `dump`, rewriting symbols, arena ranges, resource indexes and
     /// line numbers (`line_base` is the number of lines before this chunk in its file).
     pub fn merge_into(
-        mut self,
+        self,
         dump: &mut Dump,
         accounting: &mut Accounting,
         issues: &mut Vec<InputIssue>,
         line_base: u64,
     ) {
-        let map = dump.strings.absorb(&self.strings);
+        let Batch { part: mut p, issues: batch_issues, accounting: batch_accounting, .. } = self;
+        let map = dump.strings.absorb(&p.strings);
         let attr_base = arena_len(&dump.attrs);
         let event_base = arena_len(&dump.events);
         let link_base = arena_len(&dump.links);
         let resource_base = arena_len(&dump.resources);
         let shift = |s: &mut Slice, base: u32| s.start += base;
 
-        for a in &mut self.attrs {
+        for a in &mut p.attrs {
             a.key = map[a.key.0 as usize];
             a.value.remap(&map);
         }
-        dump.attrs.append(&mut self.attrs);
-        for e in &mut self.events {
+        dump.attrs.append(&mut p.attrs);
+        for e in &mut p.events {
             e.name = map[e.name.0 as usize];
             shift(&mut e.attrs, attr_base);
         }
-        dump.events.append(&mut self.events);
-        dump.links.append(&mut self.links);
-        for r in &mut self.resources {
+        dump.events.append(&mut p.events);
+        dump.links.append(&mut p.links);
+        for r in &mut p.resources {
             shift(&mut r.attrs, attr_base);
             r.service_name = r.service_name.map(|s| map[s.0 as usize]);
             r.host = r.host.map(|s| map[s.0 as usize]);
             r.loc.line += line_base;
         }
-        dump.resources.append(&mut self.resources);
-        for s in &mut self.spans {
+        dump.resources.append(&mut p.resources);
+        for s in &mut p.spans {
             s.name = map[s.name.0 as usize];
             s.status_message = map[s.status_message.0 as usize];
             s.scope = map[s.scope.0 as usize];
@@ -74,11 +71,11 @@ impl Batch {
             shift(&mut s.links, link_base);
             s.loc.line += line_base;
         }
-        dump.spans.append(&mut self.spans);
-        for mut i in self.issues {
+        dump.spans.append(&mut p.spans);
+        for mut i in batch_issues {
             i.loc.line += line_base;
             issues.push(i);
         }
-        accounting.add(&self.accounting);
+        accounting.add(&batch_accounting);
     }
 }

@@ -176,11 +176,11 @@ fn preview(b: &[u8]) -> String {
 
 /// Grows the arenas of `dump` once for all `batches`, so merging never reallocates.
 fn reserve_for(dump: &mut Dump, batches: &[Batch]) {
-    dump.spans.reserve(batches.iter().map(|b| b.spans.len()).sum());
-    dump.attrs.reserve(batches.iter().map(|b| b.attrs.len()).sum());
-    dump.events.reserve(batches.iter().map(|b| b.events.len()).sum());
-    dump.links.reserve(batches.iter().map(|b| b.links.len()).sum());
-    dump.resources.reserve(batches.iter().map(|b| b.resources.len()).sum());
+    dump.spans.reserve(batches.iter().map(|b| b.part.spans.len()).sum());
+    dump.attrs.reserve(batches.iter().map(|b| b.part.attrs.len()).sum());
+    dump.events.reserve(batches.iter().map(|b| b.part.events.len()).sum());
+    dump.links.reserve(batches.iter().map(|b| b.part.links.len()).sum());
+    dump.resources.reserve(batches.iter().map(|b| b.part.resources.len()).sum());
 }
 
 thread_local! {

@@ -191,9 +191,9 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
 
     fn resource_spans(&mut self, i: Idx) {
         let nodes = self.nodes;
-        let res_idx = arena_len(&self.batch.resources);
+        let res_idx = arena_len(&self.batch.part.resources);
         let loc = self.loc_of(i);
-        self.batch.resources.push(Resource { loc, ..Resource::default() });
+        self.batch.part.resources.push(Resource { loc, ..Resource::default() });
         members(nodes, i, |key, v| match key {
             "resource" => self.resource(v, res_idx as usize),
             "scopeSpans" | "scope_spans" | "instrumentationLibrarySpans" | "instrumentation_library_spans" => {
@@ -208,12 +208,12 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         members(nodes, i, |key, v| {
             if key == "attributes" {
                 let attrs = self.attributes(v);
-                let r = &mut self.batch.resources[res];
+                let r = &mut self.batch.part.resources[res];
                 r.attrs = attrs;
                 let mut instance = None;
-                for a in &self.batch.attrs[attrs.range()] {
+                for a in &self.batch.part.attrs[attrs.range()] {
                     let Value::Str(s) = a.value else { continue };
-                    match self.batch.strings.resolve(a.key) {
+                    match self.batch.part.strings.resolve(a.key) {
                         "service.name" => r.service_name = Some(s),
                         "host.name" => r.host = Some(s),
                         "service.instance.id" => instance = Some(s),
@@ -234,7 +234,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                     if k == "name"
                         && let Node::String(s) = nodes[n]
                     {
-                        scope = self.batch.strings.intern(s);
+                        scope = self.batch.part.strings.intern(s);
                     }
                 });
             }
@@ -257,7 +257,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             "spanId" | "span_id" => f.span_id = self.id_text(v),
             "parentSpanId" | "parent_span_id" => f.parent = Some(v),
             "name" => match nodes[v] {
-                Node::String(s) => f.name = self.batch.strings.intern(s),
+                Node::String(s) => f.name = self.batch.part.strings.intern(s),
                 _ => bad_fields.push(("name", v, "a string")),
             },
             "kind" => match enum_value(&nodes[v], SpanKind::from_otlp, SpanKind::from_name) {
@@ -283,7 +283,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                     },
                     "message" => {
                         if let Node::String(s) = nodes[n] {
-                            f.status_message = self.batch.strings.intern(s);
+                            f.status_message = self.batch.part.strings.intern(s);
                         }
                     }
                     _ => {}
@@ -332,7 +332,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 Parent::Invalid
             }
         };
-        self.batch.spans.push(Span {
+        self.batch.part.spans.push(Span {
             trace_id,
             span_id,
             parent,
@@ -366,22 +366,22 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
 
     fn attributes(&mut self, i: Idx) -> Slice {
         let nodes = self.nodes;
-        let start = arena_len(&self.batch.attrs);
+        let start = arena_len(&self.batch.part.attrs);
         elements(nodes, i, |e| {
             let mut key = None;
             let mut value = Value::Empty;
             members(nodes, e, |k, v| match k {
                 "key" => {
                     if let Node::String(s) = nodes[v] {
-                        key = Some(self.batch.strings.intern(s));
+                        key = Some(self.batch.part.strings.intern(s));
                     }
                 }
                 "value" => value = self.any_value(v),
                 _ => {}
             });
-            self.batch.attrs.push(Attr { key: key.unwrap_or(Sym::EMPTY), value });
+            self.batch.part.attrs.push(Attr { key: key.unwrap_or(Sym::EMPTY), value });
         });
-        since(&self.batch.attrs, start)
+        since(&self.batch.part.attrs, start)
     }
 
     fn any_value(&mut self, i: Idx) -> Value {
@@ -391,7 +391,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             let n = &nodes[v];
             out = match k {
                 "stringValue" | "string_value" => match n {
-                    Node::String(s) => Value::Str(self.batch.strings.intern(s)),
+                    Node::String(s) => Value::Str(self.batch.part.strings.intern(s)),
                     _ => Value::Empty,
                 },
                 "boolValue" | "bool_value" => match n {
@@ -402,18 +402,18 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 "intValue" | "int_value" => i64_value(n).map_or(Value::Empty, Value::Int),
                 "doubleValue" | "double_value" => f64_value(n).map_or(Value::Empty, Value::Double),
                 "bytesValue" | "bytes_value" => match n {
-                    Node::String(s) => Value::Bytes(self.batch.strings.intern(s)),
+                    Node::String(s) => Value::Bytes(self.batch.part.strings.intern(s)),
                     _ => Value::Empty,
                 },
                 "arrayValue" | "array_value" => {
                     let mut text = String::new();
                     render_any(nodes, i, &mut text);
-                    Value::Array(self.batch.strings.intern(&text))
+                    Value::Array(self.batch.part.strings.intern(&text))
                 }
                 "kvlistValue" | "kvlist_value" => {
                     let mut text = String::new();
                     render_any(nodes, i, &mut text);
-                    Value::Map(self.batch.strings.intern(&text))
+                    Value::Map(self.batch.part.strings.intern(&text))
                 }
                 _ => out,
             };
@@ -423,27 +423,27 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
 
     fn events(&mut self, i: Idx) -> Slice {
         let nodes = self.nodes;
-        let start = arena_len(&self.batch.events);
+        let start = arena_len(&self.batch.part.events);
         elements(nodes, i, |e| {
             let mut ev = Event { name: Sym::EMPTY, time: 0, attrs: Slice::default() };
             members(nodes, e, |k, v| match k {
                 "name" => {
                     if let Node::String(s) = nodes[v] {
-                        ev.name = self.batch.strings.intern(s);
+                        ev.name = self.batch.part.strings.intern(s);
                     }
                 }
                 "timeUnixNano" | "time_unix_nano" => ev.time = u64_value(&nodes[v]).unwrap_or(0),
                 "attributes" => ev.attrs = self.attributes(v),
                 _ => {}
             });
-            self.batch.events.push(ev);
+            self.batch.part.events.push(ev);
         });
-        since(&self.batch.events, start)
+        since(&self.batch.part.events, start)
     }
 
     fn links(&mut self, i: Idx, loc: SourceLoc) -> Slice {
         let nodes = self.nodes;
-        let start = arena_len(&self.batch.links);
+        let start = arena_len(&self.batch.part.links);
         elements(nodes, i, |e| {
             let (mut t, mut s) = (None, None);
             members(nodes, e, |k, v| match k {
@@ -452,13 +452,13 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 _ => {}
             });
             match (decode_field::<16>(t), decode_field::<8>(s)) {
-                (Ok(t), Ok(s)) => self.batch.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
+                (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
                 (Err(e), _) | (_, Err(e)) => {
                     self.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {e}"), None, None);
                 }
             }
         });
-        since(&self.batch.links, start)
+        since(&self.batch.part.links, start)
     }
 
     /// The location of the value at `i`: its line and byte offset, found from where its

@@ -63,28 +63,28 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         r.tool.version,
         files,
         plural(files as u64),
-        c.bytes
+        c.input.bytes
     )?;
     for e in &r.input_errors {
         writeln!(out, "  cannot read {}: {}", e.path, e.message)?;
     }
-    let mut other: Vec<String> = c.other_signals.iter().map(|(s, n)| format!("{n} {}", json_name(s))).collect();
+    let mut other: Vec<String> = c.input.other_signals.iter().map(|(s, n)| format!("{n} {}", json_name(s))).collect();
     if other.is_empty() {
         other.push("none".into());
     }
     writeln!(
         out,
         "records: {} read, {} decoded, {} skipped, {} other signal ({})",
-        c.records_read,
-        c.records_decoded,
-        c.records_skipped,
-        c.records_other_signal,
+        c.input.records_read,
+        c.input.records_decoded,
+        c.input.records_skipped,
+        c.input.records_other_signal,
         other.join(", ")
     )?;
-    for (reason, n) in &c.skipped_by_reason {
+    for (reason, n) in &c.input.skipped_by_reason {
         writeln!(out, "  skipped as {}: {n}", json_name(reason))?;
     }
-    writeln!(out, "spans:   {} in {} traces ({} dropped for invalid ids)", c.spans, c.traces, c.spans_dropped)?;
+    writeln!(out, "spans:   {} in {} traces ({} dropped for invalid ids)", c.spans, c.traces, c.input.spans_dropped)?;
     let s = &r.structure;
     writeln!(
         out,

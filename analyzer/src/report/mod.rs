@@ -5,7 +5,7 @@ pub mod json;
 
 use crate::analysis::{Analysis, Structure};
 use crate::checks::{self, Code, Severity};
-use crate::input::{IssueKind, LoadError, Signal};
+use crate::input::{Accounting, LoadError};
 use crate::model::InputFile;
 use crate::stats::{OperationLatency, PERCENTILE_METHOD};
 use std::collections::BTreeMap;
@@ -48,15 +48,9 @@ pub struct Verdict {
 /// Counts of records, spans and traces.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
-    pub bytes: u64,
-    pub records_read: u64,
-    pub records_decoded: u64,
-    pub records_skipped: u64,
-    pub records_other_signal: u64,
-    pub skipped_by_reason: BTreeMap<IssueKind, u64>,
-    pub other_signals: BTreeMap<Signal, u64>,
-    pub spans_read: u64,
-    pub spans_dropped: u64,
+    /// What was read: records by outcome, spans read and dropped.
+    #[serde(flatten)]
+    pub input: Accounting,
     pub spans: u64,
     pub traces: u64,
     pub resources: u64,
@@ -126,17 +120,8 @@ impl Report {
     /// Builds the report of `a`.
     pub fn new(a: &Analysis, opts: VerdictOptions) -> Report {
         let dump = &a.loaded.dump;
-        let acc = &a.loaded.accounting;
         let counts = Counts {
-            bytes: acc.bytes,
-            records_read: acc.records_read,
-            records_decoded: acc.records_decoded,
-            records_skipped: acc.records_skipped,
-            records_other_signal: acc.records_other_signal,
-            skipped_by_reason: acc.skipped_by_reason.clone(),
-            other_signals: acc.other_signals.clone(),
-            spans_read: acc.spans_read,
-            spans_dropped: acc.spans_dropped,
+            input: a.loaded.accounting.clone(),
             spans: dump.spans.len() as u64,
             traces: a.structure.traces,
             resources: dump.resources.len() as u64,
@@ -184,10 +169,10 @@ fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOption
         let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
         (Outcome::Unusable, format!("cannot read {}: {}{more}", e.path, e.message))
     } else if counts.spans == 0 && !opts.allow_empty {
-        let why = if counts.records_read == 0 {
+        let why = if counts.input.records_read == 0 {
             "the input is empty".to_string()
         } else {
-            format!("no spans could be decoded from {} record(s)", counts.records_read)
+            format!("no spans could be decoded from {} record(s)", counts.input.records_read)
         };
         (Outcome::Unusable, format!("{why} (pass --allow-empty to accept a dump without spans)"))
     } else {
