@@ -120,6 +120,87 @@ def healthy_lines(traces):
     ]
 
 
+KIND_NAMES = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+
+
+def foreign_spans():
+    """The healthy traces 1-3 with their service and host, for the Jaeger and Zipkin forms."""
+    out = []
+    for t in (1, 2, 3):
+        for res, spans in zip((GW, PAY, WORK), healthy_trace(t)):
+            attrs = {a["key"]: a["value"]["stringValue"] for a in res["attributes"]}
+            for sp in spans:
+                out.append((attrs["service.name"], attrs["host.name"], sp))
+    return out
+
+
+def us(ns_text):
+    return int(ns_text) // 1000
+
+
+def write_foreign_healthy():
+    """checkout.jsonl as Jaeger /api/traces JSON and as Zipkin v2 JSON."""
+    spans = foreign_spans()
+    # Jaeger: one trace object per trace id, processes per service; the consumer follows from
+    # its producer (FOLLOWS_FROM), everything else is CHILD_OF.
+    traces = {}
+    for service, host, sp in spans:
+        t = traces.setdefault(sp["traceId"], {"traceID": sp["traceId"], "spans": [], "processes": {}})
+        pid = "p" + str(list(dict.fromkeys(x[0] for x in spans)).index(service) + 1)
+        t["processes"][pid] = {"serviceName": service, "tags": [{"key": "hostname", "type": "string", "value": host}]}
+        refs = []
+        if sp["parentSpanId"]:
+            kind = "FOLLOWS_FROM" if sp["kind"] == 5 else "CHILD_OF"
+            refs.append({"refType": kind, "traceID": sp["traceId"], "spanID": sp["parentSpanId"]})
+        tags = [{"key": "span.kind", "type": "string", "value": KIND_NAMES[sp["kind"]]}]
+        for a in sp["attributes"]:
+            v = a["value"]
+            if "intValue" in v:
+                tags.append({"key": a["key"], "type": "int64", "value": int(v["intValue"])})
+            else:
+                tags.append({"key": a["key"], "type": "string", "value": v["stringValue"]})
+        if sp["status"].get("code") == 1:
+            tags.append({"key": "otel.status_code", "type": "string", "value": "OK"})
+        start = us(sp["startTimeUnixNano"])
+        t["spans"].append({
+            "traceID": sp["traceId"], "spanID": sp["spanId"], "operationName": sp["name"], "references": refs,
+            "startTime": start, "duration": us(sp["endTimeUnixNano"]) - start, "tags": tags, "logs": [],
+            "processID": pid, "warnings": None, "flags": 1,
+        })
+    with open(os.path.join(OUT, "formats/checkout.jaeger.json"), "w") as f:
+        json.dump({"data": list(traces.values()), "total": 0, "limit": 0, "offset": 0, "errors": None}, f, indent=2)
+        f.write("\n")
+    # Zipkin v2: the payments server span shares its client's id (B3 style), so its child
+    # names that id as parent.
+    by_id = {(sp["traceId"], sp["spanId"]): sp for _, _, sp in spans}
+    renamed = {}
+    for _, _, sp in spans:
+        parent = by_id.get((sp["traceId"], sp["parentSpanId"]))
+        if sp["kind"] == 2 and parent is not None and parent["kind"] == 3:
+            renamed[(sp["traceId"], sp["spanId"])] = sp["parentSpanId"]
+    zipkin = []
+    for service, host, sp in spans:
+        key = (sp["traceId"], sp["spanId"])
+        z = {"traceId": sp["traceId"], "id": renamed.get(key, sp["spanId"]), "name": sp["name"]}
+        parent = renamed.get((sp["traceId"], sp["parentSpanId"]), sp["parentSpanId"])
+        if key in renamed:
+            z["shared"] = True
+            parent = by_id[(sp["traceId"], sp["parentSpanId"])]["parentSpanId"]
+        if parent:
+            z["parentId"] = parent
+        if sp["kind"] in (2, 3, 4, 5):
+            z["kind"] = KIND_NAMES[sp["kind"]].upper()
+        start = us(sp["startTimeUnixNano"])
+        z["timestamp"] = start
+        z["duration"] = us(sp["endTimeUnixNano"]) - start
+        z["localEndpoint"] = {"serviceName": service, "ipv4": {"host-a": "10.0.0.1", "host-b": "10.0.0.2", "host-c": "10.0.0.3"}[host]}
+        z["tags"] = {a["key"]: a["value"].get("stringValue", a["value"].get("intValue")) for a in sp["attributes"]}
+        zipkin.append(z)
+    with open(os.path.join(OUT, "formats/checkout.zipkin.json"), "w") as f:
+        json.dump(zipkin, f, indent=2)
+        f.write("\n")
+
+
 def main():
     write("healthy/checkout.jsonl", healthy_lines([1, 2, 3]))
     # The same dump as one pretty-printed, tab-indented document wrapped like the Jaeger API v3.
@@ -133,6 +214,8 @@ def main():
     with open(os.path.join(OUT, "healthy/checkout-document.json"), "w") as f:
         json.dump(doc, f, indent="\t")
         f.write("\n")
+
+    write_foreign_healthy()
 
     g, p, w = healthy_trace(1)
     base = [line(GW, g), line(PAY, p), line(WORK, w)]

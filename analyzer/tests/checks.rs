@@ -108,7 +108,12 @@ fn each_fixture_triggers_its_check_on_the_expected_span() {
 
 #[test]
 fn healthy_dumps_have_no_findings() {
-    for rel in ["sample-traces/healthy/checkout.jsonl", "sample-traces/healthy/checkout-document.json"] {
+    for rel in [
+        "sample-traces/healthy/checkout.jsonl",
+        "sample-traces/healthy/checkout-document.json",
+        "sample-traces/formats/checkout.jaeger.json",
+        "sample-traces/formats/checkout.zipkin.json",
+    ] {
         let r = report_of_files(&[rel]);
         assert!(r.findings.is_empty(), "{rel}: {:#?}", r.findings);
         assert!(r.counts.spans >= 7, "{rel}: {} spans", r.counts.spans);

@@ -40,10 +40,29 @@ const OTLP: &[Counts] = &[
     ("robotframework-trace-report/malformed_trace.json", 3, None, None, None),
 ];
 
+/// Jaeger and Zipkin files: (file, spans, traces, roots, orphans) from PROVENANCE.md.
+const FOREIGN: &[Counts] = &[
+    ("zipkin-lens/smartthings-mobile-web-install.json", 1041, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/smartthings-oauth-authorization.json", 175, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/yelp.json", 16, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/netflix.json", 8, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/ascend.json", 8, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/messaging-kafka.json", 28, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/messaging.json", 4, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/messaging2.json", 11, Some(1), Some(1), Some(6)),
+    ("zipkin-lens/simple-db-p6.json", 5, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/skew.json", 4, Some(1), Some(1), Some(0)),
+    ("zipkin-lens/envoy.json", 1, Some(1), Some(1), Some(0)),
+    ("otelcol-zipkin/sample1.json", 9, None, None, None),
+    ("otelcol-zipkin/zipkin_v1_multiple_batches.json", 5, None, None, None),
+    ("otelcol-zipkin/zipkin_v2_notimestamp.json", 1, None, None, None),
+    ("jaeger-ui/ride-sharing-uimodel-testTrace.json", 4, None, None, None),
+];
+
 #[test]
-fn otlp_files_decode_with_the_documented_counts() {
+fn every_trace_file_decodes_with_the_documented_counts() {
     let Some(dir) = real_traces() else { return };
-    for &(rel, spans, traces, roots, orphans) in OTLP {
+    for &(rel, spans, traces, roots, orphans) in OTLP.iter().chain(FOREIGN) {
         let r = report(&dir, rel);
         assert_eq!(r.counts.spans, spans, "{rel}: spans");
         assert_eq!(r.counts.input.spans_dropped, 0, "{rel}: dropped");
@@ -126,14 +145,23 @@ fn every_file_is_analysed_without_panic_and_accounted_for() {
 }
 
 #[test]
-fn foreign_formats_get_a_clear_message() {
+fn files_that_are_not_trace_data_get_a_clear_message_and_exit_3() {
     let Some(dir) = real_traces() else { return };
     for (rel, says) in [
-        ("zipkin-lens/yelp.json", "Zipkin"),
-        ("jaeger-ui/ride-sharing-uimodel-testTrace.json", "Jaeger"),
         ("zipkin-lens/malformed.json", "invalid JSON"),
+        ("otel-js-console/preflight-realworld-spans.jsonl", "ConsoleSpanExporter"),
     ] {
         let r = report(&dir, rel);
-        assert!(r.findings.iter().any(|f| f.message.contains(says)), "{rel}: {:?}", r.findings);
+        assert_eq!(r.verdict.exit_code, 3, "{rel}");
+        assert!(r.findings.iter().any(|f| f.message.contains(says)), "{rel}: {:?}", &r.findings[..1]);
     }
+}
+
+#[test]
+fn zipkin_skew_example_is_estimated() {
+    // skew.json: a server half that starts before its client, on another host.
+    let Some(dir) = real_traces() else { return };
+    let r = report(&dir, "zipkin-lens/skew.json");
+    assert_eq!(r.summary.by_code.get(&Code::T005).copied(), Some(1), "{:#?}", r.findings);
+    assert_eq!(r.summary.by_code.get(&Code::S005), None);
 }

@@ -13,7 +13,8 @@ What it checks
   when both spans come from one host (one clock) and the skew tolerance (`--skew-tolerance`,
   default 1ms) when they come from different or unknown hosts. Asynchronous relations are exempt, since there
   outliving the parent is normal: a parent of kind PRODUCER, or a child of kind PRODUCER or
-  CONSUMER. Links (FOLLOWS_FROM) are never parent relations and are not checked.
+  CONSUMER, or a Jaeger FOLLOWS_FROM reference. Links are never parent relations and are
+  not checked.
 
 Why it matters
   A parent that ends before its synchronous child did not wait for it: either the work was

@@ -1,6 +1,6 @@
 use super::{CheckInfo, Code, Finding, Severity, TraceCx};
 use crate::model::time::fmt_signed_ns;
-use crate::model::{Dump, Span, SpanId, SpanKind, Sym, TraceId};
+use crate::model::{Dump, Span, SpanFlags, SpanId, SpanKind, Sym, TraceId};
 use std::collections::BTreeMap;
 
 /// T005.
@@ -37,9 +37,12 @@ pub fn host_of(dump: &Dump, s: &Span) -> Option<Sym> {
     dump.resource(s).host
 }
 
-/// Whether a parent/child relation is asynchronous, so the child may outlive the parent.
+/// Whether a parent/child relation is asynchronous, so the child may outlive the parent:
+/// messaging (PRODUCER/CONSUMER) or a Jaeger `FOLLOWS_FROM` reference.
 pub fn is_async(parent: &Span, child: &Span) -> bool {
-    parent.kind == SpanKind::Producer || matches!(child.kind, SpanKind::Producer | SpanKind::Consumer)
+    parent.kind == SpanKind::Producer
+        || matches!(child.kind, SpanKind::Producer | SpanKind::Consumer)
+        || child.flags.has(SpanFlags::FOLLOWS_FROM)
 }
 
 /// The tolerance for a parent/child pair: none within one host (one clock), the configured

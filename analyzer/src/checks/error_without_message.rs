@@ -6,11 +6,12 @@ pub const INFO: CheckInfo = CheckInfo {
     code: Code::E001,
     name: "error-without-message",
     severity: Severity::Warning,
-    summary: "A span with ERROR status has no status message and no exception event",
+    summary: "A span with ERROR status has no status message and no exception or error event",
     doc: "\
 What it checks
   A span whose status is ERROR (code 2) says what went wrong: a non-empty status message,
-  or an event named `exception` (as `record_exception` writes).
+  or an event named `exception` (as `record_exception` writes) or `error` (as Jaeger clients
+  log errors).
 
 Why it matters
   During an incident an error span without a reason forces people to find and read logs
@@ -32,7 +33,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         if s.status != StatusCode::Error || !cx.dump.str(s.status_message).is_empty() {
             continue;
         }
-        if cx.dump.span_events(s).iter().any(|e| cx.dump.str(e.name) == "exception") {
+        if cx.dump.span_events(s).iter().any(|e| matches!(cx.dump.str(e.name), "exception" | "error")) {
             continue;
         }
         let msg = format!(

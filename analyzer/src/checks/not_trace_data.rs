@@ -16,7 +16,7 @@ Why it matters
   A file of the wrong shape should not pass as an empty but healthy dump.
 
 Example
-  traces.json:3: valid JSON but no resourceSpans (keys: valid_json_but_no_resource_spans)
+  traces.json:3: valid JSON but no trace data (keys: valid_json_but_no_resource_spans)
 
 How to fix
   Make sure only OTLP TracesData is written to the dump, or convert the dump to OTLP JSON.

@@ -2,7 +2,7 @@
 //! edges, link edges, and the structural facts checks and rules use (roots, orphans,
 //! duplicate ids, self-parents, cycles, depth, child counts).
 
-use crate::model::{Dump, Parent, SpanId, TraceId};
+use crate::model::{Dump, Parent, SpanFlags, SpanId, TraceId};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
@@ -81,29 +81,44 @@ impl TraceGraph {
         for &s in spans {
             graph.add_node(s);
         }
-        let id_of = |k: usize| dump.spans[spans[k] as usize].span_id;
-        // Spans are sorted by span id: duplicates are adjacent, lookups are binary searches.
+        let span_at = |k: usize| &dump.spans[spans[k] as usize];
+        let shared = |k: usize| span_at(k).flags.has(SpanFlags::SHARED);
+        // Spans are sorted by span id: spans sharing an id are adjacent, lookups are binary
+        // searches. Each id maps to its range of nodes.
+        let range_of = |id: SpanId| -> std::ops::Range<usize> {
+            let lo = spans.partition_point(|&s| dump.spans[s as usize].span_id < id);
+            let hi = lo + spans[lo..].iter().take_while(|&&s| dump.spans[s as usize].span_id == id).count();
+            lo..hi
+        };
+        // A parent reference resolves to the Zipkin server half when an id has one (children
+        // of an RPC run on the server), else to the first span with that id.
         let find = |id: SpanId| -> Option<usize> {
-            let p = spans.partition_point(|&s| dump.spans[s as usize].span_id < id);
-            (p < n && id_of(p) == id).then_some(p)
+            let r = range_of(id);
+            r.clone().find(|&k| shared(k)).or((!r.is_empty()).then_some(r.start))
         };
         let mut duplicates = Vec::new();
         let mut k = 0;
         while k < n {
-            let mut e = k + 1;
-            while e < n && id_of(e) == id_of(k) {
-                e += 1;
+            let r = range_of(span_at(k).span_id);
+            // A client span and its shared server half are one RPC, not a duplicate.
+            let shared_count = r.clone().filter(|&x| shared(x)).count();
+            if shared_count > 1 || r.len() - shared_count > 1 {
+                duplicates.push(r.clone().map(NodeIndex::new).collect());
             }
-            if e - k > 1 {
-                duplicates.push((k..e).map(NodeIndex::new).collect());
-            }
-            k = e;
+            k = r.end;
         }
         let mut parent = vec![None; n];
         let (mut roots, mut orphans, mut self_parents) = (Vec::new(), Vec::new(), Vec::new());
         for (k, &s) in spans.iter().enumerate() {
             let span = &dump.spans[s as usize];
+            // A shared server half is the child of the client span with its own id.
+            let client = if shared(k) { range_of(span.span_id).find(|&c| !shared(c)) } else { None };
             match span.parent {
+                _ if client.is_some() => {
+                    let c = NodeIndex::new(client.unwrap_or_default());
+                    graph.add_edge(c, NodeIndex::new(k), EdgeKind::Parent);
+                    parent[k] = Some(c);
+                }
                 Parent::Root => roots.push(NodeIndex::new(k)),
                 Parent::Invalid => {}
                 Parent::Span(p) if p == span.span_id => self_parents.push(NodeIndex::new(k)),

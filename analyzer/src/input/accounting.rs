@@ -29,6 +29,18 @@ impl IssueKind {
     }
 }
 
+/// The trace format a record was decoded as.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// OpenTelemetry OTLP (`TracesData`).
+    Otlp,
+    /// Jaeger's query API JSON (`/api/traces`) or its UI model.
+    Jaeger,
+    /// Zipkin v2 (or v1) JSON.
+    Zipkin,
+}
+
 /// Another telemetry signal found in a trace dump.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,6 +68,8 @@ pub struct Accounting {
     pub records_decoded: u64,
     pub records_skipped: u64,
     pub records_other_signal: u64,
+    /// Decoded records by trace format.
+    pub decoded_by_dialect: BTreeMap<Dialect, u64>,
     pub skipped_by_reason: BTreeMap<IssueKind, u64>,
     pub other_signals: BTreeMap<Signal, u64>,
     /// Span objects met in decoded records.
@@ -74,6 +88,9 @@ impl Accounting {
         self.records_other_signal += other.records_other_signal;
         for (k, v) in &other.skipped_by_reason {
             *self.skipped_by_reason.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.decoded_by_dialect {
+            *self.decoded_by_dialect.entry(*k).or_default() += v;
         }
         for (k, v) in &other.other_signals {
             *self.other_signals.entry(*k).or_default() += v;

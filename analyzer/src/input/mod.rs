@@ -3,16 +3,20 @@
 
 pub mod accounting;
 pub mod batch;
+pub mod jaeger_json;
 pub mod otlp_json;
+pub mod record;
 pub mod source;
 pub mod split;
+pub mod tape;
+pub mod zipkin_json;
 
-pub use accounting::{Accounting, InputIssue, IssueKind, Signal};
+pub use accounting::{Accounting, Dialect, InputIssue, IssueKind, Signal};
 
 use crate::model::{Dump, InputFile, SourceLoc};
 use batch::Batch;
-use otlp_json::{RecordClass, RecordDecoder};
 use rayon::prelude::*;
+use record::{RecordClass, RecordDecoder};
 use split::Layout;
 use std::path::{Path, PathBuf};
 
@@ -20,10 +24,10 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
-    /// OTLP JSON, one `TracesData` per line (Collector file exporter).
-    OtlpJsonLines,
-    /// OTLP JSON documents, pretty-printed or concatenated, possibly wrapped.
-    OtlpJsonDocuments,
+    /// JSON, one record per line (the Collector file exporter's default).
+    JsonLines,
+    /// JSON documents, pretty-printed or concatenated.
+    JsonDocuments,
     /// Nothing but whitespace.
     Empty,
     /// Not a format this tool reads.
@@ -107,13 +111,18 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
         Format::Empty
     } else if matches!(bytes[start], b'{' | b'[') {
         match split::detect_layout(bytes) {
-            Layout::Lines => Format::OtlpJsonLines,
-            Layout::Documents => Format::OtlpJsonDocuments,
+            Layout::Lines => Format::JsonLines,
+            Layout::Documents => Format::JsonDocuments,
         }
     } else {
         Format::Unknown
     };
-    loaded.dump.files.push(InputFile { path: path.to_string(), bytes: bytes.len() as u64, format });
+    loaded.dump.files.push(InputFile {
+        path: path.to_string(),
+        bytes: bytes.len() as u64,
+        format,
+        dialects: Vec::new(),
+    });
     let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
     match format {
         Format::Empty => {}
@@ -124,7 +133,7 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 kind: IssueKind::UnknownFormat,
                 loc: SourceLoc { file, line: 1, offset: 0 },
                 message: format!(
-                    "{} is not in a known format: expected OTLP JSON (lines or documents); it starts with {}",
+                    "{} is not in a known format: expected OTLP, Jaeger or Zipkin JSON (lines or documents); it starts with {}",
                     path,
                     preview(&bytes[start..])
                 ),
@@ -132,7 +141,7 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 span_id: None,
             });
         }
-        Format::OtlpJsonLines => {
+        Format::JsonLines => {
             let chunks = split::line_chunks(bytes, opts.chunk_bytes);
             let batches: Vec<Batch> =
                 chunks.par_iter().map(|&(s, e)| decode_lines(file, &bytes[s..e], s, e == bytes.len())).collect();
@@ -144,7 +153,7 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 line_base += n;
             }
         }
-        Format::OtlpJsonDocuments => {
+        Format::JsonDocuments => {
             let records = split::documents(bytes);
             let batches: Vec<Batch> = records
                 .par_iter()
@@ -160,6 +169,9 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, 0);
             }
         }
+    }
+    if let Some(f) = loaded.dump.files.last_mut() {
+        f.dialects = accounting.decoded_by_dialect.keys().copied().collect();
     }
     loaded.accounting.add(&accounting);
 }
@@ -267,7 +279,10 @@ impl Parser {
             Ok(()) => {
                 let class = RecordDecoder::new(batch, &tape.0, buf_base, rec, loc, multiline).decode();
                 match class {
-                    RecordClass::Traces => batch.accounting.records_decoded += 1,
+                    RecordClass::Traces(d) => {
+                        batch.accounting.records_decoded += 1;
+                        *batch.accounting.decoded_by_dialect.entry(d).or_default() += 1;
+                    }
                     RecordClass::Other(sig) => {
                         batch.accounting.records_other_signal += 1;
                         *batch.accounting.other_signals.entry(sig).or_default() += 1;

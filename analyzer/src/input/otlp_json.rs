@@ -3,89 +3,18 @@
 //! `instrumentationLibrarySpans`, ids in hex or base64, 64-bit numbers as strings or
 //! numbers, enums as numbers or names, and the usual API wrappers.
 
-use super::accounting::{InputIssue, IssueKind, Signal};
-use super::batch::{Batch, arena_len, since};
+use super::accounting::{Dialect, IssueKind, Signal};
+use super::batch::{arena_len, since};
+use super::record::{RecordClass, RecordDecoder, decode_field};
+use super::tape::{
+    Idx, describe, elements, enum_value, f64_value, i64_value, members, push_json_str, render_scalar, u64_value,
+};
 use crate::model::{
-    Attr, Event, IdError, Link, Parent, Resource, Slice, SourceLoc, Span, SpanId, SpanKind, StatusCode, Sym, TraceId,
-    Value, decode_id,
+    Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
+    Value,
 };
 use simd_json::{Node, StaticNode};
 
-/// What a record turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RecordClass {
-    /// Trace data (possibly with zero spans).
-    Traces,
-    /// Logs, metrics or profiles: counted and skipped.
-    Other(Signal),
-    /// Valid JSON that holds no trace data; the text says what it looks like.
-    NotTraces(String),
-}
-
-/// Decodes one parsed record into `batch`.
-#[derive(Debug)]
-pub struct RecordDecoder<'b, 't, 'd> {
-    batch: &'b mut Batch,
-    nodes: &'t [Node<'d>],
-    /// Address of the parse buffer (strings on the tape point into it).
-    buf_base: usize,
-    /// The record as read.
-    orig: &'t [u8],
-    loc: SourceLoc,
-    multiline: bool,
-    line_cursor: (usize, u64),
-}
-
-type Idx = usize;
-
-fn skip(nodes: &[Node<'_>], i: Idx) -> Idx {
-    match nodes[i] {
-        Node::Object { count, .. } | Node::Array { count, .. } => i + count + 1,
-        _ => i + 1,
-    }
-}
-
-/// Calls `f(key, value_index)` for each member if `nodes[i]` is an object.
-fn members<'d>(nodes: &[Node<'d>], i: Idx, mut f: impl FnMut(&'d str, Idx)) -> bool {
-    let Node::Object { len, .. } = nodes[i] else {
-        return false;
-    };
-    let mut j = i + 1;
-    for _ in 0..len {
-        let Node::String(key) = nodes[j] else {
-            return false;
-        };
-        f(key, j + 1);
-        j = skip(nodes, j + 1);
-    }
-    true
-}
-
-/// Calls `f(element_index)` for each element if `nodes[i]` is an array.
-fn elements(nodes: &[Node<'_>], i: Idx, mut f: impl FnMut(Idx)) -> bool {
-    let Node::Array { len, .. } = nodes[i] else {
-        return false;
-    };
-    let mut j = i + 1;
-    for _ in 0..len {
-        f(j);
-        j = skip(nodes, j);
-    }
-    true
-}
-
-fn describe(node: &Node<'_>) -> &'static str {
-    match node {
-        Node::String(_) => "a string",
-        Node::Object { .. } => "an object",
-        Node::Array { .. } => "an array",
-        Node::Static(StaticNode::Null) => "null",
-        Node::Static(StaticNode::Bool(_)) => "a boolean",
-        Node::Static(_) => "a number",
-    }
-}
-
-/// Fields of a span gathered before it is validated and stored.
 #[derive(Default)]
 struct SpanFields<'d> {
     trace_id: Option<&'d str>,
@@ -102,49 +31,8 @@ struct SpanFields<'d> {
     links: Slice,
 }
 
-impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
-    /// `buf_base` is the address of the parse buffer, `orig` the record as read, `loc`
-    /// where it starts, `multiline` whether the record may span lines (documents do,
-    /// JSON lines never), so span locations need their own line numbers.
-    pub fn new(
-        batch: &'b mut Batch,
-        nodes: &'t [Node<'d>],
-        buf_base: usize,
-        orig: &'t [u8],
-        loc: SourceLoc,
-        multiline: bool,
-    ) -> Self {
-        RecordDecoder { batch, nodes, buf_base, orig, loc, multiline, line_cursor: (0, loc.line) }
-    }
-
-    /// Decodes the record.
-    pub fn decode(&mut self) -> RecordClass {
-        let nodes = self.nodes;
-        match nodes.first() {
-            Some(Node::Object { .. }) => self.top_object(0),
-            Some(Node::Array { .. }) => {
-                // An array of TracesData documents.
-                let mut any = false;
-                let mut other = None;
-                elements(nodes, 0, |e| match self.top_object(e) {
-                    RecordClass::Traces => any = true,
-                    c => other = other.clone().or(Some(c)),
-                });
-                if any {
-                    RecordClass::Traces
-                } else {
-                    match other {
-                        Some(RecordClass::NotTraces(_)) | None => RecordClass::NotTraces(foreign_array_hint(nodes)),
-                        Some(c) => c,
-                    }
-                }
-            }
-            Some(n) => RecordClass::NotTraces(format!("the record is {}, not an object", describe(n))),
-            None => RecordClass::NotTraces("empty record".into()),
-        }
-    }
-
-    fn top_object(&mut self, i: Idx) -> RecordClass {
+impl RecordDecoder<'_, '_, '_> {
+    pub(super) fn top_object(&mut self, i: Idx) -> RecordClass {
         let nodes = self.nodes;
         let mut class = None;
         let mut keys: Vec<&str> = Vec::new();
@@ -152,11 +40,11 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             let found = match key {
                 "resourceSpans" | "resource_spans" => {
                     self.resource_spans_list(v);
-                    Some(RecordClass::Traces)
+                    Some(RecordClass::Traces(Dialect::Otlp))
                 }
                 "batches" => {
                     self.resource_spans_list(v);
-                    Some(RecordClass::Traces)
+                    Some(RecordClass::Traces(Dialect::Otlp))
                 }
                 "result" | "trace" | "data" if matches!(nodes[v], Node::Object { .. }) => match self.top_object(v) {
                     RecordClass::NotTraces(_) => None,
@@ -168,14 +56,14 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 _ => None,
             };
             match found {
-                Some(c) if class != Some(RecordClass::Traces) => class = Some(c),
+                Some(c) if class != Some(RecordClass::Traces(Dialect::Otlp)) => class = Some(c),
                 Some(_) => {}
                 None => keys.push(key),
             }
         });
         class.unwrap_or_else(|| {
             if matches!(nodes[i], Node::Object { .. }) {
-                RecordClass::NotTraces(foreign_object_hint(nodes, i, &keys))
+                RecordClass::NotTraces(super::record::foreign_object_hint(&keys))
             } else {
                 RecordClass::NotTraces(format!("expected an object, found {}", describe(&nodes[i])))
             }
@@ -208,19 +96,8 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         members(nodes, i, |key, v| {
             if key == "attributes" {
                 let attrs = self.attributes(v);
-                let r = &mut self.batch.part.resources[res];
-                r.attrs = attrs;
-                let mut instance = None;
-                for a in &self.batch.part.attrs[attrs.range()] {
-                    let Value::Str(s) = a.value else { continue };
-                    match self.batch.part.strings.resolve(a.key) {
-                        "service.name" => r.service_name = Some(s),
-                        "host.name" => r.host = Some(s),
-                        "service.instance.id" => instance = Some(s),
-                        _ => {}
-                    }
-                }
-                r.host = r.host.or(instance).or(r.service_name);
+                self.batch.part.resources[res].attrs = attrs;
+                self.identify_resource(res);
             }
         });
     }
@@ -305,21 +182,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         }
         let parent = match f.parent.map(|v| &nodes[v]) {
             None | Some(Node::Static(StaticNode::Null)) => Parent::Root,
-            Some(Node::String(s)) if s.is_empty() || *s == "0" => Parent::Root,
-            Some(Node::String(s)) => match decode_id::<8>(s) {
-                Ok(p) => Parent::Span(SpanId(p)),
-                Err(IdError::AllZeros) => Parent::Root,
-                Err(e) => {
-                    self.issue(
-                        IssueKind::InvalidId,
-                        loc,
-                        format!("parentSpanId {s:?} {e}"),
-                        Some(trace_id),
-                        Some(span_id),
-                    );
-                    Parent::Invalid
-                }
-            },
+            Some(Node::String(s)) => self.parent_ref(s, loc, trace_id, span_id, false),
             Some(n) => {
                 let d = describe(n);
                 self.issue(
@@ -347,21 +210,9 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             attrs: f.attrs,
             events: f.events,
             links: f.links,
+            flags: SpanFlags::default(),
             loc,
         });
-    }
-
-    fn id_text(&self, v: Idx) -> Option<&'d str> {
-        match self.nodes[v] {
-            Node::String(s) => Some(s),
-            _ => Some(""),
-        }
-    }
-
-    fn drop_span(&mut self, loc: SourceLoc, field: &str, err: &FieldError, trace: Option<TraceId>) {
-        self.batch.accounting.spans_dropped += 1;
-        let msg = format!("span dropped: {field} {err}");
-        self.issue(IssueKind::InvalidId, loc, msg, trace, None);
     }
 
     fn attributes(&mut self, i: Idx) -> Slice {
@@ -460,135 +311,6 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         });
         since(&self.batch.part.links, start)
     }
-
-    /// The location of the value at `i`: its line and byte offset, found from where its
-    /// first key sits in the parse buffer (keys are never moved by unescaping).
-    fn loc_of(&mut self, i: Idx) -> SourceLoc {
-        let Some(Node::String(first_key)) = self.nodes.get(i + 1) else {
-            return self.loc;
-        };
-        let base = self.buf_base;
-        let p = first_key.as_ptr() as usize;
-        if p < base || p > base + self.orig.len() {
-            return self.loc;
-        }
-        let off = p - base;
-        let mut loc = self.loc;
-        loc.offset += off as u64;
-        if self.multiline {
-            let (from, line) = self.line_cursor;
-            let line = if off >= from {
-                line + memchr::memchr_iter(b'\n', &self.orig[from..off]).count() as u64
-            } else {
-                self.loc.line + memchr::memchr_iter(b'\n', &self.orig[..off]).count() as u64
-            };
-            self.line_cursor = (off, line);
-            loc.line = line;
-        }
-        loc
-    }
-
-    fn issue(
-        &mut self,
-        kind: IssueKind,
-        loc: SourceLoc,
-        message: String,
-        trace_id: Option<TraceId>,
-        span_id: Option<SpanId>,
-    ) {
-        self.batch.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
-    }
-
-    fn field_issue(&mut self, t: Option<TraceId>, s: Option<SpanId>, field: &str, node: &Node<'_>, want: &str) {
-        let loc = self.loc;
-        self.field_issue_at(loc, t, s, field, node, want);
-    }
-
-    fn field_issue_at(
-        &mut self,
-        loc: SourceLoc,
-        t: Option<TraceId>,
-        s: Option<SpanId>,
-        field: &str,
-        node: &Node<'_>,
-        want: &str,
-    ) {
-        let shown = match node {
-            Node::String(s) => format!("{s:?}"),
-            Node::Static(StaticNode::I64(n)) => n.to_string(),
-            Node::Static(StaticNode::U64(n)) => n.to_string(),
-            Node::Static(StaticNode::F64(n)) => n.to_string(),
-            n => describe(n).to_string(),
-        };
-        self.issue(IssueKind::InvalidField, loc, format!("{field} is {shown}, expected {want}; ignored"), t, s);
-    }
-}
-
-/// Why an id field could not be used.
-#[derive(Debug)]
-enum FieldError {
-    Missing,
-    Bad(String, IdError),
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FieldError::Missing => f.write_str("is missing"),
-            FieldError::Bad(text, e) => write!(f, "{text:?} {e}"),
-        }
-    }
-}
-
-fn decode_field<const N: usize>(text: Option<&str>) -> Result<[u8; N], FieldError> {
-    match text {
-        None => Err(FieldError::Missing),
-        Some(t) => decode_id::<N>(t).map_err(|e| FieldError::Bad(t.to_string(), e)),
-    }
-}
-
-fn enum_value<T>(node: &Node<'_>, from_int: fn(i64) -> Option<T>, from_name: fn(&str) -> Option<T>) -> Option<T> {
-    match node {
-        Node::String(s) => from_name(s).or_else(|| s.parse().ok().and_then(from_int)),
-        n => i64_value(n).and_then(from_int),
-    }
-}
-
-/// A 64-bit unsigned integer written as a JSON number or a decimal string; `null` is 0.
-pub fn u64_value(node: &Node<'_>) -> Option<u64> {
-    match *node {
-        Node::Static(StaticNode::U64(n)) => Some(n),
-        Node::Static(StaticNode::I64(n)) => u64::try_from(n).ok(),
-        Node::Static(StaticNode::F64(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1.8446744073709552e19 => Some(f as u64),
-        Node::Static(StaticNode::Null) => Some(0),
-        Node::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn i64_value(node: &Node<'_>) -> Option<i64> {
-    match *node {
-        Node::Static(StaticNode::I64(n)) => Some(n),
-        Node::Static(StaticNode::U64(n)) => i64::try_from(n).ok(),
-        Node::Static(StaticNode::F64(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i64),
-        Node::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn f64_value(node: &Node<'_>) -> Option<f64> {
-    match *node {
-        Node::Static(StaticNode::F64(f)) => Some(f),
-        Node::Static(StaticNode::I64(n)) => Some(n as f64),
-        Node::Static(StaticNode::U64(n)) => Some(n as f64),
-        Node::String(s) => match s {
-            "NaN" => Some(f64::NAN),
-            "Infinity" | "+Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            _ => s.trim().parse().ok(),
-        },
-        _ => None,
-    }
 }
 
 /// Renders an `AnyValue` as compact JSON of its content (`[1,"a"]`, `{"k":true}`), so
@@ -651,88 +373,5 @@ fn render_any(nodes: &[Node<'_>], i: Idx, out: &mut String) {
     });
     if !wrote {
         out.push_str("null");
-    }
-}
-
-fn render_scalar(n: &Node<'_>, out: &mut String) {
-    use std::fmt::Write;
-    match n {
-        Node::String(s) => push_json_str(out, s),
-        Node::Static(StaticNode::Bool(b)) => {
-            let _ = write!(out, "{b}");
-        }
-        Node::Static(StaticNode::I64(x)) => {
-            let _ = write!(out, "{x}");
-        }
-        Node::Static(StaticNode::U64(x)) => {
-            let _ = write!(out, "{x}");
-        }
-        Node::Static(StaticNode::F64(x)) => {
-            let _ = write!(out, "{x}");
-        }
-        _ => out.push_str("null"),
-    }
-}
-
-fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn foreign_object_hint(nodes: &[Node<'_>], i: Idx, keys: &[&str]) -> String {
-    if keys.contains(&"data") {
-        let mut jaeger = false;
-        members(nodes, i, |k, v| {
-            if k == "data" {
-                let probe = |e: Idx| {
-                    let mut has = false;
-                    members(nodes, e, |kk, _| has |= kk == "traceID");
-                    has
-                };
-                match nodes[v] {
-                    Node::Array { len, .. } if len > 0 => jaeger = probe(v + 1),
-                    Node::Object { .. } => jaeger = probe(v),
-                    _ => {}
-                }
-            }
-        });
-        if jaeger {
-            return "this looks like Jaeger JSON, which this version does not decode yet (expected OTLP JSON with resourceSpans)".into();
-        }
-    }
-    if ["traceId", "id", "timestamp", "duration"].iter().all(|k| keys.contains(k)) {
-        return "this looks like an OpenTelemetry JS ConsoleSpanExporter record, not OTLP JSON (expected resourceSpans)"
-            .into();
-    }
-    let shown: Vec<&str> = keys.iter().take(5).copied().collect();
-    format!("valid JSON but no resourceSpans (keys: {})", shown.join(", "))
-}
-
-fn foreign_array_hint(nodes: &[Node<'_>]) -> String {
-    let mut zipkin = false;
-    let probe = |e: Idx, zipkin: &mut bool| {
-        members(nodes, e, |k, _| *zipkin |= matches!(k, "traceId"));
-        let mut id = false;
-        members(nodes, e, |k, _| id |= k == "id");
-        *zipkin &= id;
-    };
-    match nodes.get(1) {
-        Some(Node::Object { .. }) => probe(1, &mut zipkin),
-        Some(Node::Array { len, .. }) if *len > 0 => probe(2, &mut zipkin),
-        _ => {}
-    }
-    if zipkin {
-        "this looks like Zipkin JSON, which this version does not decode yet (expected OTLP JSON with resourceSpans)"
-            .into()
-    } else {
-        "a JSON array without trace data (expected OTLP JSON with resourceSpans)".into()
     }
 }

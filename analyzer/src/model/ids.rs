@@ -86,6 +86,19 @@ pub fn decode_id<const N: usize>(text: &str) -> Result<[u8; N], IdError> {
     Ok(out)
 }
 
+/// As [`decode_id`], but hex shorter than `2N` digits is left-padded with zeros, as Zipkin and
+/// Jaeger write 64-bit trace ids (16 digits) and some tracers drop leading zeros.
+pub fn decode_id_padded<const N: usize>(text: &str) -> Result<[u8; N], IdError> {
+    let b = text.as_bytes();
+    if !b.is_empty() && b.len() < 2 * N && b.iter().all(u8::is_ascii_hexdigit) {
+        let mut padded = [b'0'; 64];
+        padded[2 * N - b.len()..2 * N].copy_from_slice(b);
+        let text = std::str::from_utf8(&padded[..2 * N]).map_err(|_| IdError::BadCharacters)?;
+        return decode_id::<N>(text);
+    }
+    decode_id::<N>(text)
+}
+
 const fn base64_len(n: usize) -> usize {
     (n * 4).div_ceil(3)
 }
@@ -164,6 +177,15 @@ mod tests {
         assert_eq!(decode_id::<16>("W47_95gDgQPSabYzgT_GDA==").unwrap(), want);
         let span = decode_id::<8>("eee19b7ec3c1b174").unwrap();
         assert_eq!(decode_id::<8>("7uGbfsPBsXQ=").unwrap(), span);
+    }
+
+    #[test]
+    fn padded_hex_for_64_bit_trace_ids() {
+        let t = decode_id_padded::<16>("5af7183fb1d4cf5f").unwrap();
+        assert_eq!(TraceId(t).to_string(), "00000000000000005af7183fb1d4cf5f");
+        assert_eq!(SpanId(decode_id_padded::<8>("abc").unwrap()).to_string(), "0000000000000abc");
+        assert_eq!(decode_id_padded::<8>("0"), Err(IdError::AllZeros));
+        assert!(decode_id_padded::<8>("xyz").is_err());
     }
 
     #[test]

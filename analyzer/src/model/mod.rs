@@ -8,7 +8,7 @@ pub mod ids;
 pub mod intern;
 pub mod time;
 
-pub use ids::{IdError, SpanId, TraceId, decode_id};
+pub use ids::{IdError, SpanId, TraceId, decode_id, decode_id_padded};
 pub use intern::{Interner, Sym};
 
 use std::fmt;
@@ -251,6 +251,23 @@ pub struct Resource {
     pub loc: SourceLoc,
 }
 
+/// Per-span facts some formats carry.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct SpanFlags(pub u8);
+
+impl SpanFlags {
+    /// A Zipkin server span: the server half of an RPC, which may reuse its client's span id
+    /// (then it is that client's child, not a duplicate).
+    pub const SHARED: u8 = 1;
+    /// The parent relation is Jaeger's `FOLLOWS_FROM`: causal, not awaited.
+    pub const FOLLOWS_FROM: u8 = 2;
+
+    /// Whether `flag` is set.
+    pub fn has(self, flag: u8) -> bool {
+        self.0 & flag != 0
+    }
+}
+
 /// One span, fixed size.
 #[derive(Clone, Copy, Debug)]
 pub struct Span {
@@ -270,6 +287,7 @@ pub struct Span {
     pub attrs: Slice,
     pub events: Slice,
     pub links: Slice,
+    pub flags: SpanFlags,
     pub loc: SourceLoc,
 }
 
@@ -285,7 +303,10 @@ impl Span {
 pub struct InputFile {
     pub path: String,
     pub bytes: u64,
+    /// The container or layout of the file.
     pub format: crate::input::Format,
+    /// The trace formats its records were decoded as.
+    pub dialects: Vec<crate::input::Dialect>,
 }
 
 /// Everything decoded from the inputs of one run.
