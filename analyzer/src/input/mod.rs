@@ -3,8 +3,10 @@
 
 pub mod accounting;
 pub mod batch;
+pub mod container;
 pub mod jaeger_json;
 pub mod otlp_json;
+pub mod otlp_proto;
 pub mod record;
 pub mod source;
 pub mod split;
@@ -12,6 +14,7 @@ pub mod tape;
 pub mod zipkin_json;
 
 pub use accounting::{Accounting, Dialect, InputIssue, IssueKind, Signal};
+pub use container::Compression;
 
 use crate::model::{Dump, InputFile, SourceLoc};
 use batch::Batch;
@@ -28,6 +31,9 @@ pub enum Format {
     JsonLines,
     /// JSON documents, pretty-printed or concatenated.
     JsonDocuments,
+    /// Length-prefixed records (`[u32 big-endian length][record]`): the file exporter's
+    /// proto format, or its per-record zstd compression of JSON or proto.
+    Records,
     /// Nothing but whitespace.
     Empty,
     /// Not a format this tool reads.
@@ -103,17 +109,47 @@ fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
     out
 }
 
-/// Decodes the bytes of one input named `path` into `loaded`.
+/// Decodes the bytes of one input named `path` into `loaded`: detects compression and
+/// format from the bytes, decodes every record, and accounts for all of them.
 pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOptions) {
     let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
-    let start = split::skip_ws(bytes, 0);
-    let format = if start >= bytes.len() {
+    let compression = container::detect_compression(bytes);
+    let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
+    let inflated;
+    let content: &[u8] = match compression {
+        Compression::Gzip | Compression::Zstd => {
+            inflated = container::inflate(bytes, compression);
+            if let Some(e) = &inflated.error {
+                accounting.records_read += 1;
+                accounting.skip(IssueKind::Truncated);
+                let what = if compression == Compression::Gzip { "gzip" } else { "zstd" };
+                loaded.issues.push(InputIssue {
+                    kind: IssueKind::Truncated,
+                    loc: SourceLoc { file, line: 0, offset: 0 },
+                    message: format!(
+                        "the {what} stream stops after {} decompressed bytes ({e}); the records before that are analysed",
+                        inflated.bytes.len()
+                    ),
+                    trace_id: None,
+                    span_id: None,
+                });
+            }
+            &inflated.bytes
+        }
+        Compression::None | Compression::ZstdRecords => bytes,
+    };
+    let start = split::skip_ws(content, 0);
+    let format = if compression == Compression::ZstdRecords {
+        Format::Records
+    } else if start >= content.len() {
         Format::Empty
-    } else if matches!(bytes[start], b'{' | b'[') {
-        match split::detect_layout(bytes) {
+    } else if matches!(content[start], b'{' | b'[') {
+        match split::detect_layout(content) {
             Layout::Lines => Format::JsonLines,
             Layout::Documents => Format::JsonDocuments,
         }
+    } else if container::looks_like_proto_frames(content) {
+        Format::Records
     } else {
         Format::Unknown
     };
@@ -121,11 +157,11 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
         path: path.to_string(),
         bytes: bytes.len() as u64,
         format,
+        compression,
         dialects: Vec::new(),
     });
-    let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
-    match format {
-        Format::Empty => {}
+    let batches: Vec<Batch> = match format {
+        Format::Empty => Vec::new(),
         Format::Unknown => {
             accounting.records_read += 1;
             accounting.skip(IssueKind::UnknownFormat);
@@ -133,47 +169,121 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 kind: IssueKind::UnknownFormat,
                 loc: SourceLoc { file, line: 1, offset: 0 },
                 message: format!(
-                    "{} is not in a known format: expected OTLP, Jaeger or Zipkin JSON (lines or documents); it starts with {}",
-                    path,
-                    preview(&bytes[start..])
+                    "{path} is not in a known format: expected OTLP JSON or protobuf (plain, gzip or zstd), Jaeger or Zipkin JSON; it starts with {}",
+                    preview(&content[start..])
                 ),
                 trace_id: None,
                 span_id: None,
             });
+            Vec::new()
         }
         Format::JsonLines => {
-            let chunks = split::line_chunks(bytes, opts.chunk_bytes);
-            let batches: Vec<Batch> =
-                chunks.par_iter().map(|&(s, e)| decode_lines(file, &bytes[s..e], s, e == bytes.len())).collect();
-            reserve_for(&mut loaded.dump, &batches);
-            let mut line_base = 0;
-            for b in batches {
-                let n = b.newlines;
-                b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, line_base);
-                line_base += n;
-            }
+            let chunks = split::line_chunks(content, opts.chunk_bytes);
+            chunks.par_iter().map(|&(s, e)| decode_lines(file, &content[s..e], s, e == content.len())).collect()
         }
-        Format::JsonDocuments => {
-            let records = split::documents(bytes);
-            let batches: Vec<Batch> = records
-                .par_iter()
-                .map(|r| {
-                    let mut b = Batch::default();
-                    let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
-                    with_parser(|p| p.record(&mut b, &bytes[r.offset..r.end], loc, r.truncated, true));
-                    b
-                })
-                .collect();
-            reserve_for(&mut loaded.dump, &batches);
-            for b in batches {
-                b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, 0);
-            }
-        }
+        Format::JsonDocuments => split::documents(content)
+            .par_iter()
+            .map(|r| {
+                let mut b = Batch::default();
+                let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
+                with_parser(|p| p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true));
+                b
+            })
+            .collect(),
+        Format::Records => decode_frames(file, content, compression == Compression::ZstdRecords, opts),
+    };
+    reserve_for(&mut loaded.dump, &batches);
+    let mut line_base = 0;
+    for b in batches {
+        let n = b.newlines;
+        b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, line_base);
+        line_base += n;
     }
     if let Some(f) = loaded.dump.files.last_mut() {
         f.dialects = accounting.decoded_by_dialect.keys().copied().collect();
     }
     loaded.accounting.add(&accounting);
+}
+
+/// Decodes length-prefixed records (protobuf, or per-record zstd around JSON or protobuf),
+/// in parallel groups of about `chunk_bytes`. A record's line is its 1-based index.
+fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions) -> Vec<Batch> {
+    let (frames, cut) = container::frames(bytes);
+    let mut groups: Vec<&[container::Frame]> = Vec::new();
+    let mut from = 0;
+    let mut size = 0;
+    for (i, f) in frames.iter().enumerate() {
+        size += f.end - f.start;
+        if size >= opts.chunk_bytes {
+            groups.push(&frames[from..=i]);
+            from = i + 1;
+            size = 0;
+        }
+    }
+    groups.push(&frames[from..]);
+    let mut batches: Vec<Batch> = groups
+        .par_iter()
+        .map(|group| {
+            let mut b = Batch::default();
+            for f in group.iter() {
+                let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
+                decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd);
+            }
+            b
+        })
+        .collect();
+    if let Some(c) = cut {
+        let mut b = Batch::default();
+        b.accounting.records_read += 1;
+        b.accounting.skip(IssueKind::Truncated);
+        b.issues.push(InputIssue {
+            kind: IssueKind::Truncated,
+            loc: SourceLoc { file, line: c.index, offset: c.offset as u64 },
+            message: format!(
+                "record {} cut off: its length prefix says {} bytes but only {} remain",
+                c.index, c.claimed, c.available
+            ),
+            trace_id: None,
+            span_id: None,
+        });
+        batches.push(b);
+    }
+    batches
+}
+
+/// Decodes one length-prefixed record.
+fn decode_frame(b: &mut Batch, payload: &[u8], loc: SourceLoc, zstd: bool) {
+    let malformed = |b: &mut Batch, message: String| {
+        b.accounting.records_read += 1;
+        b.accounting.skip(IssueKind::Malformed);
+        b.issues.push(InputIssue { kind: IssueKind::Malformed, loc, message, trace_id: None, span_id: None });
+    };
+    let inflated;
+    let payload = if zstd {
+        match zstd::stream::decode_all(payload) {
+            Ok(v) => {
+                inflated = v;
+                &inflated[..]
+            }
+            Err(e) => return malformed(b, format!("record {} is not a valid zstd frame: {e}", loc.line)),
+        }
+    } else {
+        payload
+    };
+    let first = payload.get(split::skip_ws(payload, 0)).copied();
+    if matches!(first, Some(b'{' | b'[')) {
+        let multiline = memchr::memchr(b'\n', payload.trim_ascii_end()).is_some();
+        with_parser(|p| p.record(b, payload, loc, false, multiline));
+        return;
+    }
+    match otlp_proto::decode_traces_data(b, payload, loc) {
+        Ok(()) => {
+            b.accounting.records_read += 1;
+            b.accounting.records_decoded += 1;
+            *b.accounting.decoded_by_dialect.entry(Dialect::Otlp).or_default() += 1;
+        }
+        Err(e) => malformed(b, format!("record {}: {e}", loc.line)),
+    }
 }
 
 fn preview(b: &[u8]) -> String {

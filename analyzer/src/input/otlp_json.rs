@@ -7,7 +7,8 @@ use super::accounting::{Dialect, IssueKind, Signal};
 use super::batch::{arena_len, since};
 use super::record::{RecordClass, RecordDecoder, decode_field};
 use super::tape::{
-    Idx, describe, elements, enum_value, f64_value, i64_value, members, push_json_str, render_scalar, u64_value,
+    Idx, describe, elements, enum_value, f64_value, i64_value, members, push_json_f64, push_json_str, render_scalar,
+    u64_value,
 };
 use crate::model::{
     Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
@@ -313,8 +314,9 @@ impl RecordDecoder<'_, '_, '_> {
     }
 }
 
-/// Renders an `AnyValue` as compact JSON of its content (`[1,"a"]`, `{"k":true}`), so
-/// arrays and maps keep their type and compare by content.
+/// Renders an `AnyValue` as canonical compact JSON of its content (`[1,"a"]`, `{"k":true}`):
+/// ints as numbers whether written as strings or numbers, so arrays and maps keep their type,
+/// compare by content, and match what the protobuf decoder renders.
 fn render_any(nodes: &[Node<'_>], i: Idx, out: &mut String) {
     let mut wrote = false;
     members(nodes, i, |k, v| {
@@ -368,6 +370,25 @@ fn render_any(nodes: &[Node<'_>], i: Idx, out: &mut String) {
                 });
                 out.push('}');
             }
+            "stringValue" | "string_value" | "bytesValue" | "bytes_value" => match &nodes[v] {
+                Node::String(s) => push_json_str(out, s),
+                n => render_scalar(n, out),
+            },
+            "boolValue" | "bool_value" => match &nodes[v] {
+                Node::String(s) => out.push_str(if *s == "true" { "true" } else { "false" }),
+                n => render_scalar(n, out),
+            },
+            "intValue" | "int_value" => match i64_value(&nodes[v]) {
+                Some(i) => {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{i}");
+                }
+                None => out.push_str("null"),
+            },
+            "doubleValue" | "double_value" => match f64_value(&nodes[v]) {
+                Some(f) => push_json_f64(out, f),
+                None => out.push_str("null"),
+            },
             _ => render_scalar(&nodes[v], out),
         }
     });

@@ -137,3 +137,17 @@ pub fn push_json_str(out: &mut String, s: &str) {
     }
     out.push('"');
 }
+
+/// Appends a double as JSON text; NaN and infinities as the strings OTLP JSON uses.
+pub fn push_json_f64(out: &mut String, f: f64) {
+    use std::fmt::Write;
+    if f.is_finite() {
+        let _ = write!(out, "{f}");
+    } else if f.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if f > 0.0 {
+        out.push_str("\"Infinity\"");
+    } else {
+        out.push_str("\"-Infinity\"");
+    }
+}

@@ -303,8 +303,9 @@ impl Span {
 pub struct InputFile {
     pub path: String,
     pub bytes: u64,
-    /// The container or layout of the file.
+    /// The layout of the (decompressed) content.
     pub format: crate::input::Format,
+    pub compression: crate::input::Compression,
     /// The trace formats its records were decoded as.
     pub dialects: Vec<crate::input::Dialect>,
 }
@@ -347,9 +348,12 @@ impl Dump {
         &self.resources[span.resource as usize]
     }
 
-    /// `path:line` of a source location.
+    /// `path:line` of a source location; `path:record N` for length-prefixed records;
+    /// just `path` for what concerns a whole file.
     pub fn location(&self, loc: SourceLoc) -> String {
         match self.files.get(loc.file as usize) {
+            Some(f) if loc.line == 0 => f.path.clone(),
+            Some(f) if f.format == crate::input::Format::Records => format!("{}:record {}", f.path, loc.line),
             Some(f) => format!("{}:{}", f.path, loc.line),
             None => format!("?:{}", loc.line),
         }

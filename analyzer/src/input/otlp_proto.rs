@@ -1,0 +1,542 @@
+//! OTLP protobuf (`TracesData`) decoding: a direct walk over the wire format into the same
+//! compact span records as the JSON decoders, without building intermediate messages.
+//! Field numbers follow `opentelemetry/proto/trace/v1/trace.proto`; the decoder is tested
+//! against the prost types of `opentelemetry-proto` on the same data.
+
+use super::accounting::{InputIssue, IssueKind};
+use super::batch::{Batch, arena_len, since};
+use crate::model::{
+    Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
+    Value,
+};
+use std::fmt;
+
+/// Why protobuf bytes could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError {
+    /// Offset in the record where decoding failed.
+    pub at: usize,
+    pub what: &'static str,
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid protobuf at byte {} of the record: {}", self.at, self.what)
+    }
+}
+
+/// One field's value.
+#[derive(Clone, Copy, Debug)]
+enum Wire<'a> {
+    Varint(u64),
+    Fixed64(u64),
+    Bytes(&'a [u8]),
+    Fixed32,
+}
+
+/// A cursor over one message's bytes.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    /// Offset of `buf` in the record, for error positions.
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8], base: usize) -> Self {
+        Reader { buf, pos: 0, base }
+    }
+
+    fn err(&self, what: &'static str) -> WireError {
+        WireError { at: self.base + self.pos, what }
+    }
+
+    fn varint(&mut self) -> Result<u64, WireError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let Some(&b) = self.buf.get(self.pos) else { return Err(self.err("varint runs past the end")) };
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(self.err("varint longer than 10 bytes"))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| self.err("field runs past the end"))?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    /// The next field, or `None` at the end.
+    fn field(&mut self) -> Result<Option<(u64, Wire<'a>, usize)>, WireError> {
+        if self.pos >= self.buf.len() {
+            return Ok(None);
+        }
+        let key = self.varint()?;
+        let at = self.base + self.pos;
+        let value = match key & 7 {
+            0 => Wire::Varint(self.varint()?),
+            1 => Wire::Fixed64(u64::from_le_bytes(self.take(8)?.try_into().map_err(|_| self.err("short fixed64"))?)),
+            2 => {
+                let n = usize::try_from(self.varint()?).map_err(|_| self.err("length too large"))?;
+                Wire::Bytes(self.take(n)?)
+            }
+            5 => {
+                self.take(4)?;
+                Wire::Fixed32
+            }
+            _ => return Err(self.err("unsupported wire type (groups are not used by OTLP)")),
+        };
+        Ok(Some((key >> 3, value, at)))
+    }
+
+    /// Calls `f` for every field of the message.
+    fn each(mut self, mut f: impl FnMut(u64, Wire<'a>, usize) -> Result<(), WireError>) -> Result<(), WireError> {
+        while let Some((n, v, at)) = self.field()? {
+            f(n, v, at)?;
+        }
+        Ok(())
+    }
+}
+
+fn sub<'a>(w: Wire<'a>, at: usize) -> Option<Reader<'a>> {
+    match w {
+        Wire::Bytes(b) => Some(Reader::new(b, at)),
+        _ => None,
+    }
+}
+
+fn text(w: Wire<'_>) -> Option<&str> {
+    match w {
+        Wire::Bytes(b) => std::str::from_utf8(b).ok(),
+        _ => None,
+    }
+}
+
+/// Decodes one `TracesData` message (a record of the Collector's proto format) into `batch`.
+pub fn decode_traces_data(batch: &mut Batch, bytes: &[u8], loc: SourceLoc) -> Result<(), WireError> {
+    let mut d = ProtoDecoder { batch, loc, scratch: Vec::new() };
+    Reader::new(bytes, 0).each(|n, w, at| match (n, sub(w, at)) {
+        (1, Some(r)) => d.resource_spans(r),
+        (1, None) => Err(WireError { at, what: "resource_spans is not a message" }),
+        _ => Ok(()),
+    })
+}
+
+struct ProtoDecoder<'b> {
+    batch: &'b mut Batch,
+    loc: SourceLoc,
+    /// Attributes of the message being decoded, pushed to the arena in one run at its end
+    /// (nested messages, such as events, push theirs in between).
+    scratch: Vec<Attr>,
+}
+
+impl ProtoDecoder<'_> {
+    fn intern(&mut self, s: &str) -> Sym {
+        self.batch.part.strings.intern(s)
+    }
+
+    fn resource_spans(&mut self, r: Reader<'_>) -> Result<(), WireError> {
+        let res_idx = arena_len(&self.batch.part.resources);
+        self.batch.part.resources.push(Resource { loc: self.loc, ..Resource::default() });
+        let mut scopes = Vec::new();
+        r.each(|n, w, at| {
+            match (n, sub(w, at)) {
+                (1, Some(res)) => {
+                    let mut kvs = Vec::new();
+                    res.each(|n, w, at| {
+                        if let (1, Some(kv)) = (n, sub(w, at)) {
+                            kvs.push(self.key_value(kv)?);
+                        }
+                        Ok(())
+                    })?;
+                    let start = arena_len(&self.batch.part.attrs);
+                    self.batch.part.attrs.extend(kvs);
+                    self.batch.part.resources[res_idx as usize].attrs = since(&self.batch.part.attrs, start);
+                }
+                // 2: scope_spans; 1000: the old instrumentation_library_spans.
+                (2 | 1000, Some(s)) => scopes.push(s),
+                _ => {}
+            }
+            Ok(())
+        })?;
+        self.identify_resource(res_idx as usize);
+        for s in scopes {
+            self.scope_spans(s, res_idx)?;
+        }
+        Ok(())
+    }
+
+    fn identify_resource(&mut self, idx: usize) {
+        // Same rule as the JSON decoders (see `RecordDecoder::identify_resource`).
+        let part = &mut self.batch.part;
+        let r = &mut part.resources[idx];
+        let (mut host, mut ip, mut instance) = (None, None, None);
+        for a in &part.attrs[r.attrs.range()] {
+            let Value::Str(s) = a.value else { continue };
+            match part.strings.resolve(a.key) {
+                "service.name" => r.service_name = Some(s),
+                "host.name" | "hostname" => host = Some(s),
+                "host.ip" | "ip" => ip = Some(s),
+                "service.instance.id" => instance = Some(s),
+                _ => {}
+            }
+        }
+        r.host = host.or(ip).or(instance).or(r.service_name);
+    }
+
+    fn scope_spans(&mut self, r: Reader<'_>, res: u32) -> Result<(), WireError> {
+        let mut scope = Sym::EMPTY;
+        let mut spans = Vec::new();
+        r.each(|n, w, at| {
+            match (n, sub(w, at)) {
+                (1, Some(sc)) => sc.each(|n, w, _| {
+                    if let (1, Some(name)) = (n, text(w)) {
+                        scope = self.intern(name);
+                    }
+                    Ok(())
+                })?,
+                (2, Some(s)) => spans.push(s),
+                _ => {}
+            }
+            Ok(())
+        })?;
+        for s in spans {
+            self.span(s, res, scope)?;
+        }
+        Ok(())
+    }
+
+    fn span(&mut self, r: Reader<'_>, res: u32, scope: Sym) -> Result<(), WireError> {
+        self.batch.accounting.spans_read += 1;
+        let (mut trace, mut span_id, mut parent): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
+        let (mut name, mut kind, mut start, mut end) = (Sym::EMPTY, SpanKind::Unspecified, 0, 0);
+        let (mut status, mut status_message) = (StatusCode::Unset, Sym::EMPTY);
+        let event_start = arena_len(&self.batch.part.events);
+        let link_start = arena_len(&self.batch.part.links);
+        let mut attrs = std::mem::take(&mut self.scratch);
+        attrs.clear();
+        let mut bad_kind = None;
+        r.each(|n, w, at| {
+            match (n, w) {
+                (1, Wire::Bytes(b)) => trace = b,
+                (2, Wire::Bytes(b)) => span_id = b,
+                (4, Wire::Bytes(b)) => parent = b,
+                (5, w) => name = self.intern(text(w).unwrap_or("")),
+                (6, Wire::Varint(k)) => match SpanKind::from_otlp(k as i64) {
+                    Some(k) => kind = k,
+                    None => bad_kind = Some(k),
+                },
+                (7, Wire::Fixed64(t)) => start = t,
+                (8, Wire::Fixed64(t)) => end = t,
+                (9, w) => {
+                    if let Some(kv) = sub(w, at) {
+                        attrs.push(self.key_value(kv)?);
+                    }
+                }
+                (11, w) => {
+                    if let Some(e) = sub(w, at) {
+                        self.event(e)?;
+                    }
+                }
+                (13, w) => {
+                    if let Some(l) = sub(w, at) {
+                        self.link(l)?;
+                    }
+                }
+                (15, w) => {
+                    if let Some(st) = sub(w, at) {
+                        st.each(|n, w, _| {
+                            match (n, w) {
+                                (2, w) => status_message = self.intern(text(w).unwrap_or("")),
+                                (3, Wire::Varint(c)) => status = StatusCode::from_otlp(c as i64).unwrap_or(status),
+                                _ => {}
+                            }
+                            Ok(())
+                        })?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let attr_start = arena_len(&self.batch.part.attrs);
+        self.batch.part.attrs.extend_from_slice(&attrs);
+        self.scratch = attrs;
+        let attrs = since(&self.batch.part.attrs, attr_start);
+        let events = since(&self.batch.part.events, event_start);
+        let links = since(&self.batch.part.links, link_start);
+        let loc = self.loc;
+        let trace_id = match id_bytes::<16>(trace) {
+            Ok(t) => TraceId(t),
+            Err(why) => {
+                self.drop_span(loc, format!("span dropped: trace_id {why}"), None);
+                return Ok(());
+            }
+        };
+        let span_id = match id_bytes::<8>(span_id) {
+            Ok(s) => SpanId(s),
+            Err(why) => {
+                self.drop_span(loc, format!("span dropped: span_id {why}"), Some(trace_id));
+                return Ok(());
+            }
+        };
+        if let Some(k) = bad_kind {
+            let message = format!("kind is {k}, expected a span kind (0-5 or SPAN_KIND_*); ignored");
+            self.issue(IssueKind::InvalidField, loc, message, Some(trace_id), Some(span_id));
+        }
+        let parent = match parent.len() {
+            0 => Parent::Root,
+            _ => match id_bytes::<8>(parent) {
+                Ok(p) => Parent::Span(SpanId(p)),
+                Err(_) if parent.iter().all(|&b| b == 0) => Parent::Root,
+                Err(why) => {
+                    self.issue(IssueKind::InvalidId, loc, format!("parent id {why}"), Some(trace_id), Some(span_id));
+                    Parent::Invalid
+                }
+            },
+        };
+        self.batch.part.spans.push(Span {
+            trace_id,
+            span_id,
+            parent,
+            name,
+            kind,
+            status,
+            status_message,
+            start,
+            end,
+            resource: res,
+            scope,
+            attrs,
+            events,
+            links,
+            flags: SpanFlags::default(),
+            loc,
+        });
+        Ok(())
+    }
+
+    fn drop_span(&mut self, loc: SourceLoc, message: String, trace_id: Option<TraceId>) {
+        self.batch.accounting.spans_dropped += 1;
+        self.issue(IssueKind::InvalidId, loc, message, trace_id, None);
+    }
+
+    fn issue(
+        &mut self,
+        kind: IssueKind,
+        loc: SourceLoc,
+        message: String,
+        trace_id: Option<TraceId>,
+        span_id: Option<SpanId>,
+    ) {
+        self.batch.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
+    }
+
+    fn key_value(&mut self, r: Reader<'_>) -> Result<Attr, WireError> {
+        let (mut key, mut value) = (Sym::EMPTY, Value::Empty);
+        r.each(|n, w, at| {
+            match (n, sub(w, at)) {
+                (1, _) => key = self.intern(text(w).unwrap_or("")),
+                (2, Some(v)) => value = self.any_value(v)?,
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(Attr { key, value })
+    }
+
+    fn any_value(&mut self, r: Reader<'_>) -> Result<Value, WireError> {
+        let mut out = Value::Empty;
+        let mut text_form = String::new();
+        r.each(|n, w, at| {
+            out = match (n, w) {
+                (1, w) => Value::Str(self.intern(text(w).unwrap_or(""))),
+                (2, Wire::Varint(b)) => Value::Bool(b != 0),
+                (3, Wire::Varint(i)) => Value::Int(i as i64),
+                (4, Wire::Fixed64(bits)) => Value::Double(f64::from_bits(bits)),
+                (5 | 6, Wire::Bytes(b)) => {
+                    text_form.clear();
+                    render(Reader::new(b, at), n == 6, &mut text_form)?;
+                    let s = self.intern(&text_form);
+                    if n == 5 { Value::Array(s) } else { Value::Map(s) }
+                }
+                (7, Wire::Bytes(b)) => Value::Bytes(self.intern(&base64(b))),
+                _ => out,
+            };
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn event(&mut self, r: Reader<'_>) -> Result<(), WireError> {
+        let mut ev = Event { name: Sym::EMPTY, time: 0, attrs: Slice::default() };
+        let mut kvs = Vec::new();
+        r.each(|n, w, at| {
+            match (n, w) {
+                (1, Wire::Fixed64(t)) => ev.time = t,
+                (2, w) => ev.name = self.intern(text(w).unwrap_or("")),
+                (3, w) => {
+                    if let Some(kv) = sub(w, at) {
+                        kvs.push(self.key_value(kv)?);
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let start = arena_len(&self.batch.part.attrs);
+        self.batch.part.attrs.extend(kvs);
+        ev.attrs = since(&self.batch.part.attrs, start);
+        self.batch.part.events.push(ev);
+        Ok(())
+    }
+
+    fn link(&mut self, r: Reader<'_>) -> Result<(), WireError> {
+        let (mut t, mut s): (&[u8], &[u8]) = (&[], &[]);
+        r.each(|n, w, _| {
+            match (n, w) {
+                (1, Wire::Bytes(b)) => t = b,
+                (2, Wire::Bytes(b)) => s = b,
+                _ => {}
+            }
+            Ok(())
+        })?;
+        match (id_bytes::<16>(t), id_bytes::<8>(s)) {
+            (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
+            (Err(why), _) | (_, Err(why)) => {
+                let loc = self.loc;
+                self.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {why}"), None, None);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An id of exactly `N` bytes, not all zero.
+fn id_bytes<const N: usize>(b: &[u8]) -> Result<[u8; N], String> {
+    let arr: [u8; N] = b.try_into().map_err(|_| format!("has {} bytes, expected {N}", b.len()))?;
+    if arr.iter().all(|&x| x == 0) {
+        return Err("is all zeros".into());
+    }
+    Ok(arr)
+}
+
+/// Renders an `ArrayValue` (or a `KeyValueList` when `map`) as the same canonical JSON text
+/// the JSON decoder produces.
+fn render(r: Reader<'_>, map: bool, out: &mut String) -> Result<(), WireError> {
+    out.push(if map { '{' } else { '[' });
+    let mut first = true;
+    r.each(|n, w, at| {
+        if n != 1 {
+            return Ok(());
+        }
+        let Some(inner) = sub(w, at) else { return Ok(()) };
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        if map {
+            let mut key = "";
+            let mut value = None;
+            inner.each(|n, w, at| {
+                match n {
+                    1 => key = text(w).unwrap_or(""),
+                    2 => value = sub(w, at),
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            super::tape::push_json_str(out, key);
+            out.push(':');
+            match value {
+                Some(v) => render_any(v, out)?,
+                None => out.push_str("null"),
+            }
+        } else {
+            render_any(inner, out)?;
+        }
+        Ok(())
+    })?;
+    out.push(if map { '}' } else { ']' });
+    Ok(())
+}
+
+fn render_any(r: Reader<'_>, out: &mut String) -> Result<(), WireError> {
+    use std::fmt::Write;
+    let mut wrote = false;
+    r.each(|n, w, at| {
+        if wrote {
+            return Ok(());
+        }
+        wrote = true;
+        match (n, w) {
+            (1, w) => super::tape::push_json_str(out, text(w).unwrap_or("")),
+            (2, Wire::Varint(b)) => out.push_str(if b != 0 { "true" } else { "false" }),
+            (3, Wire::Varint(i)) => {
+                let _ = write!(out, "{}", i as i64);
+            }
+            (4, Wire::Fixed64(bits)) => super::tape::push_json_f64(out, f64::from_bits(bits)),
+            (5 | 6, Wire::Bytes(b)) => render(Reader::new(b, at), n == 6, out)?,
+            (7, Wire::Bytes(b)) => super::tape::push_json_str(out, &base64(b)),
+            _ => out.push_str("null"),
+        }
+        Ok(())
+    })?;
+    if !wrote {
+        out.push_str("null");
+    }
+    Ok(())
+}
+
+/// Standard base64 with padding, as the protobuf JSON mapping writes bytes.
+pub fn base64(b: &[u8]) -> String {
+    const ALPHA: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for chunk in b.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHA[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard_alphabet() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
+    }
+
+    #[test]
+    fn truncated_and_bad_wire_data_are_errors_not_panics() {
+        let mut b = Batch::default();
+        let loc = SourceLoc::default();
+        // Field 1, length 5, but only 2 bytes follow.
+        assert!(decode_traces_data(&mut b, &[0x0a, 0x05, 0x01, 0x02], loc).is_err());
+        // A varint that never ends.
+        assert!(decode_traces_data(&mut b, &[0x08, 0xff, 0xff], loc).is_err());
+        // Wire type 3 (group start).
+        assert!(decode_traces_data(&mut b, &[0x0b], loc).is_err());
+        // Empty message: fine.
+        assert!(decode_traces_data(&mut b, &[], loc).is_ok());
+    }
+}

@@ -1,0 +1,243 @@
+//! One dump, every container: JSON lines, length-prefixed protobuf, zstd per record (JSON and
+//! proto), a zstd stream, gzip, and stdin all give the identical report. The protobuf is
+//! encoded by `opentelemetry-proto`'s prost types, independently of the analyzer, and the
+//! analyzer's protobuf decoder is compared with prost's field by field.
+
+mod common;
+
+use common::{encoding_independent, read, report_of};
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use prost::Message;
+use serde_json::Value;
+use tracecheck::input::{Compression, Format, LoadOptions, Loaded, load_bytes};
+
+/// Trace lines of several fixtures (no other signals: the proto format holds traces only).
+fn json_lines() -> String {
+    let mut out = String::new();
+    for f in [
+        "sample-traces/healthy/checkout.jsonl",
+        "sample-traces/checks/S004-parent-cycle.jsonl",
+        "sample-traces/checks/T005-clock-skew.jsonl",
+        "sample-traces/checks/A004-inconsistent-attribute-type.jsonl",
+        "sample-traces/checks/E001-error-without-message.jsonl",
+    ] {
+        let text = String::from_utf8(read(f)).expect("utf-8");
+        let salt = format!("{:02x}", out.len() % 251);
+        for l in text.lines().filter(|l| l.starts_with("{\"resourceSpans\"")) {
+            out.push_str(&l.replace("\"traceId\":\"4bf9", &format!("\"traceId\":\"{salt}f9")));
+            out.push('\n');
+        }
+    }
+    // Every kind of attribute value, events and links, to compare decoders on all of them.
+    out.push_str(r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"all-types"}}]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"typed","kind":2,"startTimeUnixNano":"1000","endTimeUnixNano":"2000","attributes":[{"key":"s","value":{"stringValue":"x"}},{"key":"b","value":{"boolValue":true}},{"key":"i","value":{"intValue":"-42"}},{"key":"d","value":{"doubleValue":2.5}},{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"two"},{"doubleValue":3.5}]}}},{"key":"m","value":{"kvlistValue":{"values":[{"key":"k","value":{"boolValue":false}}]}}},{"key":"y","value":{"bytesValue":"AQID"}}],"events":[{"timeUnixNano":"1500","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"E"}}]}],"links":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203332"}],"status":{"code":2,"message":"boom"}},{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203332","parentSpanId":"b7ad6b7169203331","name":"child","kind":3,"startTimeUnixNano":"1100","endTimeUnixNano":"1900","status":{}}]}]}]}"#);
+    out.push('\n');
+    out
+}
+
+fn traces_data(line: &str) -> TracesData {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("opentelemetry-proto cannot read the line: {e}\n{line}"))
+}
+
+fn framed(records: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in records {
+        out.extend_from_slice(&(r.len() as u32).to_be_bytes());
+        out.extend_from_slice(r);
+    }
+    out
+}
+
+fn zstd(b: &[u8]) -> Vec<u8> {
+    zstd::stream::encode_all(b, 3).expect("zstd")
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut e, b).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+fn proto_records(json: &str) -> Vec<Vec<u8>> {
+    json.lines().map(|l| traces_data(l).encode_to_vec()).collect()
+}
+
+#[test]
+fn every_container_gives_the_identical_report() {
+    let json = json_lines();
+    let want = encoding_independent(&report_of(&[("d.jsonl", json.as_bytes())]));
+    assert!(want["summary"]["findings"].as_u64().unwrap_or(0) >= 5, "{want:#}");
+    let protos = proto_records(&json);
+    let json_records: Vec<Vec<u8>> = json.lines().map(|l| l.as_bytes().to_vec()).collect();
+    let variants: Vec<(&str, Vec<u8>, Format, Compression)> = vec![
+        ("proto", framed(&protos), Format::Records, Compression::None),
+        (
+            "zstd records of JSON",
+            framed(&json_records.iter().map(|r| zstd(r)).collect::<Vec<_>>()),
+            Format::Records,
+            Compression::ZstdRecords,
+        ),
+        (
+            "zstd records of proto",
+            framed(&protos.iter().map(|r| zstd(r)).collect::<Vec<_>>()),
+            Format::Records,
+            Compression::ZstdRecords,
+        ),
+        ("zstd stream of JSON lines", zstd(json.as_bytes()), Format::JsonLines, Compression::Zstd),
+        ("zstd stream of proto", zstd(&framed(&protos)), Format::Records, Compression::Zstd),
+        ("gzip of JSON lines", gzip(json.as_bytes()), Format::JsonLines, Compression::Gzip),
+        ("gzip of proto", gzip(&framed(&protos)), Format::Records, Compression::Gzip),
+    ];
+    for (what, bytes, format, compression) in variants {
+        let r = report_of(&[("d.bin", &bytes)]);
+        assert_eq!((r.inputs[0].format, r.inputs[0].compression), (format, compression), "{what}");
+        assert_eq!(encoding_independent(&r), want, "{what}");
+    }
+}
+
+#[test]
+fn stdin_takes_proto_and_compressed_input() {
+    let json = json_lines();
+    let want = encoding_independent(&report_of(&[("d.jsonl", json.as_bytes())]));
+    for bytes in [framed(&proto_records(&json)), zstd(json.as_bytes())] {
+        let out = assert_cmd::Command::cargo_bin("tracecheck")
+            .expect("binary")
+            .args(["check", "-", "--format", "json"])
+            .write_stdin(bytes)
+            .output()
+            .expect("runs");
+        let mut got: Value = serde_json::from_slice(&out.stdout).expect("json");
+        got["tool"] = want["tool"].clone();
+        assert_eq!(out.status.code(), want["verdict"]["exit_code"].as_i64().map(|c| c as i32));
+        let normalized = {
+            let mut v = got.clone();
+            v["inputs"] = Value::Null;
+            v["counts"]["bytes"] = Value::Null;
+            for f in v["findings"].as_array_mut().expect("findings") {
+                f["source"] = Value::Null;
+                f["offset"] = Value::Null;
+            }
+            v
+        };
+        assert_eq!(normalized, want);
+    }
+}
+
+#[test]
+fn proto_decoder_agrees_with_prost_field_by_field() {
+    let json = json_lines();
+    let protos = proto_records(&json);
+    let mut loaded = Loaded::default();
+    load_bytes(&mut loaded, "d.bin", &framed(&protos), &LoadOptions::default());
+    let d = &loaded.dump;
+    assert!(loaded.issues.is_empty(), "{:?}", loaded.issues);
+    let mut seen = 0;
+    for p in &protos {
+        let td = TracesData::decode(&p[..]).expect("prost decodes");
+        for rs in &td.resource_spans {
+            let service = rs.resource.as_ref().and_then(|r| {
+                r.attributes
+                    .iter()
+                    .find(|a| a.key == "service.name")
+                    .and_then(|a| a.value.as_ref())
+                    .map(|v| format!("{:?}", v.value))
+            });
+            for ss in &rs.scope_spans {
+                for ps in &ss.spans {
+                    seen += 1;
+                    let mine = d
+                        .spans
+                        .iter()
+                        .find(|s| {
+                            s.trace_id.0[..] == ps.trace_id[..]
+                                && s.span_id.0[..] == ps.span_id[..]
+                                && s.start == ps.start_time_unix_nano
+                                && d.str(s.name) == ps.name
+                        })
+                        .unwrap_or_else(|| panic!("span {:?} not decoded", ps.name));
+                    assert_eq!(mine.end, ps.end_time_unix_nano);
+                    assert_eq!(mine.kind as i32, ps.kind, "{}", ps.name);
+                    let status = ps.status.clone().unwrap_or_default();
+                    assert_eq!(mine.status as i32, status.code);
+                    assert_eq!(d.str(mine.status_message), status.message);
+                    match &mine.parent {
+                        tracecheck::model::Parent::Span(p) => assert_eq!(p.0[..], ps.parent_span_id[..]),
+                        _ => assert!(ps.parent_span_id.is_empty()),
+                    }
+                    let my_service = d.resource(mine).service_name.map(|s| {
+                        format!(
+                            "{:?}",
+                            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(
+                                d.str(s).to_string()
+                            ))
+                        )
+                    });
+                    assert_eq!(my_service, service);
+                    let attrs = d.span_attrs(mine);
+                    assert_eq!(attrs.len(), ps.attributes.len());
+                    for (a, pa) in attrs.iter().zip(&ps.attributes) {
+                        assert_eq!(d.str(a.key), pa.key);
+                        use opentelemetry_proto::tonic::common::v1::any_value::Value as P;
+                        use tracecheck::model::Value as M;
+                        match (a.value, pa.value.as_ref().and_then(|v| v.value.as_ref())) {
+                            (M::Str(s), Some(P::StringValue(t))) => assert_eq!(d.str(s), t),
+                            (M::Bool(b), Some(P::BoolValue(c))) => assert_eq!(b, *c),
+                            (M::Int(i), Some(P::IntValue(j))) => assert_eq!(i, *j),
+                            (M::Double(x), Some(P::DoubleValue(y))) => assert_eq!(x, *y),
+                            (M::Bytes(_), Some(P::BytesValue(_)))
+                            | (M::Array(_), Some(P::ArrayValue(_)))
+                            | (M::Map(_), Some(P::KvlistValue(_))) => {}
+                            (m, p) => panic!("{}: {m:?} vs {p:?}", pa.key),
+                        }
+                    }
+                    let events = d.span_events(mine);
+                    assert_eq!(events.len(), ps.events.len());
+                    for (e, pe) in events.iter().zip(&ps.events) {
+                        assert_eq!((d.str(e.name), e.time), (pe.name.as_str(), pe.time_unix_nano));
+                        assert_eq!(d.attrs[e.attrs.range()].len(), pe.attributes.len());
+                    }
+                    let links = d.span_links(mine);
+                    assert_eq!(links.len(), ps.links.len());
+                    for (l, pl) in links.iter().zip(&ps.links) {
+                        assert_eq!((&l.trace_id.0[..], &l.span_id.0[..]), (&pl.trace_id[..], &pl.span_id[..]));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(seen, d.spans.len());
+    assert!(seen > 30);
+}
+
+#[test]
+fn broken_frames_are_located_and_the_rest_is_analysed() {
+    let json = json_lines();
+    let mut protos = proto_records(&json);
+    let n = protos.len() as u64;
+    protos[1] = b"\x0a\xff\xff\xff\xff\x0f garbage".to_vec();
+    let mut bytes = framed(&protos);
+    // A last record whose length prefix runs past the end.
+    bytes.extend_from_slice(&1000u32.to_be_bytes());
+    bytes.extend_from_slice(b"\x0a\x02");
+    let r = report_of(&[("d.bin", &bytes)]);
+    let at: Vec<(String, Option<String>)> = r
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str().starts_with('I'))
+        .map(|f| (f.code.to_string(), f.source.clone()))
+        .collect();
+    assert_eq!(
+        at,
+        vec![("I001".into(), Some("d.bin:record 2".into())), ("I002".into(), Some(format!("d.bin:record {}", n + 1)))]
+    );
+    assert_eq!((r.counts.input.records_read, r.counts.input.records_decoded), (n + 1, n - 1));
+    // Compressed streams cut short (input large enough for several zstd blocks; this one
+    // compresses to one large first block and many small ones): what came before the cut is
+    // analysed, and the cut is reported.
+    let big = json.repeat(40);
+    for (what, bytes) in [("zstd", zstd(big.as_bytes())), ("gzip", gzip(big.as_bytes()))] {
+        let r = report_of(&[("d.z", &bytes[..bytes.len() - 20])]);
+        assert!(r.counts.spans > 100, "{what}: {} spans", r.counts.spans);
+        let stops = format!("{what} stream stops");
+        assert!(r.findings.iter().any(|f| f.code.as_str() == "I002" && f.message.contains(&stops)), "{what}");
+    }
+}
