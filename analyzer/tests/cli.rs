@@ -114,6 +114,26 @@ fn stdin_and_directories_are_read() {
 }
 
 #[test]
+fn rotated_files_by_pattern_form_one_dump() {
+    // A trace split over two rotated files: only together is it whole.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(root().join("sample-traces/healthy/checkout.jsonl")).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(dir.path().join("data-2026-11-21T10-00-00.000.json"), lines[..4].join("\n")).expect("write");
+    std::fs::write(dir.path().join("data-2026-11-21T11-00-00.000.json"), lines[4..].join("\n")).expect("write");
+    std::fs::write(dir.path().join("notes.txt"), "not a dump").expect("write");
+    let pattern = dir.path().join("data-*.json");
+    let (code, out, _) = run(&["check", pattern.to_str().expect("utf-8"), "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"].as_array().expect("inputs").len(), 2);
+    assert_eq!((v["counts"]["spans"].as_u64(), v["structure"]["orphans"].as_u64()), (Some(21), Some(0)));
+    let (code, out, _) = run(&["check", dir.path().join("nothing-*.json").to_str().expect("utf-8")]);
+    assert_eq!(code, 3);
+    assert!(out.contains("no file matches this pattern"), "{out}");
+}
+
+#[test]
 fn colour_only_when_asked_and_never_with_no_color() {
     let (_, out, _) = run(&["check", "--color", "always", "sample-traces/checks/S004-parent-cycle.jsonl"]);
     assert!(out.contains("\x1b[1;31m"), "{out:?}");

@@ -70,7 +70,8 @@ impl Default for LoadOptions {
 }
 
 /// Loads every input (files; directories, whose files are read in name order, hidden files
-/// skipped; `-` for stdin) as one dump.
+/// skipped; patterns such as `dir/data-*.json` not expanded by a shell; `-` for stdin) as one
+/// dump.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
     for path in expand(inputs, &mut loaded.errors) {
@@ -102,11 +103,96 @@ fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
                 }
                 Err(e) => errors.push(LoadError { path: p.display().to_string(), message: e.to_string() }),
             }
+        } else if !p.exists() && is_pattern(p) {
+            let matched = glob(p);
+            if matched.is_empty() {
+                errors
+                    .push(LoadError { path: p.display().to_string(), message: "no file matches this pattern".into() });
+            }
+            out.extend(matched);
         } else {
             out.push(p.clone());
         }
     }
     out
+}
+
+fn is_pattern(p: &Path) -> bool {
+    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(['*', '?', '[']))
+}
+
+/// Files of the pattern's folder whose names match its last component (`*`, `?`, `[abc]`,
+/// `[a-z]`, `[!a]`), in name order; hidden files only when the pattern starts with a dot.
+fn glob(pattern: &Path) -> Vec<PathBuf> {
+    let dir = match pattern.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(pat) = pattern.file_name().and_then(|n| n.to_str()) else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            (pat.starts_with('.') || !name.starts_with('.')) && wildcard(pat.as_bytes(), name.as_bytes())
+        })
+        .map(|e| match pattern.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.join(e.file_name()),
+            _ => PathBuf::from(e.file_name()),
+        })
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Shell-style wildcard match of a whole name.
+fn wildcard(pat: &[u8], name: &[u8]) -> bool {
+    match pat.first() {
+        None => name.is_empty(),
+        Some(b'*') => (0..=name.len()).any(|i| wildcard(&pat[1..], &name[i..])),
+        Some(b'?') => !name.is_empty() && wildcard(&pat[1..], &name[1..]),
+        Some(b'[') => {
+            let Some(close) = pat.iter().skip(2).position(|&c| c == b']').map(|p| p + 2) else {
+                return name.first() == Some(&b'[') && wildcard(&pat[1..], &name[1..]);
+            };
+            let (negate, set) = match &pat[1..close] {
+                [b'!' | b'^', rest @ ..] => (true, rest),
+                set => (false, set),
+            };
+            let Some(&c) = name.first() else { return false };
+            let mut hit = false;
+            let mut i = 0;
+            while i < set.len() {
+                if i + 2 < set.len() && set[i + 1] == b'-' {
+                    hit |= set[i] <= c && c <= set[i + 2];
+                    i += 3;
+                } else {
+                    hit |= set[i] == c;
+                    i += 1;
+                }
+            }
+            hit != negate && wildcard(&pat[close + 1..], &name[1..])
+        }
+        Some(&p) => name.first() == Some(&p) && wildcard(&pat[1..], &name[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard;
+
+    #[test]
+    fn wildcards() {
+        let m = |p: &str, n: &str| wildcard(p.as_bytes(), n.as_bytes());
+        assert!(m("data-*.json", "data-2026-11-21T10-00-00.000.json"));
+        assert!(!m("data-*.json", "data-1.json.zst"));
+        assert!(m("*.json*", "data-1.json.zst"));
+        assert!(m("t?.jsonl", "t1.jsonl") && !m("t?.jsonl", "t10.jsonl"));
+        assert!(m("t[0-9].json", "t7.json") && !m("t[!0-9].json", "t7.json"));
+        assert!(m("[ab]*", "alpha") && !m("[ab]*", "gamma"));
+    }
 }
 
 /// Decodes the bytes of one input named `path` into `loaded`: detects compression and
