@@ -1,7 +1,7 @@
 //! A batch: what one parallel task decoded, with its own string table, merged later.
 
 use super::accounting::{Accounting, InputIssue};
-use crate::model::{Dump, Slice};
+use crate::model::{Dump, Slice, Value};
 
 /// Decoded spans and input issues of one chunk of input, with chunk-local symbols and
 /// chunk-relative line numbers.
@@ -26,6 +26,26 @@ pub fn since<T>(v: &[T], start: u32) -> Slice {
 }
 
 impl Batch {
+    /// Sets a resource's service name and clock domain from its attributes: the host is
+    /// `host.name` (or Jaeger's `hostname`), else its address, else `service.instance.id`,
+    /// else the service name.
+    pub fn identify_resource(&mut self, idx: usize) {
+        let part = &mut self.part;
+        let r = &mut part.resources[idx];
+        let (mut host, mut ip, mut instance) = (None, None, None);
+        for a in &part.attrs[r.attrs.range()] {
+            let Value::Str(s) = a.value else { continue };
+            match part.strings.resolve(a.key) {
+                "service.name" => r.service_name = Some(s),
+                "host.name" | "hostname" => host = Some(s),
+                "host.ip" | "ip" => ip = Some(s),
+                "service.instance.id" => instance = Some(s),
+                _ => {}
+            }
+        }
+        r.host = host.or(ip).or(instance).or(r.service_name);
+    }
+
     /// Moves this batch into `dump`, rewriting symbols, arena ranges, resource indexes and
     /// line numbers (`line_base` is the number of lines before this chunk in its file).
     pub fn merge_into(

@@ -5,7 +5,7 @@
 //! tags keep their types; `span.kind`, `error` and `otel.status_*` tags set kind and status.
 
 use super::batch::{arena_len, since};
-use super::record::{RecordDecoder, field_error};
+use super::record::RecordDecoder;
 use super::tape::{Idx, elements, f64_value, i64_value, members, u64_value};
 use crate::model::{
     Attr, Event, Link, Parent, Resource, Slice, Span, SpanFlags, SpanId, Sym, TraceId, Value, decode_id_padded,
@@ -157,14 +157,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             ("process", Node::Object { .. }) => resource = Some(self.jaeger_process(v)),
             _ => {}
         });
-        let trace_id = match trace.map(decode_id_padded::<16>) {
-            Some(Ok(t)) => TraceId(t),
-            other => return self.drop_span(loc, "traceID", &field_error(trace, other), None),
-        };
-        let span_id = match span.map(decode_id_padded::<8>) {
-            Some(Ok(s)) => SpanId(s),
-            other => return self.drop_span(loc, "spanID", &field_error(span, other), Some(trace_id)),
-        };
+        let Some((trace_id, span_id)) = self.padded_ids(loc, ("traceID", trace), ("spanID", span)) else { return };
         // The parent: the first CHILD_OF in this trace, else the first FOLLOWS_FROM.
         let mut flags = SpanFlags::default();
         let chosen = refs

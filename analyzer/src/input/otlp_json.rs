@@ -98,7 +98,7 @@ impl RecordDecoder<'_, '_, '_> {
             if key == "attributes" {
                 let attrs = self.attributes(v);
                 self.batch.part.resources[res].attrs = attrs;
-                self.identify_resource(res);
+                self.batch.identify_resource(res);
             }
         });
     }

@@ -168,29 +168,11 @@ impl ProtoDecoder<'_> {
             }
             Ok(())
         })?;
-        self.identify_resource(res_idx as usize);
+        self.batch.identify_resource(res_idx as usize);
         for s in scopes {
             self.scope_spans(s, res_idx)?;
         }
         Ok(())
-    }
-
-    fn identify_resource(&mut self, idx: usize) {
-        // Same rule as the JSON decoders (see `RecordDecoder::identify_resource`).
-        let part = &mut self.batch.part;
-        let r = &mut part.resources[idx];
-        let (mut host, mut ip, mut instance) = (None, None, None);
-        for a in &part.attrs[r.attrs.range()] {
-            let Value::Str(s) = a.value else { continue };
-            match part.strings.resolve(a.key) {
-                "service.name" => r.service_name = Some(s),
-                "host.name" | "hostname" => host = Some(s),
-                "host.ip" | "ip" => ip = Some(s),
-                "service.instance.id" => instance = Some(s),
-                _ => {}
-            }
-        }
-        r.host = host.or(ip).or(instance).or(r.service_name);
     }
 
     fn scope_spans(&mut self, r: Reader<'_>, res: u32) -> Result<(), WireError> {

@@ -87,28 +87,32 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
     pub(super) fn push_resource(&mut self, r: Resource) -> u32 {
         let idx = arena_len(&self.batch.part.resources);
         self.batch.part.resources.push(r);
-        self.identify_resource(idx as usize);
+        self.batch.identify_resource(idx as usize);
         idx
     }
 
-    /// Sets a resource's service name and clock domain from its attributes: the host is
-    /// `host.name` (or Jaeger's `hostname`), else its address, else `service.instance.id`,
-    /// else the service name.
-    pub(super) fn identify_resource(&mut self, idx: usize) {
-        let part = &mut self.batch.part;
-        let r = &mut part.resources[idx];
-        let (mut host, mut ip, mut instance) = (None, None, None);
-        for a in &part.attrs[r.attrs.range()] {
-            let Value::Str(s) = a.value else { continue };
-            match part.strings.resolve(a.key) {
-                "service.name" => r.service_name = Some(s),
-                "host.name" | "hostname" => host = Some(s),
-                "host.ip" | "ip" => ip = Some(s),
-                "service.instance.id" => instance = Some(s),
-                _ => {}
+    /// Decodes a span's trace and span id with [`decode_id_padded`] (Jaeger, Zipkin); when
+    /// one is missing or invalid, the span is dropped and reported, and `None` returned.
+    pub(super) fn padded_ids(
+        &mut self,
+        loc: SourceLoc,
+        (trace_field, trace): (&str, Option<&str>),
+        (span_field, span): (&str, Option<&str>),
+    ) -> Option<(TraceId, SpanId)> {
+        let trace_id = match trace.map(decode_id_padded::<16>) {
+            Some(Ok(t)) => TraceId(t),
+            other => {
+                self.drop_span(loc, trace_field, &field_error(trace, other), None);
+                return None;
+            }
+        };
+        match span.map(decode_id_padded::<8>) {
+            Some(Ok(s)) => Some((trace_id, SpanId(s))),
+            other => {
+                self.drop_span(loc, span_field, &field_error(span, other), Some(trace_id));
+                None
             }
         }
-        r.host = host.or(ip).or(instance).or(r.service_name);
     }
 
     /// A parent id: `""`, `"0"` or all zeros mark a root; an id that does not decode is

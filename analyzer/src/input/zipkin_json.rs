@@ -7,11 +7,9 @@
 //! child instead of a duplicate.
 
 use super::batch::{arena_len, since};
-use super::record::{RecordDecoder, field_error};
+use super::record::RecordDecoder;
 use super::tape::{Idx, elements, members, u64_value};
-use crate::model::{
-    Attr, Event, Parent, Resource, Slice, Span, SpanFlags, SpanId, SpanKind, Sym, TraceId, Value, decode_id_padded,
-};
+use crate::model::{Attr, Event, Parent, Resource, Slice, Span, SpanFlags, SpanKind, Sym, Value};
 use simd_json::{Node, StaticNode};
 
 /// An endpoint's identity: service name and address.
@@ -90,14 +88,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             }
             _ => {}
         });
-        let trace_id = match trace.map(decode_id_padded::<16>) {
-            Some(Ok(t)) => TraceId(t),
-            other => return self.drop_span(loc, "traceId", &field_error(trace, other), None),
-        };
-        let span_id = match id.map(decode_id_padded::<8>) {
-            Some(Ok(s)) => SpanId(s),
-            other => return self.drop_span(loc, "id", &field_error(id, other), Some(trace_id)),
-        };
+        let Some((trace_id, span_id)) = self.padded_ids(loc, ("traceId", trace), ("id", id)) else { return };
         let parent = match parent {
             Some(p) => self.parent_ref(p, loc, trace_id, span_id, true),
             None => Parent::Root,
