@@ -241,3 +241,58 @@ fn broken_frames_are_located_and_the_rest_is_analysed() {
         assert!(r.findings.iter().any(|f| f.code.as_str() == "I002" && f.message.contains(&stops)), "{what}");
     }
 }
+
+#[test]
+fn a_proto_record_that_breaks_inside_a_span_is_skipped_whole() {
+    let json = json_lines();
+    let mut protos = proto_records(&json);
+    let spans_in = |p: &[u8]| -> usize {
+        TracesData::decode(p)
+            .expect("prost")
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum()
+    };
+    let lost = spans_in(&protos[0]);
+    assert!(lost >= 2);
+    // Break the first record inside its last span, after the others decoded: the key of the
+    // span's name field (5, length-delimited: 0x2a) becomes wire type 3, which OTLP never uses.
+    let name = b"\x2a\x09pdf.write";
+    let at = protos[0].windows(name.len()).rposition(|w| w == name).expect("a pdf.write span in record 1");
+    protos[0][at] = 0x2b;
+    let r = report_of(&[("d.bin", &framed(&protos))]);
+    let total: usize = proto_records(&json).iter().map(|p| spans_in(p)).sum();
+    assert_eq!(r.counts.spans as usize, total - lost);
+    assert_eq!((r.counts.input.spans_read, r.counts.input.spans_dropped), (r.counts.spans, 0));
+    assert_eq!(r.findings.iter().filter(|f| f.code.as_str() == "I001").count(), 1);
+}
+
+/// Inputs that once broke an invariant under the fuzzers (see fuzz/README.md).
+#[test]
+fn fuzz_regressions_keep_every_record_and_span_accounted_for() {
+    let dir = common::root().join("analyzer/tests/data/fuzz-regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("regressions folder") {
+        let path = entry.expect("entry").path();
+        let data = std::fs::read(&path).expect("read");
+        // The targets frame their input (otlp_proto) or prefix a magic number (containers).
+        let mut framed_input = (data.len() as u32).to_be_bytes().to_vec();
+        framed_input.extend_from_slice(&data);
+        for bytes in [data.clone(), framed_input] {
+            let mut loaded = Loaded::default();
+            load_bytes(&mut loaded, "f", &bytes, &LoadOptions { chunk_bytes: 64 });
+            let c = loaded.accounting.clone();
+            assert_eq!(
+                c.records_read,
+                c.records_decoded + c.records_skipped + c.records_other_signal,
+                "{}",
+                path.display()
+            );
+            assert_eq!(c.spans_read, loaded.dump.spans.len() as u64 + c.spans_dropped, "{}", path.display());
+        }
+        n += 1;
+    }
+    assert!(n >= 2);
+}

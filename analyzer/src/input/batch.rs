@@ -25,7 +25,47 @@ pub fn since<T>(v: &[T], start: u32) -> Slice {
     Slice { start, len: arena_len(v) - start }
 }
 
+/// The lengths of a batch's arenas and counts at one moment, to undo a record.
+#[derive(Clone, Copy, Debug)]
+pub struct Mark {
+    spans: usize,
+    attrs: usize,
+    events: usize,
+    links: usize,
+    resources: usize,
+    issues: usize,
+    spans_read: u64,
+    spans_dropped: u64,
+}
+
 impl Batch {
+    /// Remembers the current state, so a record that fails halfway can be undone.
+    pub fn mark(&self) -> Mark {
+        let p = &self.part;
+        Mark {
+            spans: p.spans.len(),
+            attrs: p.attrs.len(),
+            events: p.events.len(),
+            links: p.links.len(),
+            resources: p.resources.len(),
+            issues: self.issues.len(),
+            spans_read: self.accounting.spans_read,
+            spans_dropped: self.accounting.spans_dropped,
+        }
+    }
+
+    /// Drops everything added since `m` (interned strings stay: they are only a table).
+    pub fn rollback(&mut self, m: Mark) {
+        let p = &mut self.part;
+        p.spans.truncate(m.spans);
+        p.attrs.truncate(m.attrs);
+        p.events.truncate(m.events);
+        p.links.truncate(m.links);
+        p.resources.truncate(m.resources);
+        self.issues.truncate(m.issues);
+        self.accounting.spans_read = m.spans_read;
+        self.accounting.spans_dropped = m.spans_dropped;
+    }
     /// Sets a resource's service name and clock domain from its attributes: the host is
     /// `host.name` (or Jaeger's `hostname`), else its address, else `service.instance.id`,
     /// else the service name.

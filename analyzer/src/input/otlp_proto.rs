@@ -122,13 +122,20 @@ fn text(w: Wire<'_>) -> Option<&str> {
 }
 
 /// Decodes one `TracesData` message (a record of the Collector's proto format) into `batch`.
+/// A record that is not valid protobuf leaves `batch` as it was: like a malformed JSON
+/// record, it is skipped whole.
 pub fn decode_traces_data(batch: &mut Batch, bytes: &[u8], loc: SourceLoc) -> Result<(), WireError> {
+    let mark = batch.mark();
     let mut d = ProtoDecoder { batch, loc, scratch: Vec::new() };
-    Reader::new(bytes, 0).each(|n, w, at| match (n, sub(w, at)) {
+    let result = Reader::new(bytes, 0).each(|n, w, at| match (n, sub(w, at)) {
         (1, Some(r)) => d.resource_spans(r),
         (1, None) => Err(WireError { at, what: "resource_spans is not a message" }),
         _ => Ok(()),
-    })
+    });
+    if result.is_err() {
+        batch.rollback(mark);
+    }
+    result
 }
 
 struct ProtoDecoder<'b> {
@@ -520,5 +527,6 @@ mod tests {
         assert!(decode_traces_data(&mut b, &[0x0b], loc).is_err());
         // Empty message: fine.
         assert!(decode_traces_data(&mut b, &[], loc).is_ok());
+        assert!(b.part.spans.is_empty() && b.part.resources.is_empty() && b.accounting.spans_read == 0);
     }
 }
