@@ -1,7 +1,7 @@
 //! A batch: what one parallel task decoded, with its own string table, merged later.
 
-use super::accounting::{Accounting, InputIssue};
-use crate::model::{Dump, Slice, Value};
+use super::accounting::{Accounting, InputIssue, IssueKind};
+use crate::model::{Dump, Slice, SourceLoc, SpanId, TraceId, Value};
 
 /// Decoded spans and input issues of one chunk of input, with chunk-local symbols and
 /// chunk-relative line numbers.
@@ -39,6 +39,24 @@ pub struct Mark {
 }
 
 impl Batch {
+    /// Records an input issue.
+    pub fn issue(
+        &mut self,
+        kind: IssueKind,
+        loc: SourceLoc,
+        message: String,
+        trace_id: Option<TraceId>,
+        span_id: Option<SpanId>,
+    ) {
+        self.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
+    }
+
+    /// Counts a span that cannot be kept (its own trace or span id is invalid) and says why.
+    pub fn drop_span(&mut self, loc: SourceLoc, message: String, trace_id: Option<TraceId>) {
+        self.accounting.spans_dropped += 1;
+        self.issue(IssueKind::InvalidId, loc, message, trace_id, None);
+    }
+
     /// Remembers the current state, so a record that fails halfway can be undone.
     pub fn mark(&self) -> Mark {
         let p = &self.part;

@@ -186,7 +186,7 @@ impl RecordDecoder<'_, '_, '_> {
             Some(Node::String(s)) => self.parent_ref(s, loc, trace_id, span_id, false),
             Some(n) => {
                 let d = describe(n);
-                self.issue(
+                self.batch.issue(
                     IssueKind::InvalidId,
                     loc,
                     format!("parentSpanId is {d}, expected a string"),
@@ -306,7 +306,7 @@ impl RecordDecoder<'_, '_, '_> {
             match (decode_field::<16>(t), decode_field::<8>(s)) {
                 (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
                 (Err(e), _) | (_, Err(e)) => {
-                    self.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {e}"), None, None);
+                    self.batch.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {e}"), None, None);
                 }
             }
         });

@@ -3,7 +3,7 @@
 //! Field numbers follow `opentelemetry/proto/trace/v1/trace.proto`; the decoder is tested
 //! against the prost types of `opentelemetry-proto` on the same data.
 
-use super::accounting::{InputIssue, IssueKind};
+use super::accounting::IssueKind;
 use super::batch::{Batch, arena_len, since};
 use crate::model::{
     Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
@@ -267,20 +267,20 @@ impl ProtoDecoder<'_> {
         let trace_id = match id_bytes::<16>(trace) {
             Ok(t) => TraceId(t),
             Err(why) => {
-                self.drop_span(loc, format!("span dropped: trace_id {why}"), None);
+                self.batch.drop_span(loc, format!("span dropped: trace_id {why}"), None);
                 return Ok(());
             }
         };
         let span_id = match id_bytes::<8>(span_id) {
             Ok(s) => SpanId(s),
             Err(why) => {
-                self.drop_span(loc, format!("span dropped: span_id {why}"), Some(trace_id));
+                self.batch.drop_span(loc, format!("span dropped: span_id {why}"), Some(trace_id));
                 return Ok(());
             }
         };
         if let Some(k) = bad_kind {
             let message = format!("kind is {k}, expected a span kind (0-5 or SPAN_KIND_*); ignored");
-            self.issue(IssueKind::InvalidField, loc, message, Some(trace_id), Some(span_id));
+            self.batch.issue(IssueKind::InvalidField, loc, message, Some(trace_id), Some(span_id));
         }
         let parent = match parent.len() {
             0 => Parent::Root,
@@ -288,7 +288,13 @@ impl ProtoDecoder<'_> {
                 Ok(p) => Parent::Span(SpanId(p)),
                 Err(_) if parent.iter().all(|&b| b == 0) => Parent::Root,
                 Err(why) => {
-                    self.issue(IssueKind::InvalidId, loc, format!("parent id {why}"), Some(trace_id), Some(span_id));
+                    self.batch.issue(
+                        IssueKind::InvalidId,
+                        loc,
+                        format!("parent id {why}"),
+                        Some(trace_id),
+                        Some(span_id),
+                    );
                     Parent::Invalid
                 }
             },
@@ -312,22 +318,6 @@ impl ProtoDecoder<'_> {
             loc,
         });
         Ok(())
-    }
-
-    fn drop_span(&mut self, loc: SourceLoc, message: String, trace_id: Option<TraceId>) {
-        self.batch.accounting.spans_dropped += 1;
-        self.issue(IssueKind::InvalidId, loc, message, trace_id, None);
-    }
-
-    fn issue(
-        &mut self,
-        kind: IssueKind,
-        loc: SourceLoc,
-        message: String,
-        trace_id: Option<TraceId>,
-        span_id: Option<SpanId>,
-    ) {
-        self.batch.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
     }
 
     fn key_value(&mut self, r: Reader<'_>) -> Result<Attr, WireError> {
@@ -403,7 +393,7 @@ impl ProtoDecoder<'_> {
             (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
             (Err(why), _) | (_, Err(why)) => {
                 let loc = self.loc;
-                self.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {why}"), None, None);
+                self.batch.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {why}"), None, None);
             }
         }
         Ok(())

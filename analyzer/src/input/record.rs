@@ -1,7 +1,7 @@
 //! One parsed record: its location, the batch it decodes into, and the dispatch to the
 //! dialect that can read it (OTLP, Jaeger or Zipkin JSON).
 
-use super::accounting::{Dialect, InputIssue, IssueKind, Signal};
+use super::accounting::{Dialect, IssueKind, Signal};
 use super::batch::Batch;
 use super::batch::arena_len;
 use super::tape::{Idx, describe, elements, members};
@@ -133,7 +133,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             Ok(p) => Parent::Span(SpanId(p)),
             Err(IdError::AllZeros) => Parent::Root,
             Err(e) => {
-                self.issue(IssueKind::InvalidId, loc, format!("parent id {text:?} {e}"), Some(trace), Some(span));
+                self.batch.issue(IssueKind::InvalidId, loc, format!("parent id {text:?} {e}"), Some(trace), Some(span));
                 Parent::Invalid
             }
         }
@@ -174,9 +174,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
     }
 
     pub(super) fn drop_span(&mut self, loc: SourceLoc, field: &str, err: &FieldError, trace: Option<TraceId>) {
-        self.batch.accounting.spans_dropped += 1;
-        let msg = format!("span dropped: {field} {err}");
-        self.issue(IssueKind::InvalidId, loc, msg, trace, None);
+        self.batch.drop_span(loc, format!("span dropped: {field} {err}"), trace);
     }
 
     /// The location of the value at `i`: its line and byte offset, found from where its
@@ -204,17 +202,6 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             loc.line = line;
         }
         loc
-    }
-
-    pub(super) fn issue(
-        &mut self,
-        kind: IssueKind,
-        loc: SourceLoc,
-        message: String,
-        trace_id: Option<TraceId>,
-        span_id: Option<SpanId>,
-    ) {
-        self.batch.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
     }
 
     pub(super) fn field_issue(
@@ -245,7 +232,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
             Node::Static(StaticNode::F64(n)) => n.to_string(),
             n => describe(n).to_string(),
         };
-        self.issue(IssueKind::InvalidField, loc, format!("{field} is {shown}, expected {want}; ignored"), t, s);
+        self.batch.issue(IssueKind::InvalidField, loc, format!("{field} is {shown}, expected {want}; ignored"), t, s);
     }
 }
 
