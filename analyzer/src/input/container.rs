@@ -45,7 +45,9 @@ pub struct Inflated {
 /// decompressed before an error.
 pub fn inflate(bytes: &[u8], how: Compression) -> Inflated {
     use std::io::Read;
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+    // A guess at the ratio, capped: the vector grows as needed, but a large reservation up
+    // front for a large compressed file would claim memory before a byte is read.
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(256 << 20));
     let result = match how {
         Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out),
         Compression::Zstd => inflate_zstd(bytes, &mut out),
