@@ -128,6 +128,14 @@ fn rotated_files_by_pattern_form_one_dump() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["inputs"].as_array().expect("inputs").len(), 2);
     assert_eq!((v["counts"]["spans"].as_u64(), v["structure"]["orphans"].as_u64()), (Some(21), Some(0)));
+    // The folder itself reads the same dump; the text file and a hidden file are not inputs
+    // then (hidden files are skipped; the text file is reported as an unknown format).
+    std::fs::remove_file(dir.path().join("notes.txt")).expect("remove");
+    std::fs::write(dir.path().join(".partial.json"), "{\"resourceSpans\": [").expect("write");
+    let (code, out, _) = run(&["check", dir.path().to_str().expect("utf-8"), "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!((v["inputs"].as_array().map(Vec::len), v["counts"]["spans"].as_u64()), (Some(2), Some(21)));
     let (code, out, _) = run(&["check", dir.path().join("nothing-*.json").to_str().expect("utf-8")]);
     assert_eq!(code, 3);
     assert!(out.contains("no file matches this pattern"), "{out}");

@@ -113,22 +113,28 @@ impl TraceGraph {
             let span = &dump.spans[s as usize];
             // A shared server half is the child of the client span with its own id.
             let client = if shared(k) { range_of(span.span_id).find(|&c| !shared(c)) } else { None };
-            match span.parent {
-                _ if client.is_some() => {
-                    let c = NodeIndex::new(client.unwrap_or_default());
-                    graph.add_edge(c, NodeIndex::new(k), EdgeKind::Parent);
-                    parent[k] = Some(c);
+            let parent_node = match (client, span.parent) {
+                (Some(c), _) => Some(c),
+                (None, Parent::Root) => {
+                    roots.push(NodeIndex::new(k));
+                    None
                 }
-                Parent::Root => roots.push(NodeIndex::new(k)),
-                Parent::Invalid => {}
-                Parent::Span(p) if p == span.span_id => self_parents.push(NodeIndex::new(k)),
-                Parent::Span(p) => match find(p) {
-                    Some(pk) => {
-                        graph.add_edge(NodeIndex::new(pk), NodeIndex::new(k), EdgeKind::Parent);
-                        parent[k] = Some(NodeIndex::new(pk));
+                (None, Parent::Invalid) => None,
+                (None, Parent::Span(p)) if p == span.span_id => {
+                    self_parents.push(NodeIndex::new(k));
+                    None
+                }
+                (None, Parent::Span(p)) => {
+                    let found = find(p);
+                    if found.is_none() {
+                        orphans.push(NodeIndex::new(k));
                     }
-                    None => orphans.push(NodeIndex::new(k)),
-                },
+                    found
+                }
+            };
+            if let Some(pk) = parent_node {
+                graph.add_edge(NodeIndex::new(pk), NodeIndex::new(k), EdgeKind::Parent);
+                parent[k] = Some(NodeIndex::new(pk));
             }
             for link in dump.span_links(span) {
                 if link.trace_id == trace_id
