@@ -4,15 +4,19 @@
 use crate::checks::{self, Config, Finding, HostPairSkew, TraceCx};
 use crate::graph::{self, TraceGraph};
 use crate::input::{self, LoadOptions, Loaded};
+use crate::rules::{RuleResult, RuleSet, SuppressionResult, TracePartial};
 use crate::stats::{self, OperationLatency};
 use rayon::prelude::*;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Options of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub load: LoadOptions,
     pub checks: Config,
+    /// Rule packs evaluated besides the built-in checks.
+    pub rules: Option<Arc<RuleSet>>,
 }
 
 /// Structural totals over all traces.
@@ -37,6 +41,11 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     pub latency: Vec<OperationLatency>,
     pub clock_skew: Vec<HostPairSkew>,
+    /// One result per rule, in load order.
+    pub rules: Vec<RuleResult>,
+    pub suppressions: Vec<SuppressionResult>,
+    /// The rule packs evaluated.
+    pub rule_set: Option<Arc<RuleSet>>,
 }
 
 /// Loads and analyses `inputs` as one dump.
@@ -48,13 +57,16 @@ pub fn analyze(inputs: &[PathBuf], opts: &Options) -> Analysis {
 pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
     let dump = &loaded.dump;
     let traces = graph::group(dump);
-    let outcomes: Vec<(checks::TraceOutcome, Structure)> = traces
+    let rule_set = opts.rules.as_deref();
+    let syms = rule_set.map(|r| r.bind(dump)).unwrap_or_default();
+    let outcomes: Vec<(checks::TraceOutcome, Structure, Option<TracePartial>)> = traces
         .ranges
         .par_iter()
         .map(|(trace_id, range)| {
             let g = TraceGraph::build(dump, *trace_id, &traces.order[range.clone()]);
             let cx = TraceCx { dump, graph: &g, config: &opts.checks };
             let outcome = checks::check_trace(&cx);
+            let partial = rule_set.map(|r| r.eval_trace(dump, &syms, &g));
             let s = Structure {
                 traces: 1,
                 roots: g.roots.len() as u64,
@@ -65,14 +77,18 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
                 max_depth: g.max_depth(),
                 largest_trace: g.len() as u64,
             };
-            (outcome, s)
+            (outcome, s, partial)
         })
         .collect();
     let mut findings: Vec<Finding> = loaded.issues.iter().map(checks::from_input_issue).collect();
     let mut structure = Structure::default();
     let mut orphans = Vec::new();
     let mut samples = Vec::new();
-    for (o, s) in outcomes {
+    let mut partial = TracePartial::default();
+    for (o, s, p) in outcomes {
+        if let Some(p) = p {
+            partial.merge(p);
+        }
         findings.extend(o.findings);
         orphans.extend(o.orphans);
         samples.extend(o.skew_samples);
@@ -87,7 +103,23 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
     }
     let dump_outcome = checks::check_dump(dump, &opts.checks, &orphans, samples);
     findings.extend(dump_outcome.findings);
+    let (mut rules, mut suppressions) = (Vec::new(), Vec::new());
+    if let Some(set) = rule_set {
+        let (results, rule_findings) = set.finish(dump, &syms, partial);
+        rules = results;
+        findings.extend(rule_findings);
+        suppressions = set.suppress(dump, &syms, &traces, &mut findings, &mut rules);
+    }
     findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let latency = stats::latency(dump);
-    Analysis { structure, findings, latency, clock_skew: dump_outcome.clock_skew, loaded }
+    Analysis {
+        structure,
+        findings,
+        latency,
+        clock_skew: dump_outcome.clock_skew,
+        loaded,
+        rules,
+        suppressions,
+        rule_set: opts.rules.clone(),
+    }
 }

@@ -1,13 +1,14 @@
 //! tracecheck: reads OpenTelemetry trace dumps, rebuilds every trace as a graph, and
 //! reports what is wrong with them.
 //!
-//! Data flows one way: [`input`] → [`model`] → [`graph`] → [`checks`] / [`stats`] → [`report`].
+//! Data flows one way: [`input`] → [`model`] → [`graph`] → [`checks`] / [`rules`] / [`stats`] → [`report`].
 
 pub mod checks;
 pub mod graph;
 pub mod input;
 pub mod model;
 pub mod report;
+pub mod rules;
 pub mod stats;
 
 pub mod analysis;

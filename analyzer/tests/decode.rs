@@ -326,13 +326,13 @@ fn truncated_last_record_is_reported_as_truncated() {
     let good = one_span("");
     let dump = format!("{good}\n{}", &good[..good.len() - 10]);
     let r = report_of(&[("cut.jsonl", dump.as_bytes())]);
-    let f: Vec<_> = r.findings.iter().map(|f| (f.code, f.source.clone())).collect();
-    assert_eq!(f, vec![(Code::I002, Some("cut.jsonl:2".to_string()))]);
+    let f: Vec<_> = r.findings.iter().map(|f| (f.code.clone(), f.source.clone())).collect();
+    assert_eq!(f, vec![(Code::I002.into(), Some("cut.jsonl:2".to_string()))]);
     assert_eq!(r.counts.spans, 1);
     // The same in a pretty document.
     let doc = format!("{:#}", serde_json::from_str::<Value>(&good).expect("json"));
     let r = report_of(&[("cut.json", &doc.as_bytes()[..doc.len() - 5])]);
-    assert_eq!(r.findings.iter().map(|f| f.code).collect::<Vec<_>>(), vec![Code::I002]);
+    assert_eq!(r.findings.iter().map(|f| f.code.clone()).collect::<Vec<_>>(), vec![Code::I002]);
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn highlight_late_children_are_all_reported() {
     // tolerance applies).
     let Some(dir) = real_traces() else { return };
     let r = report(&dir, "highlight/traces.json");
-    assert_eq!(r.summary.by_code.get(&Code::T004).copied(), Some(470));
+    assert_eq!(r.summary.by_code.get(&Code::T004.into()).copied(), Some(470));
 }
 
 #[test]
@@ -162,6 +162,6 @@ fn zipkin_skew_example_is_estimated() {
     // skew.json: a server half that starts before its client, on another host.
     let Some(dir) = real_traces() else { return };
     let r = report(&dir, "zipkin-lens/skew.json");
-    assert_eq!(r.summary.by_code.get(&Code::T005).copied(), Some(1), "{:#?}", r.findings);
-    assert_eq!(r.summary.by_code.get(&Code::S005), None);
+    assert_eq!(r.summary.by_code.get(&Code::T005.into()).copied(), Some(1), "{:#?}", r.findings);
+    assert_eq!(r.summary.by_code.get(&Code::S005.into()), None);
 }

@@ -144,21 +144,81 @@ pub fn info(code: Code) -> &'static CheckInfo {
     REGISTRY.iter().copied().find(|i| i.code == code).unwrap_or(&malformed_record::INFO)
 }
 
+/// What produced a finding: a built-in check or a rule of a rule pack. Built-in codes sort
+/// first, in code order, then rule ids.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum CheckId {
+    Builtin(Code),
+    Rule(std::sync::Arc<str>),
+}
+
+impl CheckId {
+    /// The code or rule id as text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CheckId::Builtin(c) => c.as_str(),
+            CheckId::Rule(id) => id,
+        }
+    }
+}
+
+impl From<Code> for CheckId {
+    fn from(c: Code) -> CheckId {
+        CheckId::Builtin(c)
+    }
+}
+
+impl PartialEq<Code> for CheckId {
+    fn eq(&self, other: &Code) -> bool {
+        *self == CheckId::Builtin(*other)
+    }
+}
+
+impl fmt::Display for CheckId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// What a rule expected and found, with the rule's hint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleDetail {
+    pub expected: String,
+    pub actual: String,
+    pub hint: Option<String>,
+}
+
 /// One problem found in the input.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    pub code: Code,
+    pub code: CheckId,
     pub severity: Severity,
     pub trace_id: Option<TraceId>,
     pub span_ids: Vec<SpanId>,
     pub message: String,
     pub loc: Option<SourceLoc>,
+    /// Set for findings of rules.
+    pub detail: Option<Box<RuleDetail>>,
 }
 
 impl Finding {
     /// A finding with the default severity of `code`.
     pub fn new(code: Code, message: String) -> Finding {
-        Finding { code, severity: info(code).severity, trace_id: None, span_ids: Vec::new(), message, loc: None }
+        Finding {
+            code: CheckId::Builtin(code),
+            severity: info(code).severity,
+            trace_id: None,
+            span_ids: Vec::new(),
+            message,
+            loc: None,
+            detail: None,
+        }
     }
 
     /// A finding about one span of a trace graph.
@@ -180,7 +240,7 @@ impl Finding {
 
     /// The ordering key of reports: severity (worst first), code, trace, spans, message.
     pub fn sort_key(&self) -> impl Ord + '_ {
-        (std::cmp::Reverse(self.severity), self.code, self.trace_id, &self.span_ids, &self.message)
+        (std::cmp::Reverse(self.severity), &self.code, self.trace_id, &self.span_ids, &self.message)
     }
 }
 

@@ -4,9 +4,11 @@ use super::{EXIT_USAGE, FailOn};
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tracecheck::analysis::{self, Options};
 use tracecheck::model::time::parse_duration;
 use tracecheck::report::{self, Report, VerdictOptions};
+use tracecheck::rules::RuleSet;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -14,7 +16,12 @@ pub struct Args {
     /// analysed together as one dump.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Output format.
+    /// Rule packs to evaluate besides the built-in checks: TOML files, or directories
+    /// (every *.toml in them).
+    #[arg(long = "rules", short = 'r', value_name = "PACK")]
+    rules: Vec<PathBuf>,
+    /// Output format. `github` prints workflow annotations and, when
+    /// $GITHUB_STEP_SUMMARY is set, appends the Markdown summary to that file.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Exit 1 when there are findings of this severity or worse.
@@ -42,6 +49,9 @@ pub struct Args {
 enum Format {
     Human,
     Json,
+    Junit,
+    Github,
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -54,6 +64,18 @@ enum Color {
 pub fn run(args: Args) -> u8 {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
+    if !args.rules.is_empty() {
+        match RuleSet::load(&args.rules) {
+            Ok(set) => opts.rules = Some(Arc::new(set)),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("tracecheck: {} error(s) in the rule packs; nothing was checked", errors.len());
+                return EXIT_USAGE;
+            }
+        }
+    }
     let analysis = analysis::analyze(&args.files, &opts);
     let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -65,6 +87,18 @@ pub fn run(args: Args) -> u8 {
     let mut buf = Vec::new();
     let written = match args.format {
         Format::Json => report::json::write(&report, &mut buf),
+        Format::Junit => report::junit::write(&report, &mut buf),
+        Format::Markdown => report::markdown::write(&report, &mut buf),
+        Format::Github => report::github::write(&report, args.max_per_code, &mut buf).and_then(|()| {
+            match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                Some(path) => {
+                    let mut md = Vec::new();
+                    report::markdown::write(&report, &mut md)?;
+                    std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)
+                }
+                None => Ok(()),
+            }
+        }),
         Format::Human => {
             let style = report::human::Style { color, per_code: args.max_per_code, ..Default::default() };
             report::human::write(&report, style, &mut buf)

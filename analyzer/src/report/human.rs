@@ -3,6 +3,7 @@
 use super::{Outcome, Report};
 use crate::checks::Severity;
 use crate::model::time::fmt_ns;
+use crate::rules::RuleOutcome;
 use std::io::{self, Write};
 
 /// Presentation settings.
@@ -37,6 +38,16 @@ impl Paint {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
+    fn rule(&self, o: RuleOutcome) -> String {
+        let text = format!("{:<12}", o.as_str().to_uppercase());
+        let code = match o {
+            RuleOutcome::Pass => "32",
+            RuleOutcome::Inconclusive => "33",
+            RuleOutcome::Fail | RuleOutcome::Error => "1;31",
+        };
+        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text }
+    }
+
     fn bold(&self, s: &str) -> String {
         if self.0 { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
     }
@@ -45,6 +56,7 @@ impl Paint {
         let (text, code) = match o {
             Outcome::Pass => ("PASS", "1;32"),
             Outcome::Fail => ("FAIL", "1;31"),
+            Outcome::RuleError => ("RULE ERROR", "1;31"),
             Outcome::Unusable => ("UNUSABLE INPUT", "1;31"),
         };
         if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
@@ -97,7 +109,7 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", p.bold(&format!("findings ({})", r.findings.len())))?;
         let mut shown_per_code = std::collections::BTreeMap::new();
         for f in &r.findings {
-            let n = shown_per_code.entry(f.code).or_insert(0usize);
+            let n = shown_per_code.entry(f.code.clone()).or_insert(0usize);
             *n += 1;
             if *n > style.per_code {
                 continue;
@@ -105,7 +117,20 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
             let src = f.source.as_deref().unwrap_or("-");
             let trace = f.trace_id.as_deref().map(|t| format!("  trace {t}")).unwrap_or_default();
             writeln!(out, "{} {} {:<28} {src}{trace}", p.sev(f.severity), f.code, f.name)?;
-            writeln!(out, "        {}", f.message)?;
+            match (&f.expected, &f.actual) {
+                (Some(e), Some(a)) => {
+                    writeln!(out, "        expected: {e}")?;
+                    writeln!(out, "        found:    {a}")?;
+                    if !f.span_ids.is_empty() {
+                        let label = if f.span_ids.len() > 1 { "spans:" } else { "span:" };
+                        writeln!(out, "        {label:<10}{}", f.span_ids.join(", "))?;
+                    }
+                    if let Some(h) = &f.hint {
+                        writeln!(out, "        hint:     {h}")?;
+                    }
+                }
+                _ => writeln!(out, "        {}", f.message)?,
+            }
         }
         for (code, n) in &shown_per_code {
             if *n > style.per_code {
@@ -144,6 +169,25 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
                 d(o.p99),
                 d(o.max)
             )?;
+        }
+    }
+
+    if !r.rules.is_empty() {
+        writeln!(out)?;
+        let packs: Vec<&str> = r.rule_packs.iter().map(|p| p.name.as_str()).collect();
+        writeln!(out, "{}", p.bold(&format!("rules: {} from {}", r.rules.len(), packs.join(", "))))?;
+        for rule in &r.rules {
+            let allowed =
+                if rule.outcome == RuleOutcome::Inconclusive && rule.allow_inconclusive { " (allowed)" } else { "" };
+            writeln!(out, "  {} {:<8} {}{allowed}", p.rule(rule.outcome), rule.id, rule.title)?;
+            if rule.outcome != RuleOutcome::Pass {
+                writeln!(out, "               {}", rule.reason)?;
+            }
+        }
+    }
+    if !r.suppressions.is_empty() {
+        for s in &r.suppressions {
+            writeln!(out, "  suppressed {} finding(s) of {} ({}): {}", s.suppressed, s.rule, s.source, s.reason)?;
         }
     }
 

@@ -1,12 +1,16 @@
 //! Reports: one serializable model built from an [`Analysis`], and one writer per format.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 
 use crate::analysis::{Analysis, Structure};
-use crate::checks::{self, Code, Severity};
+use crate::checks::{self, CheckId, Severity};
 use crate::input::{Accounting, LoadError};
 use crate::model::InputFile;
+use crate::rules::{RuleOutcome, RuleResult, SuppressionResult};
 use crate::stats::{OperationLatency, PERCENTILE_METHOD};
 use std::collections::BTreeMap;
 
@@ -19,8 +23,11 @@ pub const SCHEMA: &str = "tracecheck.report/v1";
 pub enum Outcome {
     /// Exit 0: nothing at or above the fail-on severity.
     Pass,
-    /// Exit 1: findings at or above the fail-on severity.
+    /// Exit 1: findings at or above the fail-on severity, or rules that failed or were
+    /// inconclusive.
     Fail,
+    /// Exit 2: a rule could not be evaluated as written.
+    RuleError,
     /// Exit 3: unreadable or empty input.
     Unusable,
 }
@@ -31,6 +38,7 @@ impl Outcome {
         match self {
             Outcome::Pass => 0,
             Outcome::Fail => 1,
+            Outcome::RuleError => 2,
             Outcome::Unusable => 3,
         }
     }
@@ -59,8 +67,10 @@ pub struct Counts {
 /// One finding as reported.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FindingOut {
-    pub code: Code,
-    pub name: &'static str,
+    /// The built-in check code or the rule id.
+    pub code: CheckId,
+    /// The check's short name, or the rule's title.
+    pub name: String,
     pub severity: Severity,
     pub trace_id: Option<String>,
     pub span_ids: Vec<String>,
@@ -68,6 +78,16 @@ pub struct FindingOut {
     /// `file:line` of the record (or span, in multi-line documents) it is about.
     pub source: Option<String>,
     pub offset: Option<u64>,
+    /// Rule findings: what the rule expected, what the span showed, and the rule's hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The input file and, for line-based formats, the line (for CI annotations).
+    #[serde(skip)]
+    pub file_line: Option<(String, Option<u64>)>,
 }
 
 /// Latency section.
@@ -83,7 +103,17 @@ pub struct Latency {
 pub struct Summary {
     pub findings: u64,
     pub by_severity: BTreeMap<Severity, u64>,
-    pub by_code: BTreeMap<Code, u64>,
+    pub by_code: BTreeMap<CheckId, u64>,
+    /// Findings silenced by suppressions (listed under `suppressions`).
+    pub suppressed: u64,
+}
+
+/// A rule pack that was evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PackOut {
+    pub name: String,
+    pub path: String,
+    pub rules: usize,
 }
 
 /// Tool identification.
@@ -106,6 +136,10 @@ pub struct Report {
     pub summary: Summary,
     pub latency: Latency,
     pub clock_skew: Vec<checks::HostPairSkew>,
+    pub rule_packs: Vec<PackOut>,
+    /// One entry per rule, in load order.
+    pub rules: Vec<RuleResult>,
+    pub suppressions: Vec<SuppressionResult>,
     pub findings: Vec<FindingOut>,
 }
 
@@ -126,24 +160,44 @@ impl Report {
             traces: a.structure.traces,
             resources: dump.resources.len() as u64,
         };
-        let mut summary =
-            Summary { findings: a.findings.len() as u64, by_severity: BTreeMap::new(), by_code: BTreeMap::new() };
+        let mut summary = Summary {
+            findings: a.findings.len() as u64,
+            by_severity: BTreeMap::new(),
+            by_code: BTreeMap::new(),
+            suppressed: a.suppressions.iter().map(|s| s.suppressed).sum(),
+        };
         for f in &a.findings {
             *summary.by_severity.entry(f.severity).or_default() += 1;
-            *summary.by_code.entry(f.code).or_default() += 1;
+            *summary.by_code.entry(f.code.clone()).or_default() += 1;
         }
+        let rule_set = a.rule_set.as_deref();
         let findings = a
             .findings
             .iter()
-            .map(|f| FindingOut {
-                code: f.code,
-                name: checks::info(f.code).name,
-                severity: f.severity,
-                trace_id: f.trace_id.map(|t| t.to_string()),
-                span_ids: f.span_ids.iter().map(|s| s.to_string()).collect(),
-                message: f.message.clone(),
-                source: f.loc.map(|l| dump.location(l)),
-                offset: f.loc.map(|l| l.offset),
+            .map(|f| {
+                let name = match &f.code {
+                    CheckId::Builtin(c) => checks::info(*c).name.to_string(),
+                    CheckId::Rule(id) => rule_set.and_then(|r| r.rule(id)).map(|r| r.title.clone()).unwrap_or_default(),
+                };
+                let file_line = f.loc.and_then(|l| {
+                    let file = dump.files.get(l.file as usize)?;
+                    let line_based = file.format != crate::input::Format::Records && l.line > 0;
+                    Some((file.path.clone(), line_based.then_some(l.line)))
+                });
+                FindingOut {
+                    code: f.code.clone(),
+                    name,
+                    severity: f.severity,
+                    trace_id: f.trace_id.map(|t| t.to_string()),
+                    span_ids: f.span_ids.iter().map(|s| s.to_string()).collect(),
+                    message: f.message.clone(),
+                    source: f.loc.map(|l| dump.location(l)),
+                    offset: f.loc.map(|l| l.offset),
+                    expected: f.detail.as_ref().map(|d| d.expected.clone()),
+                    actual: f.detail.as_ref().map(|d| d.actual.clone()),
+                    hint: f.detail.as_ref().and_then(|d| d.hint.clone()),
+                    file_line,
+                }
             })
             .collect();
         let verdict = verdict(a, &summary, &counts, opts);
@@ -158,6 +212,16 @@ impl Report {
             summary,
             latency: Latency { method: PERCENTILE_METHOD, unit: "ns", operations: a.latency.clone() },
             clock_skew: a.clock_skew.clone(),
+            rule_packs: rule_set
+                .map(|r| {
+                    r.packs()
+                        .iter()
+                        .map(|p| PackOut { name: p.name.clone(), path: p.path.clone(), rules: p.rules })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            rules: a.rules.clone(),
+            suppressions: a.suppressions.clone(),
             findings,
         }
     }
@@ -175,12 +239,24 @@ fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOption
             format!("no spans could be decoded from {} record(s)", counts.input.records_read)
         };
         (Outcome::Unusable, format!("{why} (pass --allow-empty to accept a dump without spans)"))
+    } else if let Some(r) = a.rules.iter().find(|r| r.outcome == RuleOutcome::Error) {
+        (Outcome::RuleError, format!("rule {} cannot be evaluated: {}", r.id, r.reason))
     } else {
         let at_or_above: u64 = summary.by_severity.range(opts.fail_on..).map(|(_, n)| n).sum();
+        let inconclusive: Vec<&RuleResult> =
+            a.rules.iter().filter(|r| r.outcome == RuleOutcome::Inconclusive && r.fails_run(opts.fail_on)).collect();
+        let mut why = Vec::new();
         if at_or_above > 0 {
-            (Outcome::Fail, format!("{at_or_above} finding(s) at or above {}", opts.fail_on))
-        } else {
+            why.push(format!("{at_or_above} finding(s) at or above {}", opts.fail_on));
+        }
+        if !inconclusive.is_empty() {
+            let ids: Vec<&str> = inconclusive.iter().map(|r| &*r.id).collect();
+            why.push(format!("{} rule(s) inconclusive ({})", ids.len(), ids.join(", ")));
+        }
+        if why.is_empty() {
             (Outcome::Pass, format!("no findings at or above {}", opts.fail_on))
+        } else {
+            (Outcome::Fail, why.join("; "))
         }
     };
     Verdict { outcome, exit_code: outcome.exit_code(), fail_on: opts.fail_on, reason }

@@ -9,7 +9,7 @@ pub const PERCENTILE_METHOD: &str = "nearest-rank on exact durations: the smalle
 
 /// The `p`-th percentile (0 < p <= 100) of `sorted` by the nearest-rank method: the value at
 /// rank ceil(p/100 × n). `None` for no samples.
-pub fn nearest_rank(sorted: &[u64], p: f64) -> Option<u64> {
+pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     if sorted.is_empty() {
         return None;
     }
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn nearest_rank_edge_cases() {
-        assert_eq!(nearest_rank(&[], 50.0), None);
+        assert_eq!(nearest_rank::<u64>(&[], 50.0), None);
         assert_eq!(nearest_rank(&[7], 50.0), Some(7));
         assert_eq!(nearest_rank(&[7], 99.0), Some(7));
         // Even count: p50 of 4 values is the 2nd (rank ceil(2.0) = 2).

@@ -1,0 +1,575 @@
+//! Type checking and compilation of parsed selectors, expectations and aggregates into
+//! the form evaluation runs on. Strings the evaluator compares (attribute keys and string
+//! literals) become slots, bound to the dump's interned symbols once per run.
+
+use super::lang::{self, CmpOp, Expr, FieldName, Literal, Operand, Relation, SyntaxError};
+use crate::model::{SpanKind, StatusCode};
+use regex::Regex;
+
+/// Where an attribute is looked up.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AttrScope {
+    Span,
+    Resource,
+    /// `.key`: the span's attribute, else the resource's.
+    Any,
+}
+
+/// A field of a span.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    Name,
+    Status,
+    Kind,
+    Duration,
+    Start,
+    End,
+    StatusMessage,
+    ParentName,
+    ChildCount,
+    TraceRootName,
+    TraceDuration,
+    Attr {
+        scope: AttrScope,
+        slot: u32,
+        key: String,
+    },
+    /// `event.name`: the names of the span's events (true when any event satisfies the
+    /// comparison; `= nil` when there is none).
+    EventName,
+    /// `event.<key>`: an attribute of the span's events, compared like `event.name`.
+    EventAttr {
+        slot: u32,
+        key: String,
+    },
+}
+
+/// The static type of a field or literal.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Ty {
+    Str,
+    /// Integers and floating-point numbers.
+    Num,
+    Bool,
+    Duration,
+    /// Nanoseconds since the Unix epoch.
+    Time,
+    Status,
+    Kind,
+    /// An attribute: its type is the value's, known only at evaluation.
+    Dynamic,
+    Nil,
+}
+
+impl Ty {
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Str => "a string",
+            Ty::Num => "a number",
+            Ty::Bool => "a boolean",
+            Ty::Duration => "a duration",
+            Ty::Time => "a timestamp",
+            Ty::Status => "a status",
+            Ty::Kind => "a span kind",
+            Ty::Dynamic => "an attribute",
+            Ty::Nil => "nil",
+        }
+    }
+}
+
+impl Field {
+    pub fn ty(&self) -> Ty {
+        match self {
+            Field::Name | Field::StatusMessage | Field::ParentName | Field::TraceRootName => Ty::Str,
+            Field::Status => Ty::Status,
+            Field::Kind => Ty::Kind,
+            Field::Duration | Field::TraceDuration => Ty::Duration,
+            Field::Start | Field::End => Ty::Time,
+            Field::ChildCount => Ty::Num,
+            Field::Attr { .. } | Field::EventAttr { .. } => Ty::Dynamic,
+            Field::EventName => Ty::Str,
+        }
+    }
+
+    /// Whether evaluating the field needs the trace graph (not just the span).
+    pub fn needs_trace(&self) -> bool {
+        matches!(self, Field::ParentName | Field::ChildCount | Field::TraceRootName | Field::TraceDuration)
+    }
+
+    /// The field as written in rules.
+    pub fn display(&self) -> String {
+        match self {
+            Field::Name => "name".into(),
+            Field::Status => "status".into(),
+            Field::Kind => "kind".into(),
+            Field::Duration => "duration".into(),
+            Field::Start => "start".into(),
+            Field::End => "end".into(),
+            Field::StatusMessage => "statusMessage".into(),
+            Field::ParentName => "parent.name".into(),
+            Field::ChildCount => "childCount".into(),
+            Field::TraceRootName => "trace.rootName".into(),
+            Field::TraceDuration => "trace.duration".into(),
+            Field::Attr { scope: AttrScope::Span, key, .. } => format!("span.{key}"),
+            Field::Attr { scope: AttrScope::Resource, key, .. } => format!("resource.{key}"),
+            Field::Attr { scope: AttrScope::Any, key, .. } => format!(".{key}"),
+            Field::EventName => "event.name".into(),
+            Field::EventAttr { key, .. } => format!("event.{key}"),
+        }
+    }
+}
+
+/// A compiled literal.
+#[derive(Clone, Debug)]
+pub enum Lit {
+    /// A string literal: its slot and text.
+    Str(u32, String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Duration(u64),
+    Status(StatusCode),
+    Kind(SpanKind),
+    Nil,
+}
+
+/// A compiled operand.
+#[derive(Clone, Debug)]
+pub enum Value {
+    Field(Field),
+    Lit(Lit),
+    /// How many related spans match; with the text as written, for messages.
+    Count(Relation, Box<Pred>, String),
+}
+
+/// A compiled boolean expression over one span.
+#[derive(Clone, Debug)]
+pub enum Pred {
+    True,
+    Or(Vec<Pred>),
+    And(Vec<Pred>),
+    Not(Box<Pred>),
+    Cmp(Value, CmpOp, Value),
+    /// `=~` / `!~` with the index of the compiled regex.
+    Regex {
+        value: Value,
+        regex: usize,
+        negate: bool,
+    },
+}
+
+/// A compiled selector.
+#[derive(Clone, Debug)]
+pub struct Selector {
+    pub first: Pred,
+    pub rest: Vec<(Relation, Pred)>,
+}
+
+/// Aggregate functions.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Function {
+    Count,
+    ErrorRate,
+    Min,
+    Max,
+    Mean,
+    Sum,
+    /// A percentile, 0 < p <= 100.
+    Percentile(f64),
+}
+
+/// A compiled aggregate condition.
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    pub function: Function,
+    /// The field aggregated; `None` for `count()` and `error_rate()`.
+    pub arg: Option<Field>,
+    pub op: CmpOp,
+    pub rhs: Lit,
+}
+
+/// The shared tables of compiled rules: string slots and regexes.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub strings: Vec<String>,
+    pub regexes: Vec<Regex>,
+}
+
+impl Tables {
+    fn slot(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.strings.iter().position(|x| x == s) {
+            return i as u32;
+        }
+        self.strings.push(s.to_string());
+        (self.strings.len() - 1) as u32
+    }
+}
+
+/// What a compiled expression may use.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Context {
+    /// Anything: selectors and expectations.
+    Trace,
+    /// Only the span itself (suppressions are applied without the trace graph).
+    SpanOnly,
+}
+
+/// Compiles parsed text. Errors carry byte offsets into that text.
+#[derive(Debug)]
+pub struct Compiler<'t> {
+    pub tables: &'t mut Tables,
+    pub context: Context,
+    /// The text being compiled (positions in errors and labels refer to it).
+    pub text: &'t str,
+}
+
+impl Compiler<'_> {
+    pub fn selector(&mut self, s: &lang::Selector) -> Result<Selector, SyntaxError> {
+        if self.context == Context::SpanOnly && !s.rest.is_empty() {
+            return Err(SyntaxError {
+                pos: s.first.pos,
+                message: "structural operators need the trace; here only one spanset is allowed".into(),
+            });
+        }
+        let first = self.spanset(&s.first)?;
+        let rest = s.rest.iter().map(|(r, set)| Ok((*r, self.spanset(set)?))).collect::<Result<_, SyntaxError>>()?;
+        Ok(Selector { first, rest })
+    }
+
+    fn spanset(&mut self, s: &lang::Spanset) -> Result<Pred, SyntaxError> {
+        match &s.expr {
+            None => Ok(Pred::True),
+            Some(e) => self.expr(e),
+        }
+    }
+
+    pub fn expr(&mut self, e: &Expr) -> Result<Pred, SyntaxError> {
+        Ok(match e {
+            Expr::Bool(true) => Pred::True,
+            Expr::Bool(false) => Pred::Not(Box::new(Pred::True)),
+            Expr::Or(t) => Pred::Or(t.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
+            Expr::And(t) => Pred::And(t.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?),
+            Expr::Not(x) => Pred::Not(Box::new(self.expr(x)?)),
+            Expr::Cmp { lhs, op, rhs, pos } => self.comparison(lhs, *op, rhs, *pos)?,
+        })
+    }
+
+    fn comparison(&mut self, lhs: &Operand, op: CmpOp, rhs: &Operand, pos: usize) -> Result<Pred, SyntaxError> {
+        if matches!(lhs, Operand::Literal(..)) && !matches!(rhs, Operand::Literal(..)) {
+            return Err(SyntaxError {
+                pos,
+                message: "write the field first: `duration > 5ms`, not `5ms < duration`".into(),
+            });
+        }
+        let l = self.operand(lhs, None)?;
+        let lt = value_ty(&l);
+        if let (Ty::Status | Ty::Kind, Operand::Field(f)) = (lt, rhs)
+            && !f.text.contains('.')
+        {
+            let (what, valid) = if lt == Ty::Status {
+                ("a status", "ok, error or unset")
+            } else {
+                ("a span kind", "server, client, producer, consumer, internal or unspecified")
+            };
+            return Err(SyntaxError { pos: f.pos, message: format!("`{}` is not {what} (use {valid})", f.text) });
+        }
+        let r = self.operand(rhs, Some(lt))?;
+        let rt = value_ty(&r);
+        if matches!(op, CmpOp::Match | CmpOp::NotMatch) {
+            let Value::Lit(Lit::Str(_, text)) = &r else {
+                return Err(SyntaxError {
+                    pos: rhs.pos(),
+                    message: format!("`{op}` needs a regular expression in a string, such as \"^dht\\\\.\""),
+                });
+            };
+            if !matches!(lt, Ty::Str | Ty::Dynamic) {
+                return Err(SyntaxError {
+                    pos: lhs.pos(),
+                    message: format!("`{op}` matches strings, but this is {}", lt.name()),
+                });
+            }
+            let regex = Regex::new(text).map_err(|e| SyntaxError {
+                pos: rhs.pos(),
+                message: format!("invalid regular expression: {}", one_line(&e.to_string())),
+            })?;
+            self.tables.regexes.push(regex);
+            return Ok(Pred::Regex { value: l, regex: self.tables.regexes.len() - 1, negate: op == CmpOp::NotMatch });
+        }
+        check_types(lt, op, rt).map_err(|message| SyntaxError { pos: rhs.pos(), message })?;
+        Ok(Pred::Cmp(l, op, r))
+    }
+
+    fn operand(&mut self, o: &Operand, other: Option<Ty>) -> Result<Value, SyntaxError> {
+        Ok(match o {
+            Operand::Field(f) => Value::Field(self.field(f)?),
+            Operand::Literal(l, pos) => Value::Lit(self.literal(l, *pos, other)?),
+            Operand::Count(rel, set, pos, end) => {
+                if self.context == Context::SpanOnly {
+                    return Err(SyntaxError {
+                        pos: *pos,
+                        message: "count(…) needs the trace and is not allowed here".into(),
+                    });
+                }
+                let label = self.text.get(*pos..*end).unwrap_or("count(…)").to_string();
+                Value::Count(*rel, Box::new(self.spanset(set)?), label)
+            }
+        })
+    }
+
+    pub fn field(&mut self, f: &FieldName) -> Result<Field, SyntaxError> {
+        let t = f.text.as_str();
+        let attr = |scope, key: &str, tables: &mut Tables| {
+            if key.is_empty() {
+                return Err(SyntaxError { pos: f.pos, message: format!("`{t}` names no attribute") });
+            }
+            Ok(Field::Attr { scope, slot: tables.slot(key), key: key.to_string() })
+        };
+        let field = match t {
+            "name" => Field::Name,
+            "status" => Field::Status,
+            "kind" => Field::Kind,
+            "duration" => Field::Duration,
+            "start" => Field::Start,
+            "end" => Field::End,
+            "statusMessage" => Field::StatusMessage,
+            "parent.name" => Field::ParentName,
+            "childCount" => Field::ChildCount,
+            "trace.rootName" => Field::TraceRootName,
+            "trace.duration" => Field::TraceDuration,
+            "event.name" => Field::EventName,
+            _ => {
+                if let Some(k) = t.strip_prefix("span.") {
+                    attr(AttrScope::Span, k, self.tables)?
+                } else if let Some(k) = t.strip_prefix("resource.") {
+                    attr(AttrScope::Resource, k, self.tables)?
+                } else if let Some(k) = t.strip_prefix("event.") {
+                    Field::EventAttr { slot: self.tables.slot(k), key: k.to_string() }
+                } else if let Some(k) = t.strip_prefix('.') {
+                    attr(AttrScope::Any, k, self.tables)?
+                } else {
+                    return Err(SyntaxError { pos: f.pos, message: unknown_field(t) });
+                }
+            }
+        };
+        if self.context == Context::SpanOnly && field.needs_trace() {
+            return Err(SyntaxError { pos: f.pos, message: format!("`{t}` needs the trace and is not allowed here") });
+        }
+        Ok(field)
+    }
+
+    fn literal(&mut self, l: &Literal, pos: usize, other: Option<Ty>) -> Result<Lit, SyntaxError> {
+        Ok(match l {
+            Literal::Str(s) => Lit::Str(self.tables.slot(s), s.clone()),
+            Literal::Int(n) => Lit::Int(*n),
+            Literal::Float(n) => Lit::Float(*n),
+            Literal::Percent(n) => Lit::Float(*n),
+            Literal::Bool(b) => Lit::Bool(*b),
+            Literal::Duration(d) => Lit::Duration(*d),
+            Literal::Nil => Lit::Nil,
+            Literal::Word(w) => match other {
+                Some(Ty::Kind) => Lit::Kind(SpanKind::from_name(w).ok_or_else(|| bad_word(w, pos, "a span kind"))?),
+                Some(Ty::Status) => Lit::Status(StatusCode::from_name(w).ok_or_else(|| bad_word(w, pos, "a status"))?),
+                _ => {
+                    return Err(SyntaxError {
+                        pos,
+                        message: format!(
+                            "`{w}` is a status or span kind; compare it with `status` or `kind`, or quote it as a string"
+                        ),
+                    });
+                }
+            },
+        })
+    }
+
+    /// Compiles an aggregate condition.
+    pub fn aggregate(&mut self, a: &lang::Aggregate) -> Result<Aggregate, SyntaxError> {
+        let function = match a.function.as_str() {
+            "count" => Function::Count,
+            "error_rate" => Function::ErrorRate,
+            "min" => Function::Min,
+            "max" => Function::Max,
+            "mean" | "avg" => Function::Mean,
+            "sum" => Function::Sum,
+            f => match f.strip_prefix('p').and_then(|p| p.parse::<f64>().ok()) {
+                Some(p) if f.len() <= 4 && p > 0.0 && p <= 100.0 => {
+                    // p999 reads as 99.9.
+                    Function::Percentile(if f.len() == 4 { p / 10.0 } else { p })
+                }
+                _ => {
+                    return Err(SyntaxError {
+                        pos: a.function_pos,
+                        message: format!(
+                            "unknown aggregate `{f}` (use count, error_rate, min, max, mean, sum, p50, p90, p95, p99, p999)"
+                        ),
+                    });
+                }
+            },
+        };
+        let arg = match (&a.arg, function) {
+            (None, Function::Count | Function::ErrorRate) => None,
+            (Some(f), Function::Count | Function::ErrorRate) => {
+                return Err(SyntaxError { pos: f.pos, message: format!("`{}()` takes no argument", a.function) });
+            }
+            (None, _) => {
+                return Err(SyntaxError {
+                    pos: a.function_pos,
+                    message: format!("`{}` needs a field, such as `{}(duration)`", a.function, a.function),
+                });
+            }
+            (Some(f), _) => {
+                let field = self.field(f)?;
+                if matches!(field, Field::EventName | Field::EventAttr { .. })
+                    || !matches!(field.ty(), Ty::Num | Ty::Duration | Ty::Dynamic | Ty::Time)
+                {
+                    return Err(SyntaxError {
+                        pos: f.pos,
+                        message: format!(
+                            "`{}` aggregates numbers, but `{}` is {}",
+                            a.function,
+                            f.text,
+                            field.ty().name()
+                        ),
+                    });
+                }
+                Some(field)
+            }
+        };
+        let arg_ty = match (&arg, function) {
+            (_, Function::Count) => Ty::Num,
+            (_, Function::ErrorRate) => Ty::Num,
+            (Some(f), _) => f.ty(),
+            (None, _) => Ty::Num,
+        };
+        let rhs = match &a.rhs {
+            Operand::Literal(l, pos) => {
+                let lit = self.literal(l, *pos, Some(arg_ty))?;
+                let rt = lit_ty(&lit);
+                let ok = match arg_ty {
+                    Ty::Duration => rt == Ty::Duration,
+                    Ty::Time => rt == Ty::Num,
+                    _ => rt == Ty::Num,
+                };
+                if !ok || a.op.is_ordering() && rt == Ty::Nil {
+                    let want = if arg_ty == Ty::Duration { "a duration such as 500ms" } else { "a number" };
+                    return Err(SyntaxError {
+                        pos: *pos,
+                        message: format!("`{}` is compared with {want}, not {}", a.function, rt.name()),
+                    });
+                }
+                lit
+            }
+            other => {
+                return Err(SyntaxError {
+                    pos: other.pos(),
+                    message: "an aggregate is compared with a literal value".into(),
+                });
+            }
+        };
+        if matches!(a.op, CmpOp::Match | CmpOp::NotMatch) {
+            return Err(SyntaxError {
+                pos: a.rhs.pos(),
+                message: "aggregates are compared with =, !=, <, <=, > or >=".into(),
+            });
+        }
+        Ok(Aggregate { function, arg, op: a.op, rhs })
+    }
+}
+
+fn bad_word(w: &str, pos: usize, what: &str) -> SyntaxError {
+    SyntaxError { pos, message: format!("`{w}` is not {what}") }
+}
+
+/// The regex crate's multi-line message reduced to its `error:` line.
+fn one_line(s: &str) -> String {
+    let error = s.lines().find_map(|l| l.trim().strip_prefix("error:")).map(str::trim);
+    error.map_or_else(
+        || s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "),
+        str::to_string,
+    )
+}
+
+fn unknown_field(t: &str) -> String {
+    const KNOWN: &[&str] = &[
+        "name",
+        "status",
+        "kind",
+        "duration",
+        "start",
+        "end",
+        "statusMessage",
+        "parent.name",
+        "childCount",
+        "trace.rootName",
+        "trace.duration",
+        "event.name",
+    ];
+    let near = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(t) || edit_distance(k, t) <= 2);
+    let hint = match near {
+        Some(k) => format!("; did you mean `{k}`?"),
+        None => format!("; attributes are written `span.{t}` or `resource.{t}`"),
+    };
+    format!("unknown field `{t}`{hint}")
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn lit_ty(l: &Lit) -> Ty {
+    match l {
+        Lit::Str(..) => Ty::Str,
+        Lit::Int(_) | Lit::Float(_) => Ty::Num,
+        Lit::Bool(_) => Ty::Bool,
+        Lit::Duration(_) => Ty::Duration,
+        Lit::Status(_) => Ty::Status,
+        Lit::Kind(_) => Ty::Kind,
+        Lit::Nil => Ty::Nil,
+    }
+}
+
+fn value_ty(v: &Value) -> Ty {
+    match v {
+        Value::Field(f) => f.ty(),
+        Value::Lit(l) => lit_ty(l),
+        Value::Count(..) => Ty::Num,
+    }
+}
+
+/// Whether `lhs op rhs` makes sense; the message says why not.
+fn check_types(lhs: Ty, op: CmpOp, rhs: Ty) -> Result<(), String> {
+    let ordering = op.is_ordering();
+    if rhs == Ty::Nil {
+        return if ordering { Err("nil can only be compared with = or !=".into()) } else { Ok(()) };
+    }
+    if matches!(lhs, Ty::Status | Ty::Kind | Ty::Bool) && ordering {
+        return Err(format!("{} cannot be ordered; use = or !=", lhs.name()));
+    }
+    if matches!(rhs, Ty::Bool) && ordering {
+        return Err("a boolean cannot be ordered; use = or !=".into());
+    }
+    let compatible = match (lhs, rhs) {
+        (Ty::Dynamic, Ty::Duration | Ty::Status | Ty::Kind | Ty::Time) => false,
+        (Ty::Dynamic, _) | (_, Ty::Dynamic) => true,
+        (Ty::Time, Ty::Num) => true,
+        (a, b) => a == b,
+    };
+    if compatible {
+        Ok(())
+    } else {
+        let hint = match (lhs, rhs) {
+            (Ty::Duration, Ty::Num) => " (write a unit: 5ms, 250us, 1s)",
+            (Ty::Dynamic, Ty::Duration) => " (attributes hold plain numbers; compare with a number)",
+            _ => "",
+        };
+        Err(format!("cannot compare {} with {}{hint}", lhs.name(), rhs.name()))
+    }
+}

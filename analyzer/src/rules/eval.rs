@@ -1,0 +1,443 @@
+//! Evaluation of compiled rules on one trace graph, and the values fields take.
+
+use super::compile::{AttrScope, Field, Lit, Pred, Selector, Tables, Value};
+use super::lang::{CmpOp, Relation};
+use crate::graph::TraceGraph;
+use crate::model::time::fmt_ns;
+use crate::model::{Dump, Span, SpanKind, StatusCode, Sym, ValueType};
+use petgraph::graph::NodeIndex;
+use std::cmp::Ordering;
+
+/// The value of a field or literal while evaluating.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Rv {
+    Nil,
+    Str(Sym),
+    /// A string literal that occurs nowhere in the dump (its slot).
+    Text(u32),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Duration(u64),
+    Status(StatusCode),
+    Kind(SpanKind),
+    /// An array, map, bytes or empty value: present, but not comparable.
+    Other(ValueType),
+}
+
+impl Rv {
+    /// The value as a number, for aggregates.
+    pub fn number(self) -> Option<f64> {
+        match self {
+            Rv::Int(n) => Some(n as f64),
+            Rv::Float(n) => Some(n),
+            Rv::Duration(n) => Some(n as f64),
+            _ => None,
+        }
+    }
+
+    /// A name for the value's type, in messages.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Rv::Nil => "absent",
+            Rv::Str(_) | Rv::Text(_) => "a string",
+            Rv::Int(_) | Rv::Float(_) => "a number",
+            Rv::Bool(_) => "a boolean",
+            Rv::Duration(_) => "a duration",
+            Rv::Status(_) => "a status",
+            Rv::Kind(_) => "a span kind",
+            Rv::Other(t) => t.as_str(),
+        }
+    }
+}
+
+fn model_value(v: crate::model::Value) -> Rv {
+    match v {
+        crate::model::Value::Str(s) => Rv::Str(s),
+        crate::model::Value::Int(n) => Rv::Int(n),
+        crate::model::Value::Double(n) => Rv::Float(n),
+        crate::model::Value::Bool(b) => Rv::Bool(b),
+        v => Rv::Other(v.value_type()),
+    }
+}
+
+/// Facts about the whole trace some fields need.
+#[derive(Clone, Copy, Debug, Default)]
+struct TraceFacts {
+    root_name: Option<Sym>,
+    duration: Option<u64>,
+}
+
+/// What evaluation sees: the dump, the bound string slots and, for trace-level fields and
+/// structure, the trace graph.
+#[derive(Debug)]
+pub struct Cx<'a> {
+    pub dump: &'a Dump,
+    pub tables: &'a Tables,
+    /// The dump's symbol for each string slot, if the string occurs in the dump.
+    pub syms: &'a [Option<Sym>],
+    pub graph: Option<&'a TraceGraph>,
+    facts: TraceFacts,
+}
+
+impl<'a> Cx<'a> {
+    /// A context over one trace.
+    pub fn trace(dump: &'a Dump, tables: &'a Tables, syms: &'a [Option<Sym>], graph: &'a TraceGraph) -> Cx<'a> {
+        let spans = || graph.spans.iter().map(|&s| &dump.spans[s as usize]);
+        let root_name = graph
+            .roots
+            .iter()
+            .map(|&n| &dump.spans[graph.span_index(n)])
+            .min_by_key(|s| (s.start, s.span_id))
+            .map(|s| s.name);
+        let start = spans().filter(|s| s.start != 0).map(|s| s.start).min();
+        let end = spans().filter(|s| s.end != 0).map(|s| s.end).max();
+        let duration = match (start, end) {
+            (Some(a), Some(b)) if b >= a => Some(b - a),
+            _ => None,
+        };
+        Cx { dump, tables, syms, graph: Some(graph), facts: TraceFacts { root_name, duration } }
+    }
+
+    /// A context for span-only predicates (no trace graph).
+    pub fn span_only(dump: &'a Dump, tables: &'a Tables, syms: &'a [Option<Sym>]) -> Cx<'a> {
+        Cx { dump, tables, syms, graph: None, facts: TraceFacts::default() }
+    }
+
+    fn graph(&self) -> &'a TraceGraph {
+        self.graph.expect("trace fields are rejected at compile time where no graph is given")
+    }
+
+    /// The span of node `n` of the trace.
+    pub fn span(&self, n: usize) -> &'a Span {
+        &self.dump.spans[self.graph().span_index(NodeIndex::new(n))]
+    }
+
+    /// The value of `field` on `span` (node `node` of the trace, if there is a trace).
+    pub fn field(&self, field: &Field, span: &Span, node: Option<usize>) -> Rv {
+        let opt_str = |s: Sym| if s == Sym::EMPTY { Rv::Nil } else { Rv::Str(s) };
+        let time = |t: u64| if t == 0 { Rv::Nil } else { Rv::Int(t.min(i64::MAX as u64) as i64) };
+        match field {
+            Field::Name => Rv::Str(span.name),
+            Field::Status => Rv::Status(span.status),
+            Field::Kind => Rv::Kind(span.kind),
+            Field::Duration => span.duration().map_or(Rv::Nil, Rv::Duration),
+            Field::Start => time(span.start),
+            Field::End => time(span.end),
+            Field::StatusMessage => opt_str(span.status_message),
+            Field::ParentName => match node.and_then(|n| self.graph().parent[n]) {
+                Some(p) => Rv::Str(self.span(p.index()).name),
+                None => Rv::Nil,
+            },
+            Field::ChildCount => node.map_or(Rv::Nil, |n| Rv::Int(i64::from(self.graph().child_count[n]))),
+            Field::TraceRootName => self.facts.root_name.map_or(Rv::Nil, Rv::Str),
+            Field::TraceDuration => self.facts.duration.map_or(Rv::Nil, Rv::Duration),
+            // Event fields have many values; a single read sees the first event's.
+            Field::EventName | Field::EventAttr { .. } => {
+                self.event_values(field, span).first().copied().unwrap_or(Rv::Nil)
+            }
+            Field::Attr { scope, slot, .. } => {
+                let Some(key) = self.syms[*slot as usize] else { return Rv::Nil };
+                let find = |attrs: &[crate::model::Attr]| attrs.iter().find(|a| a.key == key).map(|a| a.value);
+                let found = match scope {
+                    AttrScope::Span => find(self.dump.span_attrs(span)),
+                    AttrScope::Resource => find(&self.dump.attrs[self.dump.resource(span).attrs.range()]),
+                    AttrScope::Any => find(self.dump.span_attrs(span))
+                        .or_else(|| find(&self.dump.attrs[self.dump.resource(span).attrs.range()])),
+                };
+                found.map_or(Rv::Nil, model_value)
+            }
+        }
+    }
+
+    /// The values an event field takes on each event of `span` (`Nil` for events without
+    /// the attribute).
+    fn event_values(&self, field: &Field, span: &Span) -> Vec<Rv> {
+        let events = self.dump.span_events(span);
+        match field {
+            Field::EventName => events.iter().map(|e| Rv::Str(e.name)).collect(),
+            Field::EventAttr { slot, .. } => {
+                let key = self.syms[*slot as usize];
+                events
+                    .iter()
+                    .map(|e| {
+                        let attrs = &self.dump.attrs[e.attrs.range()];
+                        key.and_then(|k| attrs.iter().find(|a| a.key == k)).map_or(Rv::Nil, |a| model_value(a.value))
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn lit(&self, l: &Lit) -> Rv {
+        match l {
+            Lit::Str(slot, _) => self.syms[*slot as usize].map_or(Rv::Text(*slot), Rv::Str),
+            Lit::Int(n) => Rv::Int(*n),
+            Lit::Float(n) => Rv::Float(*n),
+            Lit::Bool(b) => Rv::Bool(*b),
+            Lit::Duration(d) => Rv::Duration(*d),
+            Lit::Status(s) => Rv::Status(*s),
+            Lit::Kind(k) => Rv::Kind(*k),
+            Lit::Nil => Rv::Nil,
+        }
+    }
+
+    /// The value of an operand.
+    pub fn value(&self, v: &Value, span: &Span, node: Option<usize>) -> Rv {
+        match v {
+            Value::Field(f) => self.field(f, span, node),
+            Value::Lit(l) => self.lit(l),
+            Value::Count(rel, pred, _) => match node {
+                Some(n) => Rv::Int(self.count(*rel, pred, n) as i64),
+                None => Rv::Nil,
+            },
+        }
+    }
+
+    /// Whether node `n` (or a bare span) satisfies `pred`.
+    pub fn test(&self, pred: &Pred, span: &Span, node: Option<usize>) -> bool {
+        match pred {
+            Pred::True => true,
+            Pred::Or(t) => t.iter().any(|p| self.test(p, span, node)),
+            Pred::And(t) => t.iter().all(|p| self.test(p, span, node)),
+            Pred::Not(p) => !self.test(p, span, node),
+            Pred::Cmp(Value::Field(f @ (Field::EventName | Field::EventAttr { .. })), op, r) => {
+                // Existential over events: `= nil` holds when no event has a value.
+                let rhs = self.value(r, span, node);
+                let values = self.event_values(f, span);
+                match (op, rhs) {
+                    (CmpOp::Eq, Rv::Nil) => values.iter().all(|v| *v == Rv::Nil),
+                    _ => values.into_iter().any(|v| self.compare(v, *op, rhs)),
+                }
+            }
+            Pred::Cmp(l, op, r) => self.compare(self.value(l, span, node), *op, self.value(r, span, node)),
+            Pred::Regex { value: Value::Field(f @ (Field::EventName | Field::EventAttr { .. })), regex, negate } => {
+                self.event_values(f, span).into_iter().any(|v| self.regex(v, *regex, *negate))
+            }
+            Pred::Regex { value, regex, negate } => self.regex(self.value(value, span, node), *regex, *negate),
+        }
+    }
+
+    fn regex(&self, v: Rv, regex: usize, negate: bool) -> bool {
+        match v {
+            Rv::Str(s) => self.tables.regexes[regex].is_match(self.dump.str(s)) != negate,
+            _ => false,
+        }
+    }
+
+    /// Whether node `n` satisfies `pred`.
+    pub fn test_node(&self, pred: &Pred, n: usize) -> bool {
+        self.test(pred, self.span(n), Some(n))
+    }
+
+    fn text(&self, v: Rv) -> Option<&str> {
+        match v {
+            Rv::Str(s) => Some(self.dump.str(s)),
+            Rv::Text(slot) => Some(&self.tables.strings[slot as usize]),
+            _ => None,
+        }
+    }
+
+    /// `a op b`. An absent value satisfies only `= nil`; values of different types never
+    /// compare (every operator, `!=` included, is false).
+    pub fn compare(&self, a: Rv, op: CmpOp, b: Rv) -> bool {
+        let ord = match (a, b) {
+            (_, Rv::Nil) => {
+                return match op {
+                    CmpOp::Eq => a == Rv::Nil,
+                    CmpOp::Ne => a != Rv::Nil,
+                    _ => false,
+                };
+            }
+            (Rv::Nil, _) => return false,
+            (Rv::Str(x), Rv::Str(y)) if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
+                return (x == y) == (op == CmpOp::Eq);
+            }
+            (Rv::Str(_) | Rv::Text(_), Rv::Str(_) | Rv::Text(_)) => self.text(a).cmp(&self.text(b)),
+            (Rv::Int(x), Rv::Int(y)) => x.cmp(&y),
+            (Rv::Int(_) | Rv::Float(_), Rv::Int(_) | Rv::Float(_)) => {
+                match a.number().unwrap_or(f64::NAN).partial_cmp(&b.number().unwrap_or(f64::NAN)) {
+                    Some(o) => o,
+                    None => return false,
+                }
+            }
+            (Rv::Duration(x), Rv::Duration(y)) => x.cmp(&y),
+            (Rv::Bool(x), Rv::Bool(y)) if !op.is_ordering() => x.cmp(&y),
+            (Rv::Status(x), Rv::Status(y)) if !op.is_ordering() => x.cmp(&y),
+            (Rv::Kind(x), Rv::Kind(y)) if !op.is_ordering() => x.cmp(&y),
+            _ => return false,
+        };
+        match op {
+            CmpOp::Eq => ord == Ordering::Equal,
+            CmpOp::Ne => ord != Ordering::Equal,
+            CmpOp::Lt => ord == Ordering::Less,
+            CmpOp::Le => ord != Ordering::Greater,
+            CmpOp::Gt => ord == Ordering::Greater,
+            CmpOp::Ge => ord != Ordering::Less,
+            CmpOp::Match | CmpOp::NotMatch => false,
+        }
+    }
+
+    /// The nodes related to `n` by `rel` (each once).
+    pub fn related(&self, rel: Relation, n: usize) -> Vec<usize> {
+        let g = self.graph();
+        let children = |k: usize| g.children(NodeIndex::new(k)).map(|c| c.index());
+        match rel {
+            Relation::Child => children(n).collect(),
+            Relation::Sibling => match g.parent[n] {
+                Some(p) => children(p.index()).filter(|&c| c != n).collect(),
+                None => Vec::new(),
+            },
+            Relation::Parent => g.parent[n].map(|p| p.index()).into_iter().collect(),
+            Relation::Ancestor => {
+                // Bounded by the trace size: a parent cycle cannot loop forever.
+                let mut out = Vec::new();
+                let mut at = g.parent[n];
+                while let Some(p) = at {
+                    if p.index() == n || out.len() >= g.len() {
+                        break;
+                    }
+                    out.push(p.index());
+                    at = g.parent[p.index()];
+                }
+                out
+            }
+            Relation::Descendant => {
+                let mut seen = vec![false; g.len()];
+                seen[n] = true;
+                let mut out = Vec::new();
+                let mut stack: Vec<usize> = children(n).collect();
+                while let Some(k) = stack.pop() {
+                    if std::mem::replace(&mut seen[k], true) {
+                        continue;
+                    }
+                    out.push(k);
+                    stack.extend(children(k));
+                }
+                out
+            }
+        }
+    }
+
+    fn count(&self, rel: Relation, pred: &Pred, n: usize) -> usize {
+        match rel {
+            Relation::Child => {
+                self.graph().children(NodeIndex::new(n)).filter(|c| self.test_node(pred, c.index())).count()
+            }
+            _ => self.related(rel, n).into_iter().filter(|&k| self.test_node(pred, k)).count(),
+        }
+    }
+
+    /// The nodes of the trace a selector matches, as a mask.
+    pub fn select(&self, sel: &Selector) -> Vec<bool> {
+        let g = self.graph();
+        let n = g.len();
+        let mut cur: Vec<bool> = (0..n).map(|k| self.test_node(&sel.first, k)).collect();
+        for (rel, pred) in &sel.rest {
+            // Nodes standing in relation `rel` to some currently selected node.
+            let mut near = vec![false; n];
+            match rel {
+                Relation::Child => {
+                    for (k, slot) in near.iter_mut().enumerate() {
+                        *slot = g.parent[k].is_some_and(|p| cur[p.index()]);
+                    }
+                }
+                Relation::Parent => {
+                    for k in (0..n).filter(|&k| cur[k]) {
+                        if let Some(p) = g.parent[k] {
+                            near[p.index()] = true;
+                        }
+                    }
+                }
+                Relation::Sibling => {
+                    let mut selected_children = vec![0u32; n];
+                    for k in (0..n).filter(|&k| cur[k]) {
+                        if let Some(p) = g.parent[k] {
+                            selected_children[p.index()] += 1;
+                        }
+                    }
+                    for (k, slot) in near.iter_mut().enumerate() {
+                        if let Some(p) = g.parent[k] {
+                            *slot = selected_children[p.index()] > u32::from(cur[k]);
+                        }
+                    }
+                }
+                Relation::Descendant | Relation::Ancestor => {
+                    let mut stack: Vec<usize> = (0..n).filter(|&k| cur[k]).collect();
+                    let mut seen = vec![false; n];
+                    while let Some(k) = stack.pop() {
+                        if std::mem::replace(&mut seen[k], true) {
+                            continue;
+                        }
+                        let next: Vec<usize> = if *rel == Relation::Descendant {
+                            g.children(NodeIndex::new(k)).map(|c| c.index()).collect()
+                        } else {
+                            g.parent[k].map(|p| p.index()).into_iter().collect()
+                        };
+                        for m in next {
+                            near[m] = true;
+                            stack.push(m);
+                        }
+                    }
+                }
+            }
+            cur = (0..n).map(|k| near[k] && self.test_node(pred, k)).collect();
+        }
+        cur
+    }
+
+    /// Formats a value for messages.
+    pub fn show(&self, v: Rv) -> String {
+        match v {
+            Rv::Nil => "nil".into(),
+            Rv::Str(_) | Rv::Text(_) => format!("{:?}", self.text(v).unwrap_or("")),
+            Rv::Int(n) => n.to_string(),
+            Rv::Float(n) => n.to_string(),
+            Rv::Bool(b) => b.to_string(),
+            Rv::Duration(d) => fmt_ns(d),
+            Rv::Status(s) => s.as_str().into(),
+            Rv::Kind(k) => k.as_str().into(),
+            Rv::Other(t) => format!("<{}>", t.as_str()),
+        }
+    }
+
+    /// What a predicate saw on a span: each field and count it reads, with its value
+    /// (`span.error.type = nil, status = error`).
+    pub fn actual(&self, pred: &Pred, span: &Span, node: Option<usize>) -> String {
+        let mut seen: Vec<String> = Vec::new();
+        self.collect_actual(pred, span, node, &mut seen);
+        if seen.is_empty() { "no fields read".into() } else { seen.join(", ") }
+    }
+
+    fn collect_actual(&self, pred: &Pred, span: &Span, node: Option<usize>, out: &mut Vec<String>) {
+        let mut push = |v: &Value| {
+            let (label, shown) = match v {
+                Value::Field(f @ (Field::EventName | Field::EventAttr { .. })) => {
+                    let all: Vec<String> = self.event_values(f, span).into_iter().map(|x| self.show(x)).collect();
+                    (
+                        f.display(),
+                        if all.is_empty() { "nil (no events)".to_string() } else { format!("[{}]", all.join(", ")) },
+                    )
+                }
+                Value::Field(f) => (f.display(), self.show(self.value(v, span, node))),
+                Value::Count(_, _, label) => (label.clone(), self.show(self.value(v, span, node))),
+                Value::Lit(_) => return,
+            };
+            let entry = format!("{label} = {shown}");
+            if !out.contains(&entry) {
+                out.push(entry);
+            }
+        };
+        match pred {
+            Pred::True => {}
+            Pred::Or(t) | Pred::And(t) => t.iter().for_each(|p| self.collect_actual(p, span, node, out)),
+            Pred::Not(p) => self.collect_actual(p, span, node, out),
+            Pred::Cmp(l, _, r) => {
+                push(l);
+                push(r);
+            }
+            Pred::Regex { value, .. } => push(value),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Rule packs: declarative expectations about traces, in TOML files with a TraceQL-style
+//! selector language. Parsed and compiled once ([`RuleSet::load`]); evaluated per trace in
+//! parallel ([`RuleSet::eval_trace`]), then settled over the whole dump
+//! ([`RuleSet::finish`]). The language is documented in `rules/README.md`.
+//!
+//! - [`lang`]: tokens and syntax tree;
+//! - [`compile`]: type checking into predicates;
+//! - [`pack`]: the TOML schema and validation;
+//! - [`eval`]: field values and predicates on a trace graph;
+//! - [`run`]: quantifiers, structure, aggregates and outcomes.
+
+pub mod compile;
+pub mod eval;
+pub mod lang;
+pub mod pack;
+pub mod run;
+
+pub use pack::{Pack, Quantifier, Rule, RuleError, Scope, Suppression, Target};
+pub use run::{AggregateResult, RuleOutcome, RuleResult, SuppressionResult, TracePartial};
+
+use crate::model::{Dump, Sym};
+use std::path::{Path, PathBuf};
+
+/// Compiled rule packs.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    loaded: pack::Loaded,
+}
+
+impl RuleSet {
+    /// Loads rule packs from files and directories (every `*.toml` in a directory, in name
+    /// order). Returns every error found, not only the first.
+    pub fn load(paths: &[PathBuf]) -> Result<RuleSet, Vec<RuleError>> {
+        let mut set = RuleSet::default();
+        let mut errors = Vec::new();
+        for path in expand(paths, &mut errors) {
+            let shown = path.display().to_string();
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    if let Err(e) = set.add(&shown, &text) {
+                        errors.push(e);
+                    }
+                }
+                Err(e) => {
+                    errors.push(RuleError { file: shown, line: 0, column: 0, message: format!("cannot read: {e}") })
+                }
+            }
+        }
+        if errors.is_empty() { Ok(set) } else { Err(errors) }
+    }
+
+    /// Adds one pack from its text; `path` names it in messages.
+    pub fn add(&mut self, path: &str, text: &str) -> Result<(), RuleError> {
+        self.loaded.add(path, text)
+    }
+
+    /// A set from one pack's text.
+    pub fn parse(path: &str, text: &str) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        set.add(path, text)?;
+        Ok(set)
+    }
+
+    pub fn packs(&self) -> &[Pack] {
+        &self.loaded.packs
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.loaded.rules
+    }
+
+    pub fn suppressions(&self) -> &[Suppression] {
+        &self.loaded.suppressions
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.loaded.rules.is_empty() && self.loaded.suppressions.is_empty()
+    }
+
+    /// The rule with this id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.loaded.rules.iter().find(|r| &*r.id == id)
+    }
+
+    /// Binds the string slots of the compiled rules to the symbols of `dump` (once per run).
+    pub fn bind(&self, dump: &Dump) -> Vec<Option<Sym>> {
+        self.loaded.tables.strings.iter().map(|s| dump.strings.get(s)).collect()
+    }
+
+    pub(crate) fn tables(&self) -> &compile::Tables {
+        &self.loaded.tables
+    }
+}
+
+fn expand(paths: &[PathBuf], errors: &mut Vec<RuleError>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            match std::fs::read_dir(p) {
+                Ok(entries) => {
+                    let mut files: Vec<PathBuf> = entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|f| f.extension().is_some_and(|x| x == "toml") && !is_hidden(f))
+                        .collect();
+                    files.sort();
+                    if files.is_empty() {
+                        errors.push(RuleError {
+                            file: p.display().to_string(),
+                            line: 0,
+                            column: 0,
+                            message: "the directory holds no *.toml rule packs".into(),
+                        });
+                    }
+                    out.extend(files);
+                }
+                Err(e) => errors.push(RuleError {
+                    file: p.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read the directory: {e}"),
+                }),
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn is_hidden(p: &Path) -> bool {
+    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+}
