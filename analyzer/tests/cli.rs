@@ -181,3 +181,66 @@ fn human_report_snapshot() {
     ]);
     insta::assert_snapshot!(format!("exit: {code}\n--- stdout\n{out}--- stderr\n{err}"));
 }
+
+#[test]
+fn rules_check_validates_packs_with_exit_0_or_2() {
+    let (code, out, _) = run(&["rules", "check", "rules/"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rules/p2p-marketplace.toml: ok, pack \"p2p-marketplace\" with 20 rule(s)"), "{out}");
+    let (code, _, err) = run(&["rules", "check", "analyzer/tests/data/rules-broken/06-unknown-field.toml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("analyzer/tests/data/rules-broken/06-unknown-field.toml:7:11: unknown field `nmae`"),
+        "{err}"
+    );
+    // A broken pack stops `check` before anything is analysed.
+    let (code, out, _) = run(&[
+        "check",
+        "sample-traces/p2p/healthy.jsonl",
+        "--rules",
+        "analyzer/tests/data/rules-broken/09-bad-regex.toml",
+    ]);
+    assert_eq!((code, out.as_str()), (2, ""));
+}
+
+#[test]
+fn explain_and_list_know_rule_ids() {
+    let (code, out, _) = run(&["explain", "MKT010"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("MKT010 Publishing validates, stores in the DHT, then announces (error)"), "{out}");
+    assert!(out.contains("Every span matching\n    { name = \"p2p.package.publish\" }"), "{out}");
+    let (code, out, _) = run(&["rules", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("MKT071") && out.contains("OTEL030") && out.contains("S001"), "{out}");
+    let (code, _, _) = run(&["explain", "NOPE42"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn check_with_rules_writes_junit_and_the_github_step_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junit = dir.path().join("junit.xml");
+    let summary = dir.path().join("summary.md");
+    let (code, _, _) = run(&[
+        "check",
+        "sample-traces/p2p/wrong-order.jsonl",
+        "-r",
+        "rules/p2p-marketplace.toml",
+        "--format",
+        "junit",
+        "-o",
+        junit.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("<testcase classname=\"tracecheck.rules.p2p-marketplace\" name=\"MKT010 "), "{xml}");
+
+    let out = tracecheck()
+        .args(["check", "sample-traces/p2p/healthy.jsonl", "-r", "rules/p2p-marketplace.toml", "--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let md = std::fs::read_to_string(&summary).expect("summary appended");
+    assert!(md.starts_with("## tracecheck: ✅ PASS"), "{md}");
+}

@@ -165,3 +165,52 @@ fn zipkin_skew_example_is_estimated() {
     assert_eq!(r.summary.by_code.get(&Code::T005.into()).copied(), Some(1), "{:#?}", r.findings);
     assert_eq!(r.summary.by_code.get(&Code::S005.into()), None);
 }
+
+/// Both bundled rule packs run over every real dump: no rule is in error, every rule ends
+/// with an outcome, and the rules change no count of what was read.
+#[test]
+fn bundled_rule_packs_run_on_every_real_dump() {
+    let Some(dir) = real_traces() else { return };
+    let set = std::sync::Arc::new(
+        tracecheck::rules::RuleSet::load(&[common::root().join("rules")]).unwrap_or_else(|e| panic!("{e:?}")),
+    );
+    let mut files: Vec<PathBuf> = walk(&dir);
+    files.sort();
+    assert!(files.len() >= 20, "{files:?}");
+    for f in files {
+        let rel = f.strip_prefix(&dir).expect("under dir").to_string_lossy().to_string();
+        let bytes = std::fs::read(&f).expect("readable");
+        let mut loaded = tracecheck::input::Loaded::default();
+        tracecheck::input::load_bytes(&mut loaded, &rel, &bytes, &Default::default());
+        let plain = tracecheck::analysis::analyze_loaded(
+            {
+                let mut l = tracecheck::input::Loaded::default();
+                tracecheck::input::load_bytes(&mut l, &rel, &bytes, &Default::default());
+                l
+            },
+            &Default::default(),
+        );
+        let opts = tracecheck::analysis::Options { rules: Some(set.clone()), ..Default::default() };
+        let a = tracecheck::analysis::analyze_loaded(loaded, &opts);
+        assert_eq!(a.rules.len(), set.rules().len(), "{rel}");
+        assert!(a.rules.iter().all(|r| r.outcome != tracecheck::rules::RuleOutcome::Error), "{rel}: {:#?}", a.rules);
+        assert_eq!(a.loaded.accounting, plain.loaded.accounting, "{rel}");
+        let builtin = |x: &tracecheck::analysis::Analysis| {
+            x.findings.iter().filter(|f| matches!(f.code, tracecheck::checks::CheckId::Builtin(_))).count()
+        };
+        assert_eq!(builtin(&a), builtin(&plain), "{rel}: rules must not change built-in findings");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x != "md") {
+            out.push(p);
+        }
+    }
+    out
+}

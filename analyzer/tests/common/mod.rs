@@ -51,3 +51,22 @@ pub fn encoding_independent(r: &Report) -> serde_json::Value {
     }
     v
 }
+
+/// Analyses named byte buffers with a rule pack given as text, failing on `fail_on`.
+pub fn report_with_rules_bytes(inputs: &[(&str, &[u8])], pack: &str, fail_on: Severity) -> Report {
+    let rules = tracecheck::rules::RuleSet::parse("test.toml", pack).unwrap_or_else(|e| panic!("pack: {e}"));
+    let mut loaded = Loaded::default();
+    for (name, bytes) in inputs {
+        load_bytes(&mut loaded, name, bytes, &LoadOptions::default());
+    }
+    let opts = Options { rules: Some(std::sync::Arc::new(rules)), ..Options::default() };
+    let a = analyze_loaded(loaded, &opts);
+    Report::new(&a, VerdictOptions { fail_on, allow_empty: false })
+}
+
+/// Analyses files (relative to the workspace root) with a rule pack given as text.
+pub fn report_with_rules(rels: &[&str], pack: &str, fail_on: Severity) -> Report {
+    let data: Vec<(String, Vec<u8>)> = rels.iter().map(|r| (r.to_string(), read(r))).collect();
+    let refs: Vec<(&str, &[u8])> = data.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    report_with_rules_bytes(&refs, pack, fail_on)
+}
