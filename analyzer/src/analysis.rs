@@ -59,36 +59,47 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
     let traces = graph::group(dump);
     let rule_set = opts.rules.as_deref();
     let syms = rule_set.map(|r| r.bind(dump)).unwrap_or_default();
-    let outcomes: Vec<(checks::TraceOutcome, Structure, Option<TracePartial>)> = traces
+    // Per-trace check outcomes are kept in trace order; rule results are accumulated as
+    // they come (one partial per worker), not stored per trace.
+    let (outcomes, partial) = traces
         .ranges
         .par_iter()
-        .map(|(trace_id, range)| {
-            let g = TraceGraph::build(dump, *trace_id, &traces.order[range.clone()]);
-            let cx = TraceCx { dump, graph: &g, config: &opts.checks };
-            let outcome = checks::check_trace(&cx);
-            let partial = rule_set.map(|r| r.eval_trace(dump, &syms, &g));
-            let s = Structure {
-                traces: 1,
-                roots: g.roots.len() as u64,
-                orphans: g.orphans.len() as u64,
-                traces_without_root: u64::from(g.roots.is_empty()),
-                duplicate_span_ids: g.duplicates.len() as u64,
-                cycles: g.cycles.len() as u64,
-                max_depth: g.max_depth(),
-                largest_trace: g.len() as u64,
-            };
-            (outcome, s, partial)
-        })
-        .collect();
+        .fold(
+            || (Vec::new(), TracePartial::default()),
+            |(mut outcomes, mut partial): (Vec<(checks::TraceOutcome, Structure)>, TracePartial), (trace_id, range)| {
+                let g = TraceGraph::build(dump, *trace_id, &traces.order[range.clone()]);
+                let cx = TraceCx { dump, graph: &g, config: &opts.checks };
+                let outcome = checks::check_trace(&cx);
+                if let Some(r) = rule_set {
+                    r.eval_trace(dump, &syms, &g, &mut partial);
+                }
+                let s = Structure {
+                    traces: 1,
+                    roots: g.roots.len() as u64,
+                    orphans: g.orphans.len() as u64,
+                    traces_without_root: u64::from(g.roots.is_empty()),
+                    duplicate_span_ids: g.duplicates.len() as u64,
+                    cycles: g.cycles.len() as u64,
+                    max_depth: g.max_depth(),
+                    largest_trace: g.len() as u64,
+                };
+                outcomes.push((outcome, s));
+                (outcomes, partial)
+            },
+        )
+        .reduce(
+            || (Vec::new(), TracePartial::default()),
+            |(mut a, mut pa), (b, pb)| {
+                a.extend(b);
+                pa.merge(pb);
+                (a, pa)
+            },
+        );
     let mut findings: Vec<Finding> = loaded.issues.iter().map(checks::from_input_issue).collect();
     let mut structure = Structure::default();
     let mut orphans = Vec::new();
     let mut samples = Vec::new();
-    let mut partial = TracePartial::default();
-    for (o, s, p) in outcomes {
-        if let Some(p) = p {
-            partial.merge(p);
-        }
+    for (o, s) in outcomes {
         findings.extend(o.findings);
         orphans.extend(o.orphans);
         samples.extend(o.skew_samples);

@@ -132,3 +132,21 @@ fn slow_p99_fails_the_latency_rules_at_the_slowest_span() {
     assert_eq!(by_op.len(), 1);
     assert!(by_op[0].expected.as_deref().is_some_and(|e| e.ends_with(r#"for name = "p2p.package.publish""#)));
 }
+
+#[test]
+fn rule_results_do_not_depend_on_record_order() {
+    for file in ["sample-traces/p2p/slow-p99.jsonl", "sample-traces/p2p/wrong-order.jsonl"] {
+        let text = String::from_utf8(common::read(file)).expect("utf-8");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.reverse();
+        let reversed = lines.join("\n");
+        let a = check(file);
+        let b = common::report_with_rules_bytes(&[(file, reversed.as_bytes())], &pack(), Severity::Error);
+        assert_eq!(a.rules, b.rules, "{file}");
+        // Findings without their source (line numbers differ when records are reversed).
+        let key = |r: &Report| -> Vec<String> {
+            r.findings.iter().map(|f| format!("{} {:?} {:?} {:?}", f.code, f.span_ids, f.expected, f.actual)).collect()
+        };
+        assert_eq!(key(&a), key(&b), "{file}");
+    }
+}

@@ -342,11 +342,13 @@ fn show_agg_value(agg: &Aggregate, v: f64) -> String {
 }
 
 impl RuleSet {
-    /// Evaluates every rule on one trace.
-    pub fn eval_trace(&self, dump: &Dump, syms: &[Option<Sym>], graph: &TraceGraph) -> TracePartial {
+    /// Evaluates every rule on one trace, adding what it finds to `p`.
+    pub fn eval_trace(&self, dump: &Dump, syms: &[Option<Sym>], graph: &TraceGraph, p: &mut TracePartial) {
         let cx = Cx::trace(dump, self.tables(), syms, graph);
         let rules = self.rules();
-        let mut p = TracePartial { tallies: vec![Tally::default(); rules.len()], ..Default::default() };
+        if p.tallies.len() < rules.len() {
+            p.tallies.resize(rules.len(), Tally::default());
+        }
         for (ri, rule) in rules.iter().enumerate() {
             let mask = cx.select(&rule.selector.compiled);
             let matches: Vec<usize> = (0..mask.len()).filter(|&k| mask[k]).collect();
@@ -390,10 +392,12 @@ impl RuleSet {
                         }
                     }
                     Scope::Trace => {
-                        for (key, mut acc) in groups {
+                        let mut groups: Vec<(Option<String>, GroupKey, GroupAcc)> =
+                            groups.into_iter().map(|(k, a)| (group_label(&cx, rule, &k), k, a)).collect();
+                        groups.sort_by(|a, b| a.0.cmp(&b.0));
+                        for (label, _, mut acc) in groups {
                             for (ai, agg) in rule.aggregates.iter().enumerate() {
                                 let v = evaluate(&agg.compiled, ai, &mut acc, rule.min_samples);
-                                let label = group_label(&cx, rule, &key);
                                 let t = &mut p.tallies[ri];
                                 match v.outcome {
                                     RuleOutcome::Pass => {}
@@ -403,7 +407,7 @@ impl RuleSet {
                                             format!(
                                                 "{}{}: {}",
                                                 agg.text,
-                                                label.map(|l| format!(" for {l}")).unwrap_or_default(),
+                                                label.as_ref().map(|l| format!(" for {l}")).unwrap_or_default(),
                                                 v.reason.clone().unwrap_or_default()
                                             )
                                         });
@@ -433,7 +437,6 @@ impl RuleSet {
                 }
             }
         }
-        p
     }
 
     /// Settles every rule over the dump: `any` and `each` with no matches, dump-scope
@@ -470,11 +473,14 @@ impl RuleSet {
             }
             let mut aggregates = Vec::new();
             if rule.scope == Scope::Dump && !rule.aggregates.is_empty() {
-                let keys: Vec<(u32, GroupKey)> = groups
+                // Groups in the order of their printed values: symbols follow input order.
+                let mut keys: Vec<(String, (u32, GroupKey))> = groups
                     .range((ri as u32, Vec::new())..)
                     .take_while(|(k, _)| k.0 == ri as u32)
-                    .map(|(k, _)| k.clone())
+                    .map(|(k, _)| (group_label(&cx, rule, &k.1).unwrap_or_default(), k.clone()))
                     .collect();
+                keys.sort();
+                let keys: Vec<(u32, GroupKey)> = keys.into_iter().map(|(_, k)| k).collect();
                 if keys.is_empty() && inconclusive.is_none() {
                     inconclusive = Some(format!("no span matched {}", rule.selector.text));
                 }
