@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 
+from make_fixtures import attr  # same directory: OTLP JSON attribute encoding
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "p2p")
 T0 = 1763712000000000000  # 2025-11-21T08:00:00Z in ns
 MS = 1_000_000
@@ -27,18 +29,6 @@ def peer_id(node):
     """A well-formed Ed25519 libp2p peer id (base58btc, 12D3KooW + 44 characters)."""
     digest = hashlib.sha256(f"tracecheck-node-{node}".encode()).digest() * 2
     return "12D3KooW" + "".join(B58[b % 58] for b in digest[:44])
-
-
-def attr(key, value):
-    if isinstance(value, bool):
-        v = {"boolValue": value}
-    elif isinstance(value, int):
-        v = {"intValue": str(value)}
-    elif isinstance(value, float):
-        v = {"doubleValue": value}
-    else:
-        v = {"stringValue": value}
-    return {"key": key, "value": v}
 
 
 def resource(node):

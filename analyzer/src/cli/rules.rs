@@ -60,10 +60,10 @@ pub fn run(cmd: Command) -> u8 {
                 return 0;
             }
             let Some(set) = load(&paths) else { return EXIT_USAGE };
-            for pack in set.packs() {
+            for (i, pack) in set.packs().iter().enumerate() {
                 println!();
                 println!("{} ({}, {} rules)", pack.name, pack.path, pack.rules);
-                for r in set.rules().iter().filter(|r| set.packs()[r.pack].path == pack.path) {
+                for r in set.rules().iter().filter(|r| r.pack == i) {
                     println!("{:<8} {:<8} {:<30} {}", &*r.id, r.severity.as_str(), r.quantifier.as_str(), r.title);
                 }
             }

@@ -2,7 +2,7 @@
 //! rule pack (one testcase per rule), so CI systems show each expectation as a test.
 
 use super::{Outcome, Report};
-use crate::checks::{CheckId, REGISTRY, Severity};
+use crate::checks::{CheckId, REGISTRY};
 use crate::rules::{RuleOutcome, RuleResult};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -111,17 +111,13 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|info| {
             let (n, text) = finding_lines(r, &CheckId::Builtin(info.code));
-            let counted = r.findings.iter().filter(|f| f.code == CheckId::Builtin(info.code)).map(|f| f.severity);
-            let failing = counted.filter(|s| *s >= r.verdict.fail_on).count();
-            let verdict = if failing > 0 {
-                let worst =
-                    r.findings.iter().filter(|f| f.code == CheckId::Builtin(info.code)).map(|f| f.severity).max();
-                Verdict::Failed {
-                    kind: worst.unwrap_or(Severity::Error).as_str(),
-                    message: format!("{n} finding(s): {}", info.summary),
+            // A check fails the suite when its worst finding is at or above --fail-on.
+            let worst = r.findings.iter().filter(|f| f.code == info.code).map(|f| f.severity).max();
+            let verdict = match worst {
+                Some(w) if w >= r.verdict.fail_on => {
+                    Verdict::Failed { kind: w.as_str(), message: format!("{n} finding(s): {}", info.summary) }
                 }
-            } else {
-                Verdict::Passed
+                _ => Verdict::Passed,
             };
             Case { class: "tracecheck.builtin".into(), name: format!("{} {}", info.code, info.name), verdict, text }
         })

@@ -5,7 +5,7 @@
 use super::RuleSet;
 use super::compile::{Aggregate, Function, Lit};
 use super::eval::{Cx, Rv};
-use super::pack::{Quantifier, Rule, Scope, Target};
+use super::pack::{Quantifier, Rule, Scope, Sourced, Target};
 use crate::checks::{CheckId, Finding, RuleDetail, Severity};
 use crate::graph::{TraceGraph, Traces};
 use crate::model::time::fmt_ns;
@@ -288,12 +288,17 @@ fn evaluate(agg: &Aggregate, index: usize, acc: &mut GroupAcc, min_samples: usiz
         outcome: RuleOutcome::Inconclusive,
         reason: Some(why),
     };
-    match agg.function {
+    // Count and error rate need no values; the rest are statistics over the values.
+    let stat = match agg.function {
         Function::Count => return done(acc.matched as f64, None, acc.matched),
         Function::ErrorRate if acc.matched == 0 => return inconclusive(0, "no spans to take an error rate of".into()),
         Function::ErrorRate => return done(acc.errors as f64 / acc.matched as f64, None, acc.matched),
-        _ => {}
-    }
+        Function::Min => Stat::Min,
+        Function::Max => Stat::Max,
+        Function::Sum => Stat::Sum,
+        Function::Mean => Stat::Mean,
+        Function::Percentile(p) => Stat::Percentile(p),
+    };
     if let Some(bad) = &acc.bad {
         return AggValue {
             value: None,
@@ -309,25 +314,70 @@ fn evaluate(agg: &Aggregate, index: usize, acc: &mut GroupAcc, min_samples: usiz
     };
     let n = values.len() as u64;
     values.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    match agg.function {
-        Function::Min => done(values[0].0, Some(values[0].1), n),
-        Function::Max => {
+    match stat {
+        Stat::Min => done(values[0].0, Some(values[0].1), n),
+        Stat::Max => {
             let last = values[values.len() - 1];
             done(last.0, Some(last.1), n)
         }
-        Function::Sum => done(values.iter().map(|v| v.0).sum(), None, n),
-        Function::Mean => done(values.iter().map(|v| v.0).sum::<f64>() / n as f64, None, n),
-        Function::Percentile(p) => {
-            if values.len() < min_samples {
-                return inconclusive(n, format!("{n} sample(s), fewer than min_samples = {min_samples}"));
-            }
-            match crate::stats::nearest_rank(values, p) {
-                Some((v, span)) => done(v, Some(span), n),
-                None => inconclusive(0, "no values to aggregate".into()),
-            }
+        Stat::Sum => done(values.iter().map(|v| v.0).sum(), None, n),
+        Stat::Mean => done(values.iter().map(|v| v.0).sum::<f64>() / n as f64, None, n),
+        Stat::Percentile(_) if values.len() < min_samples => {
+            inconclusive(n, format!("{n} sample(s), fewer than min_samples = {min_samples}"))
         }
-        Function::Count | Function::ErrorRate => inconclusive(0, "unreachable".into()),
+        Stat::Percentile(p) => match crate::stats::nearest_rank(values, p) {
+            Some((v, span)) => done(v, Some(span), n),
+            None => inconclusive(0, "no values to aggregate".into()),
+        },
     }
+}
+
+/// Statistics over the values of a group.
+enum Stat {
+    Min,
+    Max,
+    Sum,
+    Mean,
+    Percentile(f64),
+}
+
+impl AggregateResult {
+    /// Why the result is inconclusive or an error, naming the aggregate and its group.
+    fn why(&self) -> String {
+        let group = self.group.as_ref().map(|g| format!(" for {g}")).unwrap_or_default();
+        format!("{}{group}: {}", self.aggregate, self.reason.as_deref().unwrap_or_default())
+    }
+}
+
+/// Evaluates every aggregate of `rule` over one group of matches. A failure becomes a
+/// finding in `out`, at the span holding the value (else at `fallback`); returns one result
+/// per aggregate.
+fn judge_group(
+    dump: &Dump,
+    rule: &Rule,
+    acc: &mut GroupAcc,
+    label: Option<String>,
+    fallback: Option<&Span>,
+    over: &str,
+    out: &mut Vec<Finding>,
+) -> Vec<AggregateResult> {
+    let mut results = Vec::with_capacity(rule.aggregates.len());
+    for (ai, agg) in rule.aggregates.iter().enumerate() {
+        let v = evaluate(&agg.compiled, ai, acc, rule.min_samples);
+        if v.outcome == RuleOutcome::Fail {
+            let span = v.span.map(|s| &dump.spans[s as usize]).or(fallback);
+            out.push(aggregate_finding(rule, agg, label.as_deref(), &v, span, over));
+        }
+        results.push(AggregateResult {
+            aggregate: agg.text.clone(),
+            group: label.clone(),
+            samples: v.samples,
+            value: v.value.map(|x| show_agg_value(&agg.compiled, x)),
+            outcome: v.outcome,
+            reason: v.reason,
+        });
+    }
+    results
 }
 
 fn show_agg_value(agg: &Aggregate, v: f64) -> String {
@@ -395,41 +445,19 @@ impl RuleSet {
                         let mut groups: Vec<(Option<String>, GroupKey, GroupAcc)> =
                             groups.into_iter().map(|(k, a)| (group_label(&cx, rule, &k), k, a)).collect();
                         groups.sort_by(|a, b| a.0.cmp(&b.0));
+                        let fallback = graph.roots.first().map(|r| cx.span(r.index()));
                         for (label, _, mut acc) in groups {
-                            for (ai, agg) in rule.aggregates.iter().enumerate() {
-                                let v = evaluate(&agg.compiled, ai, &mut acc, rule.min_samples);
+                            for a in judge_group(dump, rule, &mut acc, label, fallback, "this trace", &mut p.findings) {
                                 let t = &mut p.tallies[ri];
-                                match v.outcome {
-                                    RuleOutcome::Pass => {}
+                                match a.outcome {
                                     RuleOutcome::Inconclusive => {
                                         t.inconclusive += 1;
-                                        t.inconclusive_reason.get_or_insert_with(|| {
-                                            format!(
-                                                "{}{}: {}",
-                                                agg.text,
-                                                label.as_ref().map(|l| format!(" for {l}")).unwrap_or_default(),
-                                                v.reason.clone().unwrap_or_default()
-                                            )
-                                        });
+                                        t.inconclusive_reason.get_or_insert_with(|| a.why());
                                     }
                                     RuleOutcome::Error => {
-                                        t.error.get_or_insert_with(|| v.reason.clone().unwrap_or_default());
+                                        t.error.get_or_insert_with(|| a.reason.clone().unwrap_or_default());
                                     }
-                                    RuleOutcome::Fail => {
-                                        let span = v
-                                            .span
-                                            .map(|s| &dump.spans[s as usize])
-                                            .or_else(|| graph.roots.first().map(|r| cx.span(r.index())));
-                                        p.findings.push(aggregate_finding(
-                                            rule,
-                                            &agg.compiled,
-                                            &agg.text,
-                                            label.as_deref(),
-                                            &v,
-                                            span,
-                                            "this trace",
-                                        ));
-                                    }
+                                    RuleOutcome::Pass | RuleOutcome::Fail => {}
                                 }
                             }
                         }
@@ -474,50 +502,24 @@ impl RuleSet {
             let mut aggregates = Vec::new();
             if rule.scope == Scope::Dump && !rule.aggregates.is_empty() {
                 // Groups in the order of their printed values: symbols follow input order.
-                let mut keys: Vec<(String, (u32, GroupKey))> = groups
+                let mut keys: Vec<(Option<String>, (u32, GroupKey))> = groups
                     .range((ri as u32, Vec::new())..)
                     .take_while(|(k, _)| k.0 == ri as u32)
-                    .map(|(k, _)| (group_label(&cx, rule, &k.1).unwrap_or_default(), k.clone()))
+                    .map(|(k, _)| (group_label(&cx, rule, &k.1), k.clone()))
                     .collect();
                 keys.sort();
-                let keys: Vec<(u32, GroupKey)> = keys.into_iter().map(|(_, k)| k).collect();
                 if keys.is_empty() && inconclusive.is_none() {
                     inconclusive = Some(format!("no span matched {}", rule.selector.text));
                 }
-                for key in keys {
+                for (label, key) in keys {
                     let Some(acc) = groups.get_mut(&key) else { continue };
-                    let label = group_label(&cx, rule, &key.1);
-                    for (ai, agg) in rule.aggregates.iter().enumerate() {
-                        let v = evaluate(&agg.compiled, ai, acc, rule.min_samples);
-                        match v.outcome {
-                            RuleOutcome::Fail => {
-                                let span = v.span.map(|s| &dump.spans[s as usize]);
-                                findings.push(aggregate_finding(
-                                    rule,
-                                    &agg.compiled,
-                                    &agg.text,
-                                    label.as_deref(),
-                                    &v,
-                                    span,
-                                    "the dump",
-                                ));
-                            }
-                            RuleOutcome::Inconclusive if inconclusive.is_none() => {
-                                let group = label.as_ref().map(|l| format!(" for {l}")).unwrap_or_default();
-                                inconclusive =
-                                    Some(format!("{}{group}: {}", agg.text, v.reason.clone().unwrap_or_default()));
-                            }
-                            RuleOutcome::Error if error.is_none() => error = v.reason.clone(),
+                    for a in judge_group(dump, rule, acc, label, None, "the dump", &mut findings) {
+                        match a.outcome {
+                            RuleOutcome::Inconclusive if inconclusive.is_none() => inconclusive = Some(a.why()),
+                            RuleOutcome::Error if error.is_none() => error = a.reason.clone(),
                             _ => {}
                         }
-                        aggregates.push(AggregateResult {
-                            aggregate: agg.text.clone(),
-                            group: label.clone(),
-                            samples: v.samples,
-                            value: v.value.map(|x| show_agg_value(&agg.compiled, x)),
-                            outcome: v.outcome,
-                            reason: v.reason,
-                        });
+                        aggregates.push(a);
                     }
                 }
             }
@@ -635,15 +637,15 @@ fn expected_any(rule: &Rule) -> String {
 
 fn aggregate_finding(
     rule: &Rule,
-    agg: &Aggregate,
-    text: &str,
+    agg: &Sourced<Aggregate>,
     label: Option<&str>,
     v: &AggValue,
     span: Option<&Span>,
     over: &str,
 ) -> Finding {
+    let text = agg.text.as_str();
     let group = label.map(|l| format!(" for {l}")).unwrap_or_default();
-    let value = v.value.map(|x| show_agg_value(agg, x)).unwrap_or_default();
+    let value = v.value.map(|x| show_agg_value(&agg.compiled, x)).unwrap_or_default();
     let head = text.split(['<', '>', '=', '!']).next().unwrap_or(text).trim();
     let from = if v.span.is_some() { "; the span shown has that value" } else { "" };
     let actual = format!("{head} = {value} over {} span(s) in {over}{from}", v.samples);
