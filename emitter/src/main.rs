@@ -15,8 +15,48 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    Json,
+    Proto,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the libp2p marketplace on loopback and write its spans as the Collector's file
+    /// exporter would; prints a summary of the run as JSON on stdout.
+    Scenario {
+        /// Nodes (each its own peer id, service.instance.id and thread).
+        #[arg(long, default_value_t = 4)]
+        nodes: usize,
+        /// Seed for peer identities, packages and the plan of operations.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (not with --otlp-endpoint).
+        #[arg(long, required_unless_present = "otlp_endpoint", conflicts_with = "otlp_endpoint")]
+        out: Option<PathBuf>,
+        /// How the file is written: JSON lines, or length-prefixed protobuf.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Send the spans to this OTLP/HTTP collector (e.g. http://localhost:4318) instead.
+        #[arg(long)]
+        otlp_endpoint: Option<String>,
+        /// Packages to publish.
+        #[arg(long, default_value_t = 12)]
+        publishes: usize,
+        /// Searches to run.
+        #[arg(long, default_value_t = 12)]
+        searches: usize,
+        /// Peer discoveries to run.
+        #[arg(long, default_value_t = 10)]
+        discoveries: usize,
+        /// Content distributions to run.
+        #[arg(long, default_value_t = 10)]
+        distributions: usize,
+        /// Inject a fault.
+        #[arg(long, value_enum)]
+        fault: Option<tracecheck_emitter::scenario::Fault>,
+    },
     /// Write a large synthetic file-exporter dump (JSON lines) with a known number of
     /// injected anomalies; prints the ground truth as JSON on stdout.
     Synth {
@@ -40,6 +80,39 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Scenario {
+            nodes,
+            seed,
+            out,
+            format,
+            otlp_endpoint,
+            publishes,
+            searches,
+            discoveries,
+            distributions,
+            fault,
+        } => {
+            use tracecheck_emitter::collector::Output;
+            let output = match (otlp_endpoint, out, format) {
+                (Some(url), _, _) => Output::Otlp(url),
+                (None, Some(path), Format::Json) => Output::Json(path),
+                (None, Some(path), Format::Proto) => Output::Proto(path),
+                (None, None, _) => anyhow::bail!("--out FILE or --otlp-endpoint URL is needed"),
+            };
+            let cfg = tracecheck_emitter::scenario::Config {
+                nodes,
+                seed,
+                publishes,
+                searches,
+                discoveries,
+                distributions,
+                fault,
+            };
+            let summary = tracecheck_emitter::scenario::run(&cfg, &output)?;
+            let mut stdout = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &summary)?;
+            writeln!(stdout)?;
+        }
         Command::Synth { spans, seed, out, anomalies, nodes } => {
             anyhow::ensure!((0.0..=1.0).contains(&anomalies), "--anomalies must be between 0 and 1");
             anyhow::ensure!(nodes >= 2, "--nodes must be at least 2");

@@ -1,0 +1,233 @@
+//! The collector: every node's exporter hands its finished spans to one writer thread, which
+//! batches them per node (as a Collector's batch processor would) and writes each batch as one
+//! `TracesData`: a JSON line or a length-prefixed protobuf message in a file, exactly as the
+//! Collector's file exporter does, or an OTLP/HTTP request to a real collector.
+
+use anyhow::{Context as _, bail};
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::trace::SpanData;
+use prost::Message as _;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Where the spans go.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// File-exporter JSON lines (`traces.json`).
+    Json(PathBuf),
+    /// File-exporter protobuf: each `TracesData` preceded by its length as a big-endian u32.
+    Proto(PathBuf),
+    /// OTLP/HTTP protobuf `POST`s to a collector (`…/v1/traces` is added when missing).
+    Otlp(String),
+}
+
+/// What reached the output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub spans: u64,
+    /// Lines (files) or requests (OTLP/HTTP).
+    pub batches: u64,
+    pub bytes: u64,
+}
+
+/// Finished spans of one node, with the node's resource.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub node: usize,
+    pub resource: Arc<ResourceAttributesWithSchema>,
+    pub spans: Vec<SpanData>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Msg {
+    Spans(Batch),
+    Finish,
+}
+
+/// A batch is written when it holds this many spans, or when it is this old.
+const BATCH_SPANS: usize = 64;
+const BATCH_AGE: Duration = Duration::from_millis(150);
+
+/// The writer thread and the sending side every node's exporter clones.
+#[derive(Debug)]
+pub struct Collector {
+    tx: Sender<Msg>,
+    thread: JoinHandle<anyhow::Result<Written>>,
+}
+
+impl Collector {
+    /// Opens the output and starts the writer thread.
+    pub fn start(output: &Output) -> anyhow::Result<Self> {
+        let sink = Sink::open(output)?;
+        let (tx, rx) = channel();
+        let thread = std::thread::Builder::new()
+            .name("collector".into())
+            .spawn(move || run(rx, sink))
+            .context("cannot start the collector thread")?;
+        Ok(Self { tx, thread })
+    }
+
+    pub(crate) fn sender(&self) -> Sender<Msg> {
+        self.tx.clone()
+    }
+
+    /// Writes what is still buffered, closes the output and tells what was written.
+    pub fn finish(self) -> anyhow::Result<Written> {
+        // The thread may already have stopped on a write error; join tells why.
+        let _ = self.tx.send(Msg::Finish);
+        match self.thread.join() {
+            Ok(r) => r,
+            Err(_) => bail!("the collector thread panicked"),
+        }
+    }
+}
+
+fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
+    struct Pending {
+        resource: Arc<ResourceAttributesWithSchema>,
+        spans: Vec<SpanData>,
+        since: Instant,
+    }
+    // Ordered by node, so flushing "everything" is deterministic in order.
+    let mut pending: BTreeMap<usize, Pending> = BTreeMap::new();
+    let mut written = Written::default();
+    let flush = |p: &mut Pending, sink: &mut Sink, written: &mut Written| -> anyhow::Result<()> {
+        if p.spans.is_empty() {
+            return Ok(());
+        }
+        let n = p.spans.len() as u64;
+        let data =
+            TracesData { resource_spans: group_spans_by_resource_and_scope(std::mem::take(&mut p.spans), &p.resource) };
+        written.bytes += sink.write(&data)?;
+        written.spans += n;
+        written.batches += 1;
+        Ok(())
+    };
+    loop {
+        match rx.recv_timeout(BATCH_AGE) {
+            Ok(Msg::Spans(batch)) => {
+                let p = pending.entry(batch.node).or_insert_with(|| Pending {
+                    resource: batch.resource.clone(),
+                    spans: Vec::new(),
+                    since: Instant::now(),
+                });
+                if p.spans.is_empty() {
+                    p.since = Instant::now();
+                }
+                p.resource = batch.resource;
+                p.spans.extend(batch.spans);
+                if p.spans.len() >= BATCH_SPANS {
+                    flush(p, &mut sink, &mut written)?;
+                }
+            }
+            Ok(Msg::Finish) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        for p in pending.values_mut() {
+            if p.since.elapsed() >= BATCH_AGE {
+                flush(p, &mut sink, &mut written)?;
+            }
+        }
+    }
+    // Spans exported after `Finish` was queued (none on a normal run) still count.
+    while let Ok(Msg::Spans(batch)) = rx.try_recv() {
+        let p = pending.entry(batch.node).or_insert_with(|| Pending {
+            resource: batch.resource.clone(),
+            spans: Vec::new(),
+            since: Instant::now(),
+        });
+        p.spans.extend(batch.spans);
+    }
+    for p in pending.values_mut() {
+        flush(p, &mut sink, &mut written)?;
+    }
+    sink.close()?;
+    Ok(written)
+}
+
+enum Sink {
+    Json(std::io::BufWriter<std::fs::File>, PathBuf),
+    Proto(std::io::BufWriter<std::fs::File>, PathBuf),
+    Otlp(String),
+}
+
+impl Sink {
+    fn open(output: &Output) -> anyhow::Result<Self> {
+        let create = |path: &PathBuf| {
+            std::fs::File::create(path)
+                .map(std::io::BufWriter::new)
+                .with_context(|| format!("cannot create {}", path.display()))
+        };
+        Ok(match output {
+            Output::Json(p) => Sink::Json(create(p)?, p.clone()),
+            Output::Proto(p) => Sink::Proto(create(p)?, p.clone()),
+            Output::Otlp(url) => {
+                let url = url.trim_end_matches('/');
+                Sink::Otlp(if url.ends_with("/v1/traces") { url.to_owned() } else { format!("{url}/v1/traces") })
+            }
+        })
+    }
+
+    /// Writes one batch; returns the bytes written (or sent).
+    fn write(&mut self, data: &TracesData) -> anyhow::Result<u64> {
+        match self {
+            Sink::Json(w, path) => {
+                let mut line = crate::otlp_json::encode_traces_data(data);
+                line.push('\n');
+                w.write_all(line.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(line.len() as u64)
+            }
+            Sink::Proto(w, path) => {
+                let body = data.encode_to_vec();
+                let len = u32::try_from(body.len()).context("a batch over 4 GiB cannot be framed")?;
+                w.write_all(&len.to_be_bytes())
+                    .and_then(|()| w.write_all(&body))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(4 + body.len() as u64)
+            }
+            Sink::Otlp(url) => {
+                let body = data.encode_to_vec();
+                post_with_retries(url, &body)?;
+                Ok(body.len() as u64)
+            }
+        }
+    }
+
+    fn close(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Json(mut w, path) | Sink::Proto(mut w, path) => {
+                w.flush().with_context(|| format!("cannot write {}", path.display()))
+            }
+            Sink::Otlp(_) => Ok(()),
+        }
+    }
+}
+
+/// One OTLP/HTTP export, retried with exponential backoff on failures a retry can fix
+/// (connection errors, 429, 502, 503, 504), as the OTLP specification asks.
+fn post_with_retries(url: &str, body: &[u8]) -> anyhow::Result<()> {
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        let result = ureq::post(url).content_type("application/x-protobuf").send(body);
+        let retryable = match &result {
+            Ok(_) => return Ok(()),
+            Err(ureq::Error::StatusCode(code)) => matches!(code, 429 | 502 | 503 | 504),
+            Err(ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)) => true,
+            Err(_) => false,
+        };
+        if !retryable || attempt == 5 {
+            return result.map(drop).with_context(|| format!("OTLP export to {url} failed (attempt {attempt})"));
+        }
+        std::thread::sleep(delay);
+        delay *= 2;
+        attempt += 1;
+    }
+}

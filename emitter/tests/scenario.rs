@@ -1,0 +1,338 @@
+//! The libp2p marketplace end to end: a real 4-node run, written as the Collector's file
+//! exporter writes it, judged by the analyzer with the p2p rule pack; each fault fails it for
+//! the reason it should.
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
+use prost::Message as _;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use tracecheck::analysis::{Options, analyze_loaded};
+use tracecheck::checks::Severity;
+use tracecheck::input::{LoadOptions, load};
+use tracecheck::report::{Outcome, Report, VerdictOptions};
+use tracecheck::rules::{RuleOutcome, RuleSet};
+use tracecheck_emitter::collector::Output;
+use tracecheck_emitter::scenario::{Config, Fault, Summary, run};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn run_to(dir: &Path, name: &str, cfg: &Config, proto: bool) -> (PathBuf, Summary) {
+    let path = dir.join(name);
+    let output = if proto { Output::Proto(path.clone()) } else { Output::Json(path.clone()) };
+    let summary = run(cfg, &output).unwrap_or_else(|e| panic!("scenario {name}: {e:#}"));
+    (path, summary)
+}
+
+fn judge(path: &Path) -> Report {
+    let rules = RuleSet::load(&[root().join("rules/p2p-marketplace.toml")]).expect("the bundled pack loads");
+    let loaded = load(&[path.to_path_buf()], &LoadOptions::default());
+    let opts = Options { rules: Some(std::sync::Arc::new(rules)), ..Options::default() };
+    let a = analyze_loaded(loaded, &opts);
+    Report::new(&a, VerdictOptions { fail_on: Severity::Error, allow_empty: false })
+}
+
+fn rules_with(report: &Report, outcome: RuleOutcome) -> BTreeSet<String> {
+    report.rules.iter().filter(|r| r.outcome == outcome).map(|r| r.id.to_string()).collect()
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+fn builtin_codes(report: &Report) -> BTreeMap<String, usize> {
+    let mut codes = BTreeMap::new();
+    for f in &report.findings {
+        let code = f.code.to_string();
+        if !code.starts_with("MKT") {
+            *codes.entry(code).or_default() += 1;
+        }
+    }
+    codes
+}
+
+/// Spans of a dump with the `service.instance.id` of their resource, decoded with
+/// `opentelemetry-proto` (not the analyzer).
+fn spans_by_instance(batches: &[TracesData]) -> Vec<(String, Span)> {
+    let mut out = Vec::new();
+    for data in batches {
+        for rs in &data.resource_spans {
+            let instance = rs
+                .resource
+                .iter()
+                .flat_map(|r| &r.attributes)
+                .find(|kv| kv.key == "service.instance.id")
+                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                    AnyValue::StringValue(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .expect("every resource names its instance");
+            for ss in &rs.scope_spans {
+                out.extend(ss.spans.iter().map(|s| (instance.clone(), s.clone())));
+            }
+        }
+    }
+    out
+}
+
+fn read_json_lines(path: &Path) -> Vec<TracesData> {
+    let text = std::fs::read_to_string(path).expect("dump");
+    text.lines()
+        .map(|l| serde_json::from_str::<TracesData>(l).unwrap_or_else(|e| panic!("not OTLP JSON: {e}: {l:.200}")))
+        .collect()
+}
+
+fn read_proto_frames(path: &Path) -> Vec<TracesData> {
+    let bytes = std::fs::read(path).expect("dump");
+    let mut rest = &bytes[..];
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let len = u32::from_be_bytes(rest[..4].try_into().expect("4-byte length")) as usize;
+        out.push(TracesData::decode(&rest[4..4 + len]).expect("a TracesData message"));
+        rest = &rest[4 + len..];
+    }
+    out
+}
+
+/// A span with the instance it came from.
+type Located = (String, Span);
+
+fn assert_multi_node(spans: &[Located], summary: &Summary) {
+    assert_eq!(spans.len() as u64, summary.spans, "every exported span is in the dump");
+    let instances: BTreeSet<&str> = spans.iter().map(|(i, _)| i.as_str()).collect();
+    assert_eq!(instances.len(), 4, "{instances:?}");
+    let mut per_trace: HashMap<&[u8], BTreeSet<&str>> = HashMap::new();
+    for (instance, span) in spans {
+        per_trace.entry(&span.trace_id).or_default().insert(instance);
+    }
+    let widest = per_trace.values().map(BTreeSet::len).max().unwrap_or(0);
+    assert!(widest >= 2, "some trace must span several nodes; widest spans {widest}");
+    // The receiving side continues the sender's trace: propagate spans on other nodes are
+    // children of gossipsub.publish spans.
+    let by_id: HashMap<(&[u8], &[u8]), &Located> =
+        spans.iter().map(|e| ((e.1.trace_id.as_slice(), e.1.span_id.as_slice()), e)).collect();
+    let cross = spans
+        .iter()
+        .filter(|(_, s)| s.name == "p2p.gossip.propagate")
+        .filter(|(instance, s)| {
+            by_id.get(&(s.trace_id.as_slice(), s.parent_span_id.as_slice())).is_some_and(|(parent_instance, parent)| {
+                parent.name == "gossipsub.publish" && parent_instance != instance
+            })
+        })
+        .count();
+    assert!(cross > 0, "no p2p.gossip.propagate is a child of another node's gossipsub.publish");
+}
+
+#[test]
+fn healthy_run_passes_the_p2p_pack_and_spans_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config::default();
+    let (path, summary) = run_to(dir.path(), "healthy.jsonl", &cfg, false);
+    assert!(summary.nodes.iter().all(|n| !n.crashed));
+    assert!(summary.operations.values().all(|c| c.failed.is_empty() && c.lost == 0), "{:?}", summary.operations);
+
+    let spans = spans_by_instance(&read_json_lines(&path));
+    assert_multi_node(&spans, &summary);
+
+    let report = judge(&path);
+    assert_eq!(rules_with(&report, RuleOutcome::Pass).len(), 20, "{:#?}", report.rules);
+    assert!(report.findings.is_empty(), "{:#?}", &report.findings[..report.findings.len().min(5)]);
+    assert_eq!(report.verdict.outcome, Outcome::Pass);
+    assert_eq!(report.counts.spans, summary.spans);
+}
+
+#[test]
+fn proto_output_is_length_prefixed_traces_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { seed: 5, publishes: 4, searches: 3, discoveries: 2, distributions: 2, ..Config::default() };
+    let (path, summary) = run_to(dir.path(), "run.pb", &cfg, true);
+    let spans = spans_by_instance(&read_proto_frames(&path));
+    assert_multi_node(&spans, &summary);
+    // The analyzer reads the same frames.
+    let report = judge(&path);
+    assert_eq!(report.counts.spans, summary.spans);
+    assert!(builtin_codes(&report).is_empty(), "{:?}", builtin_codes(&report));
+}
+
+#[test]
+fn same_seed_same_peers_and_same_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { seed: 9, publishes: 4, searches: 4, discoveries: 2, distributions: 2, ..Config::default() };
+    let shape = |name: &str| {
+        let (path, summary) = run_to(dir.path(), name, &cfg, false);
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, s) in spans_by_instance(&read_json_lines(&path)) {
+            *names.entry(s.name).or_default() += 1;
+        }
+        let peers: Vec<String> = summary.nodes.iter().map(|n| n.peer_id.clone()).collect();
+        (peers, names)
+    };
+    let (a, b) = (shape("a.jsonl"), shape("b.jsonl"));
+    assert_eq!(a, b);
+    let other = Config { seed: 10, ..cfg.clone() };
+    let (_, summary) = run_to(dir.path(), "c.jsonl", &other, false);
+    assert_ne!(summary.nodes[0].peer_id, a.0[0], "another seed, other identities");
+}
+
+struct Faulted {
+    report: Report,
+    summary: Summary,
+    spans: Vec<(String, Span)>,
+}
+
+fn faulted(fault: Fault) -> Faulted {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { fault: Some(fault), ..Config::default() };
+    let (path, summary) = run_to(dir.path(), "faulted.jsonl", &cfg, false);
+    let spans = spans_by_instance(&read_json_lines(&path));
+    Faulted { report: judge(&path), summary, spans }
+}
+
+#[test]
+fn kill_node_leaves_orphans_and_gossip_without_its_parent() {
+    let f = faulted(Fault::KillNode);
+    assert_eq!(f.report.verdict.outcome, Outcome::Fail);
+    assert_eq!(f.summary.nodes.iter().filter(|n| n.crashed).count(), 1);
+    assert_eq!(f.summary.operations["publish"].lost, 1, "{:?}", f.summary.operations);
+    assert_eq!(rules_with(&f.report, RuleOutcome::Fail), set(&["MKT050"]));
+    let codes = builtin_codes(&f.report);
+    assert!(codes.get("S001").copied().unwrap_or(0) >= 3, "orphans expected: {codes:?}");
+    // The dead node's publish: finished children arrived, its root never did.
+    let dead = &f.summary.nodes.iter().find(|n| n.crashed).expect("a dead node").instance_id;
+    let names: BTreeSet<&str> = f.spans.iter().filter(|(i, _)| i == dead).map(|(_, s)| s.name.as_str()).collect();
+    assert!(names.contains("dht.put") && names.contains("network.broadcast"), "{names:?}");
+    let roots = f.spans.iter().filter(|(i, s)| i == dead && s.name == "p2p.package.publish").count();
+    assert_eq!(roots, 0, "the publish that was cut short never ended");
+}
+
+#[test]
+fn dropped_gossip_leaves_announcements_unheard() {
+    let f = faulted(Fault::DropGossip);
+    assert_eq!(f.report.verdict.outcome, Outcome::Fail);
+    assert_eq!(rules_with(&f.report, RuleOutcome::Fail), set(&["MKT014", "MKT074"]));
+    assert!(f.spans.iter().all(|(_, s)| s.name != "p2p.gossip.propagate"));
+    let unheard = f.report.findings.iter().filter(|x| x.code.to_string() == "MKT014").count();
+    assert_eq!(unheard, 12, "one finding per announcement");
+    assert!(builtin_codes(&f.report).is_empty());
+}
+
+#[test]
+fn failing_dht_gives_described_error_spans_and_no_announcement() {
+    let f = faulted(Fault::FailDht);
+    assert_eq!(f.report.verdict.outcome, Outcome::Fail);
+    let failed = rules_with(&f.report, RuleOutcome::Fail);
+    for id in ["MKT010", "MKT012", "MKT074"] {
+        assert!(failed.contains(id), "{id} should fail: {failed:?}");
+    }
+    assert!(!failed.contains("MKT062"), "error spans carry error.type and error.message");
+    assert_eq!(f.summary.operations["publish"].ok, 0);
+    let stores: Vec<&Span> = f.spans.iter().map(|(_, s)| s).filter(|s| s.name == "kad.store_value").collect();
+    assert_eq!(stores.len(), 12);
+    for s in stores {
+        assert_eq!(s.status.as_ref().map(|st| st.code), Some(2), "kad.store_value is ERROR");
+        let keys: BTreeSet<&str> = s.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        assert!(keys.contains("error.type") && keys.contains("error.message"), "{keys:?}");
+    }
+    assert!(f.spans.iter().all(|(_, s)| s.name != "gossipsub.publish"));
+}
+
+#[test]
+fn slow_dht_breaks_the_latency_bounds() {
+    let f = faulted(Fault::SlowDht);
+    assert_eq!(f.report.verdict.outcome, Outcome::Fail);
+    assert_eq!(rules_with(&f.report, RuleOutcome::Fail), set(&["MKT070", "MKT071"]));
+    let slow_groups: Vec<String> = f
+        .report
+        .rules
+        .iter()
+        .filter(|r| r.id.as_ref() == "MKT070")
+        .flat_map(|r| &r.aggregates)
+        .filter(|a| a.outcome == RuleOutcome::Fail)
+        .map(|a| format!("{:?}", a.group))
+        .collect();
+    assert!(slow_groups.iter().all(|g| g.contains("p2p.package.publish")), "{slow_groups:?}");
+    assert!(!slow_groups.is_empty());
+    assert!(builtin_codes(&f.report).is_empty());
+}
+
+/// A minimal OTLP/HTTP receiver: answers the first request 503 (the exporter must retry),
+/// then 200; returns every request body it accepted.
+fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    listener.set_nonblocking(false).expect("blocking");
+    let handle = std::thread::spawn(move || {
+        let mut bodies = Vec::new();
+        let mut first = true;
+        listener.set_nonblocking(true).expect("nonblocking");
+        let mut idle = std::time::Instant::now();
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).expect("blocking");
+                    let mut reader = BufReader::new(stream);
+                    // One request per connection is enough for the test; keep-alive requests
+                    // on the same connection are read in a loop.
+                    loop {
+                        let mut request_line = String::new();
+                        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                            break;
+                        }
+                        assert!(request_line.starts_with("POST /v1/traces "), "{request_line}");
+                        let mut length = 0;
+                        loop {
+                            let mut header = String::new();
+                            reader.read_line(&mut header).expect("header");
+                            if header.trim().is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = header.split_once(':') {
+                                if k.eq_ignore_ascii_case("content-length") {
+                                    length = v.trim().parse().expect("length");
+                                }
+                                if k.eq_ignore_ascii_case("content-type") {
+                                    assert_eq!(v.trim(), "application/x-protobuf");
+                                }
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).expect("body");
+                        let status = if std::mem::take(&mut first) { "503 Service Unavailable" } else { "200 OK" };
+                        if status.starts_with("200") {
+                            bodies.push(body);
+                        }
+                        let out = reader.get_mut();
+                        write!(out, "HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").expect("respond");
+                        out.flush().expect("flush");
+                    }
+                    idle = std::time::Instant::now();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if idle.elapsed() > std::time::Duration::from_secs(3) {
+                        return bodies;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    });
+    (url, handle)
+}
+
+#[test]
+fn otlp_endpoint_receives_every_span_once() {
+    let (url, server) = receiver();
+    let cfg = Config { seed: 3, publishes: 3, searches: 2, discoveries: 1, distributions: 1, ..Config::default() };
+    let summary = run(&cfg, &Output::Otlp(url)).expect("scenario");
+    let bodies = server.join().expect("receiver");
+    let batches: Vec<TracesData> = bodies.iter().map(|b| TracesData::decode(&b[..]).expect("protobuf")).collect();
+    let spans = spans_by_instance(&batches);
+    assert_eq!(spans.len() as u64, summary.spans);
+    let unique: BTreeSet<(&[u8], &[u8])> = spans.iter().map(|(_, s)| (&s.trace_id[..], &s.span_id[..])).collect();
+    assert_eq!(unique.len(), spans.len(), "a retried batch must not arrive twice");
+    assert_multi_node(&spans, &summary);
+}
