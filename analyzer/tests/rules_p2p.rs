@@ -150,3 +150,31 @@ fn rule_results_do_not_depend_on_record_order() {
         assert_eq!(key(&a), key(&b), "{file}");
     }
 }
+
+/// The bundled runs of the real libp2p emitter (`sample-traces/make_scenario_dumps.sh`): the
+/// healthy run passes every rule with nothing else to say; each fault fails the rules and
+/// built-in checks `sample-traces/README.md` gives for it, and no others.
+#[test]
+fn emitter_runs_get_their_documented_verdicts() {
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        ("healthy", &[], &[]),
+        ("kill-node", &["MKT050"], &["S001", "S002"]),
+        ("drop-gossip", &["MKT014", "MKT074"], &[]),
+        ("fail-dht", &["MKT010", "MKT012", "MKT070", "MKT071", "MKT074"], &[]),
+        ("slow-dht", &["MKT070", "MKT071"], &[]),
+    ];
+    for (name, rules, builtin) in cases {
+        let r = check(&format!("sample-traces/scenario/{name}.jsonl"));
+        let failed: BTreeSet<String> =
+            r.rules.iter().filter(|x| x.outcome == RuleOutcome::Fail).map(|x| x.id.to_string()).collect();
+        let want: BTreeSet<String> = rules.iter().map(|s| s.to_string()).collect();
+        assert_eq!(failed, want, "{name}");
+        let codes: BTreeSet<String> =
+            r.findings.iter().map(|f| f.code.to_string()).filter(|c| !c.starts_with("MKT")).collect();
+        let want: BTreeSet<String> = builtin.iter().map(|s| s.to_string()).collect();
+        assert_eq!(codes, want, "{name}");
+        assert_eq!(r.verdict.exit_code, if name == "healthy" { 0 } else { 1 }, "{name}");
+        let instances: BTreeSet<&str> = r.findings.iter().filter_map(|f| f.trace_id.as_deref()).collect();
+        assert!(name == "healthy" || !instances.is_empty(), "{name}: findings name their traces");
+    }
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Regenerates sample-traces/scenario/: real runs of the libp2p marketplace (4 nodes on
+# loopback), healthy and with each fault, written as the Collector's file exporter writes.
+# Run from the repository root. Span ids and timings differ between runs; names, hierarchy,
+# peer ids (seeded) and the verdicts in sample-traces/README.md do not.
+set -eu
+cargo build -q -p tracecheck-emitter
+emit=target/debug/tracecheck-emit
+out=sample-traces/scenario
+mkdir -p "$out"
+"$emit" scenario --nodes 4 --seed 1 --out "$out/healthy.jsonl" > /dev/null
+for fault in kill-node drop-gossip fail-dht slow-dht; do
+    "$emit" scenario --nodes 4 --seed 1 --fault "$fault" --out "$out/$fault.jsonl" > /dev/null
+done
+ls -l "$out"
