@@ -60,6 +60,7 @@ pub(crate) fn build_swarm(key: identity::Keypair, max_record_bytes: usize) -> an
             let mut kad_config = kad::Config::new(KAD_PROTOCOL);
             kad_config
                 .set_query_timeout(QUERY_TIMEOUT)
+                .set_substreams_timeout(QUERY_TIMEOUT)
                 .set_periodic_bootstrap_interval(None)
                 .set_replication_interval(None)
                 .set_publication_interval(None)
@@ -72,6 +73,7 @@ pub(crate) fn build_swarm(key: identity::Keypair, max_record_bytes: usize) -> an
             // Loopback addresses are never confirmed external, so ask for server mode outright.
             kad.set_mode(Some(kad::Mode::Server));
             let gossip_config = gossipsub::ConfigBuilder::default()
+                .heartbeat_initial_delay(Duration::from_millis(100))
                 .heartbeat_interval(Duration::from_millis(100))
                 .validation_mode(gossipsub::ValidationMode::Strict)
                 .validate_messages()
