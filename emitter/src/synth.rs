@@ -201,7 +201,8 @@ impl Gen {
                 let kind = if *name == "network.broadcast" { KIND_PRODUCER } else { KIND_INTERNAL };
                 let child = self.span(trace, Some(parent.id), name, kind, s, e, node, String::new());
                 if *name == "network.broadcast" {
-                    self.propagate(trace, &child, out);
+                    // Receivers continue the trace of the announcement (gossipsub.publish).
+                    self.propagate(trace, gossip.id, &child, out);
                 }
                 out.push(child);
             }
@@ -210,22 +211,14 @@ impl Gen {
     }
 
     /// Receiving nodes handle the announcement: CONSUMER spans, children of the broadcast.
-    fn propagate(&mut self, trace: [u8; 16], broadcast: &Span, out: &mut Vec<Span>) {
+    fn propagate(&mut self, trace: [u8; 16], parent: [u8; 8], broadcast: &Span, out: &mut Vec<Span>) {
         let receivers = 1 + self.rng.below(2);
         for k in 0..receivers {
             let node = (broadcast.node + 1 + k as u32) % self.nodes;
             let start = broadcast.start + 200_000 + self.rng.below(2_000_000);
             let end = start + 1_000_000 + self.rng.below(10_000_000);
-            let p = self.span(
-                trace,
-                Some(broadcast.id),
-                "p2p.gossip.propagate",
-                KIND_CONSUMER,
-                start,
-                end,
-                node,
-                String::new(),
-            );
+            let p =
+                self.span(trace, Some(parent), "p2p.gossip.propagate", KIND_CONSUMER, start, end, node, String::new());
             let slots = self.slots(start, end, 3);
             for (name, (s, e)) in ["message_validation", "peer_broadcast", "mesh_maintenance"].iter().zip(slots) {
                 out.push(self.span(trace, Some(p.id), name, KIND_INTERNAL, s, e, node, String::new()));
@@ -240,11 +233,14 @@ impl Gen {
         let start = self.clock;
         let end = start + 10_000_000 + self.rng.below(150_000_000);
         let fan_out = 2 + self.rng.below(3);
+        let (local, dht) = (self.rng.below(5), self.rng.below(20));
         let extra = format!(
-            "{},{},{}",
+            "{},{},{},{},{}",
             kv_str("query_text", &format!("crate-{}", self.rng.below(5000))),
             kv_int("fan_out", fan_out),
-            kv_int("total_results", self.rng.below(40))
+            kv_int("local_results", local),
+            kv_int("dht_results", dht),
+            kv_int("total_results", local + dht + self.rng.below(10))
         );
         let root = self.span(trace, None, "p2p.package.search", KIND_INTERNAL, start, end, node, extra);
         let slots = self.slots(start, end, 3);
@@ -274,6 +270,71 @@ impl Gen {
             out.push(self.span(trace, Some(query.id), "dht_peer_query", KIND_CLIENT, s, e, node, String::new()));
         }
         out.extend([root, providers, query, fetch]);
+    }
+}
+
+impl Gen {
+    /// A root with three consecutive children, all on one node.
+    fn three_step(
+        &mut self,
+        root_name: &'static str,
+        root_extra: String,
+        children: [(&'static str, u8); 3],
+        max_ns: u64,
+        out: &mut Vec<Span>,
+    ) {
+        let trace = self.id16();
+        let node = self.rng.below(u64::from(self.nodes)) as u32;
+        let start = self.clock;
+        let end = start + 5_000_000 + self.rng.below(max_ns);
+        let root = self.span(trace, None, root_name, KIND_INTERNAL, start, end, node, root_extra);
+        for ((name, kind), (s, e)) in children.into_iter().zip(self.slots(start, end, 3)) {
+            out.push(self.span(trace, Some(root.id), name, kind, s, e, node, String::new()));
+        }
+        out.push(root);
+    }
+
+    /// One swarm start per node, at the beginning of the run.
+    fn swarm_init(&mut self, node: u32, out: &mut Vec<Span>) {
+        let extra = format!(
+            "{},{}",
+            kv_int("bootstrap_node_count", u64::from(node.min(1))),
+            kv_int("connected_peers", u64::from(node))
+        );
+        let before = out.len();
+        self.three_step(
+            "p2p.swarm.init",
+            extra,
+            [("swarm_create", KIND_INTERNAL), ("kad_bootstrap", KIND_CLIENT), ("gossipsub_subscribe", KIND_INTERNAL)],
+            100_000_000,
+            out,
+        );
+        for s in &mut out[before..] {
+            s.node = node;
+        }
+    }
+
+    fn discovery(&mut self, out: &mut Vec<Span>) {
+        let score = self.rng.below(1001) as f64 / 1000.0;
+        let extra = format!(r#"{{"key":"new_reputation_score","value":{{"doubleValue":{score}}}}}"#);
+        self.three_step(
+            "p2p.peer.discovery",
+            extra,
+            [("kad_query", KIND_CLIENT), ("identify_exchange", KIND_CLIENT), ("reputation_update", KIND_INTERNAL)],
+            60_000_000,
+            out,
+        );
+    }
+
+    fn distribute(&mut self, out: &mut Vec<Span>) {
+        let extra = kv_int("chunks", 1 + self.rng.below(8));
+        self.three_step(
+            "p2p.content.distribute",
+            extra,
+            [("chunked_transfer", KIND_CLIENT), ("peer_selection", KIND_CLIENT), ("replication", KIND_INTERNAL)],
+            120_000_000,
+            out,
+        );
     }
 }
 
@@ -378,12 +439,19 @@ pub fn write(cfg: &Config, mut w: impl Write) -> io::Result<Truth> {
     };
     let mut spans = Vec::new();
     let mut next_anomaly = 0usize;
+    let mut next_init = 0;
     while truth.spans < cfg.spans {
         spans.clear();
-        if g.rng.below(3) == 0 {
-            g.search(&mut spans);
+        if next_init < cfg.nodes {
+            g.swarm_init(next_init, &mut spans);
+            next_init += 1;
         } else {
-            g.publish(&mut spans);
+            match g.rng.below(10) {
+                0..=4 => g.publish(&mut spans),
+                5..=7 => g.search(&mut spans),
+                8 => g.discovery(&mut spans),
+                _ => g.distribute(&mut spans),
+            }
         }
         g.clock += 1_000_000 + g.rng.below(4_000_000);
         if cfg.anomaly_rate > 0.0 && g.rng.chance(cfg.anomaly_rate) {

@@ -34,3 +34,24 @@ fn healthy_synth_dump_has_no_findings() {
     let a = analyze_loaded(loaded, &Options::default());
     assert!(a.findings.is_empty(), "{:?}", &a.findings[..a.findings.len().min(5)]);
 }
+
+#[test]
+fn healthy_synth_dump_passes_the_p2p_pack() {
+    use std::sync::Arc;
+    use tracecheck::checks::Severity;
+    use tracecheck::report::{Outcome, Report, VerdictOptions};
+    use tracecheck::rules::{RuleOutcome, RuleSet};
+    let cfg = Config { spans: 20_000, seed: 11, anomaly_rate: 0.0, nodes: 4 };
+    let mut dump = Vec::new();
+    write(&cfg, &mut dump).expect("write");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").to_path_buf();
+    let rules = RuleSet::load(&[root.join("rules/p2p-marketplace.toml")]).expect("pack");
+    let mut loaded = Loaded::default();
+    load_bytes(&mut loaded, "synth.jsonl", &dump, &LoadOptions::default());
+    let a = analyze_loaded(loaded, &Options { rules: Some(Arc::new(rules)), ..Options::default() });
+    let r = Report::new(&a, VerdictOptions { fail_on: Severity::Error, allow_empty: false });
+    let not_passing: Vec<(&str, RuleOutcome)> =
+        r.rules.iter().filter(|x| x.outcome != RuleOutcome::Pass).map(|x| (&*x.id, x.outcome)).collect();
+    assert!(not_passing.is_empty(), "{not_passing:?}");
+    assert_eq!(r.verdict.outcome, Outcome::Pass);
+}
