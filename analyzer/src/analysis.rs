@@ -46,6 +46,8 @@ pub struct Analysis {
     pub suppressions: Vec<SuppressionResult>,
     /// The rule packs evaluated.
     pub rule_set: Option<Arc<RuleSet>>,
+    /// Canonical sha256 of the analysed spans ([`crate::digest::spans`]).
+    pub spans_digest: String,
 }
 
 /// Loads and analyses `inputs` as one dump.
@@ -123,7 +125,9 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
     }
     findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let latency = stats::latency(dump);
+    let spans_digest = crate::digest::spans(dump);
     Analysis {
+        spans_digest,
         structure,
         findings,
         latency,

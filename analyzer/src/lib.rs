@@ -4,9 +4,12 @@
 //! Data flows one way: [`input`] → [`model`] → [`graph`] → [`checks`] / [`rules`] / [`stats`] → [`report`].
 
 pub mod checks;
+pub mod diff;
+pub mod digest;
 pub mod graph;
 pub mod input;
 pub mod model;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod stats;

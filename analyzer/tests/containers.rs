@@ -282,7 +282,7 @@ fn fuzz_regressions_keep_every_record_and_span_accounted_for() {
         framed_input.extend_from_slice(&data);
         for bytes in [data.clone(), framed_input] {
             let mut loaded = Loaded::default();
-            load_bytes(&mut loaded, "f", &bytes, &LoadOptions { chunk_bytes: 64 });
+            load_bytes(&mut loaded, "f", &bytes, &LoadOptions { chunk_bytes: 64, ..LoadOptions::default() });
             let c = loaded.accounting.clone();
             assert_eq!(
                 c.records_read,

@@ -220,7 +220,7 @@ proptest! {
     ) {
         let want = report_json("a.jsonl", &mixed_dump());
         let text = shuffled.join("\n");
-        let got = encoding_independent(&report_with(&[("a.jsonl", text.as_bytes())], &LoadOptions { chunk_bytes: chunk }));
+        let got = encoding_independent(&report_with(&[("a.jsonl", text.as_bytes())], &LoadOptions { chunk_bytes: chunk, ..LoadOptions::default() }));
         prop_assert_eq!(got, want);
     }
 }

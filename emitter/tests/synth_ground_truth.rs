@@ -30,7 +30,7 @@ fn healthy_synth_dump_has_no_findings() {
     let mut dump = Vec::new();
     write(&cfg, &mut dump).expect("write");
     let mut loaded = Loaded::default();
-    load_bytes(&mut loaded, "synth.jsonl", &dump, &LoadOptions { chunk_bytes: 100_000 });
+    load_bytes(&mut loaded, "synth.jsonl", &dump, &LoadOptions { chunk_bytes: 100_000, ..LoadOptions::default() });
     let a = analyze_loaded(loaded, &Options::default());
     assert!(a.findings.is_empty(), "{:?}", &a.findings[..a.findings.len().min(5)]);
 }

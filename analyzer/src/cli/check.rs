@@ -4,11 +4,9 @@ use super::{EXIT_USAGE, FailOn};
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use tracecheck::analysis::{self, Options};
 use tracecheck::model::time::parse_duration;
 use tracecheck::report::{self, Report, VerdictOptions};
-use tracecheck::rules::RuleSet;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -64,19 +62,14 @@ enum Color {
 pub fn run(args: Args) -> u8 {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
-    if !args.rules.is_empty() {
-        match RuleSet::load(&args.rules) {
-            Ok(set) => opts.rules = Some(Arc::new(set)),
-            Err(errors) => {
-                for e in &errors {
-                    eprintln!("{e}");
-                }
-                eprintln!("tracecheck: {} error(s) in the rule packs; nothing was checked", errors.len());
-                return EXIT_USAGE;
-            }
-        }
+    match super::load_rules(&args.rules) {
+        Ok(r) => opts.rules = r,
+        Err(code) => return code,
     }
+    let (progress, bar) = super::progress::Bar::start(&args.files);
+    opts.load.progress = progress;
     let analysis = analysis::analyze(&args.files, &opts);
+    bar.finish();
     let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
@@ -104,19 +97,12 @@ pub fn run(args: Args) -> u8 {
             report::human::write(&report, style, &mut buf)
         }
     };
-    let result = written.and_then(|()| match &args.output {
-        Some(path) => std::fs::write(path, &buf),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&buf).and_then(|()| out.flush())
-        }
-    });
-    if let Err(e) = result {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return report.verdict.exit_code;
-        }
+    if let Err(e) = written {
         eprintln!("tracecheck: cannot write the report: {e}");
         return EXIT_USAGE;
     }
-    report.verdict.exit_code
+    match super::write_out(&buf, args.output.as_deref()) {
+        0 => report.verdict.exit_code,
+        failed => failed,
+    }
 }

@@ -1,8 +1,13 @@
 //! Command-line interface: one file per subcommand.
 
 mod check;
+mod diff;
 mod explain;
+mod progress;
+mod replay;
 mod rules;
+mod show;
+mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -29,6 +34,14 @@ struct Cli {
 enum Command {
     /// Check trace dumps with the built-in checks (the CI command).
     Check(check::Args),
+    /// Latency and error statistics per group of spans (polars; table, CSV, JSON, Parquet).
+    Stats(stats::Args),
+    /// Draw traces as trees with a waterfall, findings and the critical path.
+    Show(show::Args),
+    /// Compare two runs operation by operation (exit 1 on regression).
+    Diff(diff::Args),
+    /// Send a dump (or part of it) to an OTLP/HTTP endpoint such as a collector, Jaeger or Tempo.
+    Replay(replay::Args),
     /// Print the documentation of a check code.
     Explain(explain::Args),
     /// List or validate checks and rule packs.
@@ -71,8 +84,75 @@ pub fn main() -> ExitCode {
     }
     let code = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Stats(args) => stats::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(cmd) => rules::run(cmd),
     };
     ExitCode::from(code)
+}
+
+/// Exit code for unreadable or empty input.
+pub const EXIT_UNUSABLE: u8 = 3;
+
+/// Loads `files` for the commands other than `check`: input errors are printed; unreadable
+/// input or input without spans gives exit 3.
+pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::Loaded, u8> {
+    let (progress, bar) = progress::Bar::start(files);
+    let loaded = tracecheck::input::load(files, &tracecheck::input::LoadOptions { progress, ..Default::default() });
+    bar.finish();
+    for e in &loaded.errors {
+        eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
+    }
+    for issue in loaded.issues.iter().take(20) {
+        eprintln!("tracecheck: {}", tracecheck::checks::from_input_issue(issue).message);
+    }
+    if !loaded.errors.is_empty() {
+        return Err(EXIT_UNUSABLE);
+    }
+    if loaded.dump.spans.is_empty() {
+        eprintln!("tracecheck: no spans in the input");
+        return Err(EXIT_UNUSABLE);
+    }
+    Ok(loaded)
+}
+
+/// Writes `buf` to `output` or stdout; a closed pipe is not an error. Returns 0, or 2 when
+/// the output cannot be written.
+pub fn write_out(buf: &[u8], output: Option<&std::path::Path>) -> u8 {
+    use std::io::Write;
+    let result = match output {
+        Some(path) => std::fs::write(path, buf),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(buf).and_then(|()| out.flush())
+        }
+    };
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("tracecheck: cannot write the output: {e}");
+            EXIT_USAGE
+        }
+        _ => 0,
+    }
+}
+
+/// Loads rule packs (none when `paths` is empty); a broken pack prints its errors and gives
+/// exit 2.
+pub fn load_rules(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<tracecheck::rules::RuleSet>>, u8> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    match tracecheck::rules::RuleSet::load(paths) {
+        Ok(set) => Ok(Some(std::sync::Arc::new(set))),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("tracecheck: {} error(s) in the rule packs; nothing was checked", errors.len());
+            Err(EXIT_USAGE)
+        }
+    }
 }

@@ -61,11 +61,26 @@ pub struct Loaded {
 pub struct LoadOptions {
     /// Bytes per parallel task for JSON lines.
     pub chunk_bytes: usize,
+    /// Counters to follow a long load (`None`: nobody watches).
+    pub progress: Option<std::sync::Arc<Progress>>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { chunk_bytes: 2 << 20 }
+        LoadOptions { chunk_bytes: 2 << 20, progress: None }
+    }
+}
+
+/// How far a load has got: input bytes decoded and spans merged so far.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes: std::sync::atomic::AtomicU64,
+    pub spans: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    fn add_bytes(&self, n: usize) {
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -265,7 +280,18 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
         }
         Format::JsonLines => {
             let chunks = split::line_chunks(content, opts.chunk_bytes);
-            chunks.par_iter().map(|&(s, e)| decode_lines(file, &content[s..e], s, e == content.len())).collect()
+            // Decompressed text is larger than the input; progress counts input bytes.
+            let scale = bytes.len() as f64 / content.len().max(1) as f64;
+            chunks
+                .par_iter()
+                .map(|&(s, e)| {
+                    let b = decode_lines(file, &content[s..e], s, e == content.len());
+                    if let Some(p) = &opts.progress {
+                        p.add_bytes(((e - s) as f64 * scale) as usize);
+                    }
+                    b
+                })
+                .collect()
         }
         Format::JsonDocuments => split::documents(content)
             .par_iter()
@@ -278,12 +304,21 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
             .collect(),
         Format::Records => decode_frames(file, content, compression == Compression::ZstdRecords, opts),
     };
+    if let Some(p) = &opts.progress
+        && format != Format::JsonLines
+    {
+        p.add_bytes(bytes.len());
+    }
     reserve_for(&mut loaded.dump, &batches);
     let mut line_base = 0;
     for b in batches {
         let n = b.newlines;
+        let before = loaded.dump.spans.len();
         b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, line_base);
         line_base += n;
+        if let Some(p) = &opts.progress {
+            p.spans.fetch_add((loaded.dump.spans.len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
+        }
     }
     if let Some(f) = loaded.dump.files.last_mut() {
         f.dialects = accounting.decoded_by_dialect.keys().copied().collect();

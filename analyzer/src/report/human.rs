@@ -103,6 +103,10 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         "structure: {} roots, {} orphans, {} traces without root, max depth {}, largest trace {} spans",
         s.roots, s.orphans, s.traces_without_root, s.max_depth, s.largest_trace
     )?;
+    match &r.digest.rules {
+        Some(rules) => writeln!(out, "digest:  spans sha256:{} rules sha256:{rules}", r.digest.spans)?,
+        None => writeln!(out, "digest:  spans sha256:{}", r.digest.spans)?,
+    }
 
     if !r.findings.is_empty() {
         writeln!(out)?;

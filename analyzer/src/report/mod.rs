@@ -5,6 +5,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod show;
 
 use crate::analysis::{Analysis, Structure};
 use crate::checks::{self, CheckId, Severity};
@@ -114,6 +115,21 @@ pub struct PackOut {
     pub name: String,
     pub path: String,
     pub rules: usize,
+    /// sha256 of the pack file's bytes.
+    pub sha256: String,
+}
+
+/// What a forensic result can be re-checked against: canonical digests of the analysed spans
+/// and of the rule packs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Digests {
+    pub spans: String,
+    pub spans_method: &'static str,
+    /// Absent when no rule pack was evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_method: Option<&'static str>,
 }
 
 /// Tool identification.
@@ -128,6 +144,7 @@ pub struct Tool {
 pub struct Report {
     pub schema: &'static str,
     pub tool: Tool,
+    pub digest: Digests,
     pub verdict: Verdict,
     pub inputs: Vec<InputFile>,
     pub input_errors: Vec<LoadError>,
@@ -204,6 +221,12 @@ impl Report {
         Report {
             schema: SCHEMA,
             tool: Tool { name: "tracecheck", version: env!("CARGO_PKG_VERSION") },
+            digest: Digests {
+                spans: a.spans_digest.clone(),
+                spans_method: crate::digest::SPANS_METHOD,
+                rules: rule_set.map(|r| crate::digest::rules(r.packs().iter().map(|p| p.sha256.as_str()))),
+                rules_method: rule_set.map(|_| crate::digest::RULES_METHOD),
+            },
             verdict,
             inputs: dump.files.clone(),
             input_errors: a.loaded.errors.clone(),
@@ -216,7 +239,12 @@ impl Report {
                 .map(|r| {
                     r.packs()
                         .iter()
-                        .map(|p| PackOut { name: p.name.clone(), path: p.path.clone(), rules: p.rules })
+                        .map(|p| PackOut {
+                            name: p.name.clone(),
+                            path: p.path.clone(),
+                            rules: p.rules,
+                            sha256: p.sha256.clone(),
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),

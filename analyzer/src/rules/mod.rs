@@ -130,3 +130,49 @@ fn expand(paths: &[PathBuf], errors: &mut Vec<RuleError>) -> Vec<PathBuf> {
 fn is_hidden(p: &Path) -> bool {
     p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
+
+/// A selector of the rule language used as a span filter (`--where`), compiled once.
+#[derive(Debug)]
+pub struct SpanFilter {
+    tables: compile::Tables,
+    selector: compile::Selector,
+}
+
+impl SpanFilter {
+    /// Compiles `text`; errors name `--where` and the column.
+    pub fn parse(text: &str) -> Result<SpanFilter, RuleError> {
+        let err = |pos: usize, message: String| RuleError {
+            file: "--where".into(),
+            line: 1,
+            column: text[..pos.min(text.len())].chars().count() + 1,
+            message,
+        };
+        let parsed = lang::parse_selector(text).map_err(|e| err(e.pos, e.message))?;
+        let mut tables = compile::Tables::default();
+        let selector = compile::Compiler { tables: &mut tables, context: compile::Context::Trace, text }
+            .selector(&parsed)
+            .map_err(|e| err(e.pos, e.message))?;
+        Ok(SpanFilter { tables, selector })
+    }
+
+    /// The spans of `dump` the selector matches, as a mask indexed like `dump.spans`.
+    pub fn mask(&self, dump: &Dump, traces: &crate::graph::Traces) -> Vec<bool> {
+        use rayon::prelude::*;
+        let syms: Vec<Option<Sym>> = self.tables.strings.iter().map(|s| dump.strings.get(s)).collect();
+        let hits: Vec<u32> = traces
+            .ranges
+            .par_iter()
+            .flat_map_iter(|(id, range)| {
+                let g = crate::graph::TraceGraph::build(dump, *id, &traces.order[range.clone()]);
+                let cx = eval::Cx::trace(dump, &self.tables, &syms, &g);
+                let selected = cx.select(&self.selector);
+                selected.into_iter().zip(g.spans).filter(|(m, _)| *m).map(|(_, s)| s).collect::<Vec<u32>>()
+            })
+            .collect();
+        let mut mask = vec![false; dump.spans.len()];
+        for i in hits {
+            mask[i as usize] = true;
+        }
+        mask
+    }
+}

@@ -202,6 +202,8 @@ pub struct Pack {
     pub path: String,
     pub description: Option<String>,
     pub rules: usize,
+    /// sha256 of the pack file's bytes.
+    pub sha256: String,
 }
 
 /// Maps byte offsets of a file to lines and columns.
@@ -307,6 +309,7 @@ impl Loaded {
             path: path.to_string(),
             description: file.description,
             rules: rules.len(),
+            sha256: crate::digest::sha256_hex(text.as_bytes()),
         });
         self.rules.extend(rules);
         self.suppressions.extend(suppressions);

@@ -1,5 +1,7 @@
 //! Latency statistics per operation, with exact percentiles.
 
+pub mod frame;
+
 use crate::model::{Dump, StatusCode, Sym};
 use rayon::prelude::*;
 use std::collections::HashMap;

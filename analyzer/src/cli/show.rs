@@ -1,0 +1,129 @@
+//! `tracecheck show FILES… --trace ID | --worst N`
+
+use super::{EXIT_UNUSABLE, EXIT_USAGE, load_rules, write_out};
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use tracecheck::analysis::{self, Options};
+use tracecheck::checks::{Finding, Severity};
+use tracecheck::graph::{self, TraceGraph};
+use tracecheck::model::TraceId;
+use tracecheck::report::show::{ShowStyle, render};
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["trace", "worst"])))]
+pub struct Args {
+    /// Trace dumps (files, directories or `-`), analysed together.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The trace to show: its id in hex, or a unique prefix of it (8 characters or more).
+    #[arg(long)]
+    trace: Option<String>,
+    /// Show the N most broken traces (most error findings, then most warnings), then the
+    /// slowest.
+    #[arg(long, value_name = "N")]
+    worst: Option<usize>,
+    /// Rule packs whose findings are shown on their spans.
+    #[arg(long = "rules", short = 'r', value_name = "PACK")]
+    rules: Vec<PathBuf>,
+    /// Line width (default: $COLUMNS, else 120); the waterfall needs about 100.
+    #[arg(long)]
+    width: Option<usize>,
+    /// Colour: auto (on a terminal, unless NO_COLOR), always, never.
+    #[arg(long, default_value = "auto")]
+    color: String,
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> u8 {
+    let mut opts = Options::default();
+    match load_rules(&args.rules) {
+        Ok(r) => opts.rules = r,
+        Err(code) => return code,
+    }
+    let (progress, bar) = super::progress::Bar::start(&args.files);
+    opts.load.progress = progress;
+    let a = analysis::analyze(&args.files, &opts);
+    bar.finish();
+    for e in &a.loaded.errors {
+        eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
+    }
+    if !a.loaded.errors.is_empty() || a.loaded.dump.spans.is_empty() {
+        if a.loaded.errors.is_empty() {
+            eprintln!("tracecheck: no spans in the input");
+        }
+        return EXIT_UNUSABLE;
+    }
+    let dump = &a.loaded.dump;
+    let traces = graph::group(dump);
+    let mut findings: HashMap<TraceId, Vec<&Finding>> = HashMap::new();
+    for f in &a.findings {
+        if let Some(t) = f.trace_id {
+            findings.entry(t).or_default().push(f);
+        }
+    }
+    let chosen: Vec<usize> = if let Some(wanted) = &args.trace {
+        let wanted = wanted.trim().to_ascii_lowercase();
+        let hits: Vec<usize> =
+            (0..traces.ranges.len()).filter(|&i| traces.ranges[i].0.to_string().starts_with(&wanted)).collect();
+        match hits.len() {
+            _ if wanted.len() < 8 => {
+                eprintln!("tracecheck: --trace needs at least 8 hex characters");
+                return EXIT_USAGE;
+            }
+            0 => {
+                eprintln!("tracecheck: no trace {wanted} in the input ({} traces)", traces.ranges.len());
+                return EXIT_USAGE;
+            }
+            1 => hits,
+            n => {
+                eprintln!("tracecheck: {n} traces start with {wanted}; give more of the id");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        let n = args.worst.unwrap_or(1);
+        let mut scored: Vec<(usize, usize, usize, u64)> = traces
+            .ranges
+            .iter()
+            .enumerate()
+            .map(|(i, (id, range))| {
+                let fs = findings.get(id).map(Vec::as_slice).unwrap_or_default();
+                let errors = fs.iter().filter(|f| f.severity == Severity::Error).count();
+                let warnings = fs.len() - errors;
+                let spans = &traces.order[range.clone()];
+                let start = spans.iter().map(|&s| dump.spans[s as usize].start).filter(|&t| t > 0).min();
+                let end = spans.iter().map(|&s| dump.spans[s as usize].end).max();
+                let duration = match (start, end) {
+                    (Some(s), Some(e)) => e.saturating_sub(s),
+                    _ => 0,
+                };
+                (i, errors, warnings, duration)
+            })
+            .collect();
+        scored.sort_by(|a, b| {
+            (b.1, b.2, b.3).cmp(&(a.1, a.2, a.3)).then(traces.ranges[a.0].0.cmp(&traces.ranges[b.0].0))
+        });
+        scored.into_iter().take(n).map(|s| s.0).collect()
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let width =
+        args.width.or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())).unwrap_or(120).clamp(60, 400);
+    let mut out = String::new();
+    for (k, i) in chosen.into_iter().enumerate() {
+        let (id, range) = &traces.ranges[i];
+        let g = TraceGraph::build(dump, *id, &traces.order[range.clone()]);
+        let fs = findings.get(id).map(Vec::as_slice).unwrap_or_default();
+        if k > 0 {
+            out.push('\n');
+        }
+        out.push_str(&render(dump, &g, fs, ShowStyle { width, color }));
+    }
+    write_out(out.as_bytes(), args.output.as_deref())
+}

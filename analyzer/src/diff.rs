@@ -1,0 +1,242 @@
+//! Run-versus-run comparison: operations are matched by service, name and parent path (the
+//! names of their ancestors), never by span id; latency percentiles, counts and error rates
+//! are compared under relative and absolute tolerances.
+
+use crate::graph::{self, TraceGraph};
+use crate::model::{Dump, Parent, StatusCode};
+use crate::stats::nearest_rank;
+use petgraph::graph::NodeIndex;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Ancestors kept in a parent path; deeper ones are summarised as `…`.
+const MAX_PATH: usize = 16;
+
+/// What identifies an operation across runs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct OpKey {
+    pub service: String,
+    pub name: String,
+    /// Ancestor names from the root down, joined by ` > `; empty for roots; starts with
+    /// `(missing parent)` when the chain breaks.
+    pub path: String,
+}
+
+/// One operation's figures in one run (durations in ns).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OpFigures {
+    pub count: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// Every operation of a dump with its figures.
+pub fn operations(dump: &Dump) -> BTreeMap<OpKey, OpFigures> {
+    let traces = graph::group(dump);
+    let parts: Vec<Vec<(OpKey, Option<u64>, bool)>> = traces
+        .ranges
+        .par_iter()
+        .map(|(id, range)| {
+            let g = TraceGraph::build(dump, *id, &traces.order[range.clone()]);
+            (0..g.len())
+                .map(|k| {
+                    let s = &dump.spans[g.spans[k] as usize];
+                    let key = OpKey {
+                        service: dump.resource(s).service_name.map_or("", |x| dump.str(x)).to_owned(),
+                        name: dump.str(s.name).to_owned(),
+                        path: parent_path(dump, &g, NodeIndex::new(k)),
+                    };
+                    (key, s.duration(), s.status == StatusCode::Error)
+                })
+                .collect()
+        })
+        .collect();
+    let mut acc: BTreeMap<OpKey, (u64, u64, Vec<u64>)> = BTreeMap::new();
+    for (key, d, err) in parts.into_iter().flatten() {
+        let e = acc.entry(key).or_default();
+        e.0 += 1;
+        e.1 += u64::from(err);
+        e.2.extend(d);
+    }
+    acc.into_iter()
+        .map(|(k, (count, errors, mut d))| {
+            d.sort_unstable();
+            let f = OpFigures {
+                count,
+                errors,
+                error_rate: errors as f64 / count.max(1) as f64,
+                p50: nearest_rank(&d, 50.0),
+                p90: nearest_rank(&d, 90.0),
+                p99: nearest_rank(&d, 99.0),
+                max: d.last().copied(),
+            };
+            (k, f)
+        })
+        .collect()
+}
+
+fn parent_path(dump: &Dump, g: &TraceGraph, n: NodeIndex) -> String {
+    let mut names = Vec::new();
+    let mut cur = n;
+    let mut broken = false;
+    while let Some(p) = g.parent[cur.index()] {
+        if names.len() == MAX_PATH {
+            names.push("…");
+            break;
+        }
+        names.push(dump.str(dump.spans[g.spans[p.index()] as usize].name));
+        cur = p;
+        if p == n {
+            break;
+        }
+    }
+    if names.last() != Some(&"…") {
+        let top = &dump.spans[g.spans[cur.index()] as usize];
+        broken = !matches!(top.parent, Parent::Root);
+    }
+    if broken {
+        names.push("(missing parent)");
+    }
+    names.reverse();
+    names.join(" > ")
+}
+
+/// When a change counts.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Tolerance {
+    /// A latency change must exceed this fraction of the base value (0.2 = 20 %)…
+    pub max_regression: f64,
+    /// …and this many nanoseconds.
+    pub min_delta_ns: u64,
+    /// An error rate may grow by this much (absolute, 0.01 = one percentage point).
+    pub max_error_rate_increase: f64,
+}
+
+/// How an operation changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Slower or more errors beyond the tolerances, or gone from the candidate.
+    Regressed,
+    Vanished,
+    New,
+    Improved,
+    /// Counts changed beyond the relative tolerance; latency and errors within.
+    Changed,
+    Unchanged,
+}
+
+/// One compared figure.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Change {
+    pub metric: &'static str,
+    pub base: f64,
+    pub candidate: f64,
+    pub delta: f64,
+    /// `delta / base`; absent when the base is 0.
+    pub relative: Option<f64>,
+    pub regression: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OpDiff {
+    #[serde(flatten)]
+    pub key: OpKey,
+    pub status: Status,
+    pub base: Option<OpFigures>,
+    pub candidate: Option<OpFigures>,
+    /// The figures that moved beyond the tolerances.
+    pub changes: Vec<Change>,
+}
+
+/// Compares every operation of `base` and `candidate`.
+pub fn compare(
+    base: &BTreeMap<OpKey, OpFigures>,
+    candidate: &BTreeMap<OpKey, OpFigures>,
+    tol: Tolerance,
+) -> Vec<OpDiff> {
+    let keys: BTreeSet<&OpKey> = base.keys().chain(candidate.keys()).collect();
+    let mut out: Vec<OpDiff> = keys
+        .into_iter()
+        .map(|k| {
+            let (b, c) = (base.get(k), candidate.get(k));
+            let (status, changes) = match (b, c) {
+                (Some(_), None) => (Status::Vanished, Vec::new()),
+                (None, Some(_)) => (Status::New, Vec::new()),
+                (Some(b), Some(c)) => judge(b, c, tol),
+                (None, None) => (Status::Unchanged, Vec::new()),
+            };
+            OpDiff { key: k.clone(), status, base: b.cloned(), candidate: c.cloned(), changes }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.status, &a.key).cmp(&(b.status, &b.key)));
+    out
+}
+
+fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) {
+    let mut changes = Vec::new();
+    let (mut worse, mut better) = (false, false);
+    for (metric, x, y) in [("p50", b.p50, c.p50), ("p90", b.p90, c.p90), ("p99", b.p99, c.p99)] {
+        let (Some(x), Some(y)) = (x, y) else { continue };
+        let delta = y as f64 - x as f64;
+        let relative = (x > 0).then(|| delta / x as f64);
+        let beyond = delta.abs() > tol.min_delta_ns as f64 && relative.is_none_or(|r| r.abs() > tol.max_regression);
+        if beyond {
+            worse |= delta > 0.0;
+            better |= delta < 0.0;
+            changes.push(Change {
+                metric,
+                base: x as f64,
+                candidate: y as f64,
+                delta,
+                relative,
+                regression: delta > 0.0,
+            });
+        }
+    }
+    let rate_delta = c.error_rate - b.error_rate;
+    if rate_delta.abs() > tol.max_error_rate_increase {
+        worse |= rate_delta > 0.0;
+        better |= rate_delta < 0.0;
+        changes.push(Change {
+            metric: "error_rate",
+            base: b.error_rate,
+            candidate: c.error_rate,
+            delta: rate_delta,
+            relative: (b.error_rate > 0.0).then(|| rate_delta / b.error_rate),
+            regression: rate_delta > 0.0,
+        });
+    }
+    let count_delta = c.count as f64 - b.count as f64;
+    let count_relative = count_delta / b.count.max(1) as f64;
+    let count_changed = count_relative.abs() > tol.max_regression;
+    if count_changed {
+        changes.push(Change {
+            metric: "count",
+            base: b.count as f64,
+            candidate: c.count as f64,
+            delta: count_delta,
+            relative: Some(count_relative),
+            regression: false,
+        });
+    }
+    let status = if worse {
+        Status::Regressed
+    } else if better {
+        Status::Improved
+    } else if count_changed {
+        Status::Changed
+    } else {
+        Status::Unchanged
+    };
+    (status, changes)
+}
+
+/// True when the comparison should fail a CI run: a regression or a vanished operation.
+pub fn fails(diffs: &[OpDiff]) -> bool {
+    diffs.iter().any(|d| matches!(d.status, Status::Regressed | Status::Vanished))
+}

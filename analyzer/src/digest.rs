@@ -1,0 +1,168 @@
+//! Canonical digests, so a forensic result can be re-checked later: the same spans give the
+//! same digest whatever their order, file split or encoding (JSON or protobuf), and any change
+//! to a span changes it.
+
+use crate::model::{Attr, Dump, Parent, Span, Value};
+use rayon::prelude::*;
+use sha2::{Digest as _, Sha256};
+
+/// How the span digest is made, stated in every report.
+pub const SPANS_METHOD: &str = "sha256 over the sorted sha256 digests of every span's canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and its resource's attributes (sorted); independent of record order, file split and encoding";
+
+/// How the rules digest is made.
+pub const RULES_METHOD: &str = "sha256 over the sha256 of each rule pack file's bytes, in load order";
+
+/// Hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest of every span of `dump` (a multiset: a span exported twice counts twice).
+pub fn spans(dump: &Dump) -> String {
+    let mut each: Vec<[u8; 32]> = dump
+        .spans
+        .par_iter()
+        .map_init(Vec::new, |buf, s| {
+            buf.clear();
+            canonical_span(dump, s, buf);
+            Sha256::digest(&buf[..]).into()
+        })
+        .collect();
+    each.par_sort_unstable();
+    let mut all = Sha256::new();
+    all.update((each.len() as u64).to_be_bytes());
+    for d in &each {
+        all.update(d);
+    }
+    hex(&all.finalize())
+}
+
+/// The digest of rule packs given as the sha256 of each pack's text, in load order.
+pub fn rules<'a>(pack_digests: impl IntoIterator<Item = &'a str>) -> String {
+    let mut all = Sha256::new();
+    for d in pack_digests {
+        all.update(d.as_bytes());
+        all.update(b"\n");
+    }
+    hex(&all.finalize())
+}
+
+fn bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    buf.extend_from_slice(&(b.len() as u64).to_be_bytes());
+    buf.extend_from_slice(b);
+}
+
+fn value(dump: &Dump, v: &Value, buf: &mut Vec<u8>) {
+    match *v {
+        Value::Str(s) => {
+            buf.push(b's');
+            bytes(buf, dump.str(s).as_bytes());
+        }
+        Value::Bool(b) => buf.extend_from_slice(&[b'b', u8::from(b)]),
+        Value::Int(i) => {
+            buf.push(b'i');
+            buf.extend_from_slice(&i.to_be_bytes());
+        }
+        Value::Double(d) => {
+            buf.push(b'd');
+            // One NaN, one zero: the value, not its bit pattern.
+            let d = if d.is_nan() {
+                f64::NAN
+            } else if d == 0.0 {
+                0.0
+            } else {
+                d
+            };
+            buf.extend_from_slice(&d.to_bits().to_be_bytes());
+        }
+        Value::Bytes(s) => {
+            buf.push(b'y');
+            bytes(buf, dump.str(s).as_bytes());
+        }
+        // Arrays and maps are stored as canonical JSON text.
+        Value::Array(s) => {
+            buf.push(b'a');
+            bytes(buf, dump.str(s).as_bytes());
+        }
+        Value::Map(s) => {
+            buf.push(b'm');
+            bytes(buf, dump.str(s).as_bytes());
+        }
+        Value::Empty => buf.push(b'e'),
+    }
+}
+
+/// Attributes as a sorted list of canonical `key value` entries.
+fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>) {
+    let mut entries: Vec<Vec<u8>> = list
+        .iter()
+        .map(|a| {
+            let mut e = Vec::new();
+            bytes(&mut e, dump.str(a.key).as_bytes());
+            value(dump, &a.value, &mut e);
+            e
+        })
+        .collect();
+    entries.sort_unstable();
+    buf.extend_from_slice(&(entries.len() as u64).to_be_bytes());
+    for e in entries {
+        bytes(buf, &e);
+    }
+}
+
+fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>) {
+    buf.extend_from_slice(&s.trace_id.0);
+    buf.extend_from_slice(&s.span_id.0);
+    match s.parent {
+        Parent::Root => buf.push(0),
+        Parent::Span(p) => {
+            buf.push(1);
+            buf.extend_from_slice(&p.0);
+        }
+        Parent::Invalid => buf.push(2),
+    }
+    bytes(buf, dump.str(s.name).as_bytes());
+    buf.push(s.kind as u8);
+    buf.push(s.status as u8);
+    bytes(buf, dump.str(s.status_message).as_bytes());
+    buf.extend_from_slice(&s.start.to_be_bytes());
+    buf.extend_from_slice(&s.end.to_be_bytes());
+    bytes(buf, dump.str(s.scope).as_bytes());
+    attrs(dump, dump.span_attrs(s), buf);
+    let mut events: Vec<Vec<u8>> = dump
+        .span_events(s)
+        .iter()
+        .map(|e| {
+            let mut b = Vec::new();
+            b.extend_from_slice(&e.time.to_be_bytes());
+            bytes(&mut b, dump.str(e.name).as_bytes());
+            attrs(dump, &dump.attrs[e.attrs.range()], &mut b);
+            b
+        })
+        .collect();
+    events.sort_unstable();
+    buf.extend_from_slice(&(events.len() as u64).to_be_bytes());
+    for e in events {
+        bytes(buf, &e);
+    }
+    let mut links: Vec<[u8; 24]> = dump
+        .span_links(s)
+        .iter()
+        .map(|l| {
+            let mut b = [0u8; 24];
+            b[..16].copy_from_slice(&l.trace_id.0);
+            b[16..].copy_from_slice(&l.span_id.0);
+            b
+        })
+        .collect();
+    links.sort_unstable();
+    buf.extend_from_slice(&(links.len() as u64).to_be_bytes());
+    for l in links {
+        buf.extend_from_slice(&l);
+    }
+    attrs(dump, &dump.attrs[dump.resource(s).attrs.range()], buf);
+}

@@ -1,0 +1,221 @@
+//! `tracecheck show`: one trace as an indented tree with a waterfall: offset from the trace's
+//! start, duration, service (and instance), status, the findings on each span, and the
+//! critical path marked.
+
+use crate::checks::Finding;
+use crate::graph::TraceGraph;
+use crate::model::time::fmt_ns;
+use crate::model::{Dump, StatusCode, Sym};
+use petgraph::graph::NodeIndex;
+use std::fmt::Write as _;
+
+/// How to draw.
+#[derive(Clone, Copy, Debug)]
+pub struct ShowStyle {
+    /// Total line width; the waterfall is left out below 100 columns.
+    pub width: usize,
+    /// ANSI colours (only on a terminal).
+    pub color: bool,
+}
+
+impl Default for ShowStyle {
+    fn default() -> Self {
+        Self { width: 120, color: false }
+    }
+}
+
+/// Deepest indentation drawn; deeper spans are drawn at this depth with their depth shown.
+const MAX_INDENT: usize = 24;
+
+fn children_by_start(dump: &Dump, g: &TraceGraph, n: NodeIndex) -> Vec<NodeIndex> {
+    let mut c: Vec<NodeIndex> = g.children(n).collect();
+    c.sort_by_key(|&k| {
+        let s = &dump.spans[g.span_index(k)];
+        (s.start, s.end, s.span_id)
+    });
+    c
+}
+
+/// The spans starting each tree: roots, then orphans (their parent is missing), by start.
+fn tops(dump: &Dump, g: &TraceGraph) -> Vec<NodeIndex> {
+    let mut t: Vec<NodeIndex> = g.roots.iter().chain(&g.orphans).copied().collect();
+    t.sort_by_key(|&k| {
+        let s = &dump.spans[g.span_index(k)];
+        (s.start, s.span_id)
+    });
+    t
+}
+
+/// The critical path of each tree, as a mask over the graph's nodes: from a span's end, the
+/// child that finished last (its end clipped to the parent's) is on the path; the walk then
+/// continues from that child's start with the children that finished before it, and
+/// recursively inside every child taken.
+pub fn critical_path(dump: &Dump, g: &TraceGraph) -> Vec<bool> {
+    let mut on = vec![false; g.len()];
+    let mut stack: Vec<NodeIndex> = tops(dump, g);
+    while let Some(n) = stack.pop() {
+        if std::mem::replace(&mut on[n.index()], true) {
+            continue;
+        }
+        let span = &dump.spans[g.span_index(n)];
+        if span.duration().is_none() {
+            continue;
+        }
+        let mut kids: Vec<NodeIndex> =
+            g.children(n).filter(|&c| dump.spans[g.span_index(c)].duration().is_some()).collect();
+        kids.sort_by_key(|&c| {
+            let s = &dump.spans[g.span_index(c)];
+            std::cmp::Reverse((s.end.min(span.end), s.start))
+        });
+        let mut cursor = span.end;
+        for c in kids {
+            let s = &dump.spans[g.span_index(c)];
+            if s.end.min(span.end) <= cursor && s.start < cursor {
+                stack.push(c);
+                cursor = s.start;
+            }
+        }
+    }
+    on
+}
+
+struct Palette(bool);
+
+impl Palette {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() }
+    }
+}
+
+/// Draws the trace of `g`; `findings` are those of this trace.
+pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowStyle) -> String {
+    let p = Palette(style.color);
+    let critical = critical_path(dump, g);
+    let spans: Vec<&crate::model::Span> = (0..g.len()).map(|k| &dump.spans[g.spans[k] as usize]).collect();
+    let t0 = spans.iter().filter(|s| s.start > 0).map(|s| s.start).min().unwrap_or(0);
+    let t1 = spans.iter().map(|s| s.end.max(s.start)).max().unwrap_or(t0);
+    let total = t1.saturating_sub(t0).max(1);
+    let mut out = String::new();
+    // Who runs each span: the service, and the instance when there is one.
+    let who = |s: &crate::model::Span| -> String {
+        let r = dump.resource(s);
+        let service = r.service_name.map_or("?", |x| dump.str(x));
+        let instance = dump.attrs[r.attrs.range()].iter().find_map(|a| {
+            (dump.str(a.key) == "service.instance.id").then(|| match a.value {
+                crate::model::Value::Str(v) => dump.str(v).to_owned(),
+                _ => String::new(),
+            })
+        });
+        match instance {
+            Some(i) if !i.is_empty() => format!("{service}@{i}"),
+            _ => service.to_owned(),
+        }
+    };
+    let services: std::collections::BTreeSet<&str> =
+        spans.iter().filter_map(|s| dump.resource(s).service_name.map(|x| dump.str(x))).collect();
+    let runners: std::collections::BTreeSet<String> = spans.iter().map(|s| who(s)).collect();
+    let _ = writeln!(
+        out,
+        "{} {} — {} spans, {} service(s) on {} instance(s), {}, {} finding(s); * marks the critical path",
+        p.paint("1", "trace"),
+        g.trace_id,
+        g.len(),
+        services.len(),
+        runners.len(),
+        fmt_ns(total),
+        findings.len()
+    );
+    let who_width = spans.iter().map(|s| who(s).chars().count()).max().unwrap_or(0).min(40);
+    // Rows in tree order, iteratively (a chain may be millions of spans deep).
+    let mut rows: Vec<(NodeIndex, usize, bool, String)> = Vec::with_capacity(g.len());
+    let mut stack: Vec<(NodeIndex, usize, String, bool)> =
+        tops(dump, g).into_iter().rev().map(|n| (n, 0, String::new(), true)).collect();
+    let mut seen = vec![false; g.len()];
+    // Spans reachable from no root or orphan (parent cycles) are drawn last, as their own trees.
+    let mut unreached = (0..g.len()).map(NodeIndex::new);
+    loop {
+        let Some((n, depth, prefix, last)) = stack.pop() else {
+            match unreached.find(|k| !seen[k.index()]) {
+                Some(k) => {
+                    stack.push((k, 0, String::new(), true));
+                    continue;
+                }
+                None => break,
+            }
+        };
+        if std::mem::replace(&mut seen[n.index()], true) {
+            continue;
+        }
+        let branch =
+            if depth == 0 { String::new() } else { format!("{prefix}{}", if last { "└─ " } else { "├─ " }) };
+        rows.push((n, depth, last, branch));
+        let kids = children_by_start(dump, g, n);
+        let child_prefix = if depth == 0 {
+            String::new()
+        } else if depth >= MAX_INDENT {
+            prefix.clone()
+        } else {
+            format!("{prefix}{}", if last { "   " } else { "│  " })
+        };
+        for (i, c) in kids.iter().enumerate().rev() {
+            stack.push((*c, depth + 1, child_prefix.clone(), i + 1 == kids.len()));
+        }
+    }
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|(n, depth, _, branch)| {
+            let s = spans[n.index()];
+            let mark = if critical[n.index()] { "*" } else { " " };
+            let deep = if *depth > MAX_INDENT { format!("[depth {depth}] ") } else { String::new() };
+            let name = if s.name == Sym::EMPTY { "(no name)" } else { dump.str(s.name) };
+            let missing = if g.orphans.contains(n) { " (parent missing)" } else { "" };
+            format!("{branch}{mark} {deep}{name}{missing}")
+        })
+        .collect();
+    let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).min(70);
+    let fixed = 9 + 1 + 9 + 2 + who_width + 2 + 6 + 2 + label_width + 2;
+    let bar_width = if style.width >= fixed + 20 { style.width - fixed - 2 } else { 0 };
+    let _ = writeln!(out, "{:>9} {:>9}  {:<who_width$}  {:<6}  span", "offset", "duration", "service", "status");
+    let mut by_span: std::collections::HashMap<crate::model::SpanId, Vec<&Finding>> = std::collections::HashMap::new();
+    for f in findings {
+        if let Some(id) = f.span_ids.first() {
+            by_span.entry(*id).or_default().push(f);
+        }
+    }
+    for ((n, _, _, branch), label) in rows.iter().zip(&labels) {
+        let s = spans[n.index()];
+        let offset = if s.start > 0 { fmt_ns(s.start.saturating_sub(t0)) } else { "?".into() };
+        let duration = s.duration().map_or_else(|| "?".into(), fmt_ns);
+        let status = match s.status {
+            StatusCode::Ok => p.paint("32", "OK    "),
+            StatusCode::Error => p.paint("31", "ERROR "),
+            StatusCode::Unset => "-     ".to_owned(),
+        };
+        let mut who_text = who(s);
+        if who_text.chars().count() > who_width {
+            who_text = who_text.chars().take(who_width.saturating_sub(1)).collect::<String>() + "…";
+        }
+        let mut line = format!("{offset:>9} {duration:>9}  {who_text:<who_width$}  {status}  {label}");
+        if bar_width > 0 {
+            let pad = label_width.saturating_sub(label.chars().count());
+            let from = ((s.start.saturating_sub(t0)) as u128 * bar_width as u128 / total as u128) as usize;
+            let to = ((s.end.max(s.start).saturating_sub(t0)) as u128 * bar_width as u128 / total as u128) as usize;
+            let (from, to) = (from.min(bar_width), to.clamp(from, bar_width));
+            let body = "█".repeat((to - from).max(1).min(bar_width - from.min(bar_width - 1)));
+            let bar = format!("{}{}", " ".repeat(from.min(bar_width - 1)), body);
+            let bar = if critical[n.index()] { p.paint("33", &bar) } else { bar };
+            let _ = write!(line, "{} |{bar}", " ".repeat(pad));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        for f in by_span.get(&s.span_id).into_iter().flatten() {
+            let indent = 9 + 1 + 9 + 2 + who_width + 2 + 6 + 2 + branch.chars().count() + 2;
+            let _ = writeln!(out, "{}{} {} {}", " ".repeat(indent), p.paint("31", "!"), f.code, f.message);
+        }
+    }
+    let unplaced: Vec<&&Finding> = findings.iter().filter(|f| f.span_ids.is_empty()).collect();
+    for f in unplaced {
+        let _ = writeln!(out, "  {} {} {}", p.paint("31", "!"), f.code, f.message);
+    }
+    out
+}

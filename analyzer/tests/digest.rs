@@ -1,0 +1,118 @@
+//! Reproducibility: the span digest depends on the spans only (not on record order, on how
+//! spans are split over records, nor on JSON versus protobuf); any change to a span changes
+//! it. The rules digest follows the pack files.
+
+mod common;
+
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use prost::Message as _;
+use tracecheck::checks::Severity;
+
+const RUN: &str = "sample-traces/scenario/healthy.jsonl";
+
+fn digest(inputs: &[(&str, &[u8])]) -> String {
+    common::report_of(inputs).digest.spans
+}
+
+fn lines() -> Vec<String> {
+    String::from_utf8(common::read(RUN)).expect("utf-8").lines().map(str::to_owned).collect()
+}
+
+fn join(lines: &[String]) -> Vec<u8> {
+    let mut out = lines.join("\n").into_bytes();
+    out.push(b'\n');
+    out
+}
+
+#[test]
+fn order_split_and_encoding_do_not_change_the_digest() {
+    let original = common::read(RUN);
+    let base = digest(&[(RUN, &original)]);
+    assert_eq!(base.len(), 64);
+
+    // Records shuffled (a fixed permutation: every third, then the rest reversed).
+    let l = lines();
+    let mut shuffled: Vec<String> = l.iter().step_by(3).cloned().collect();
+    shuffled.extend(l.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, s)| s.clone()).rev());
+    assert_ne!(shuffled, l);
+    assert_eq!(digest(&[("shuffled.jsonl", &join(&shuffled))]), base);
+
+    // Every span in its own record, spread over two files.
+    let mut singles = Vec::new();
+    for line in &l {
+        let data: TracesData = serde_json::from_str(line).expect("OTLP JSON");
+        for rs in &data.resource_spans {
+            for ss in &rs.scope_spans {
+                for span in &ss.spans {
+                    let mut one = rs.clone();
+                    let mut scope = ss.clone();
+                    scope.spans = vec![span.clone()];
+                    one.scope_spans = vec![scope];
+                    singles.push(TracesData { resource_spans: vec![one] });
+                }
+            }
+        }
+    }
+    let as_json: Vec<String> = singles.iter().map(|d| serde_json::to_string(d).expect("json")).collect();
+    let half = as_json.len() / 2;
+    assert_eq!(
+        digest(&[("a.jsonl", &join(&as_json[..half])), ("b.jsonl", &join(&as_json[half..]))]),
+        base,
+        "one span per line over two files"
+    );
+
+    // The same spans as the file exporter's protobuf framing.
+    let mut proto = Vec::new();
+    for d in &singles {
+        let body = d.encode_to_vec();
+        proto.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        proto.extend_from_slice(&body);
+    }
+    assert_eq!(digest(&[("run.pb", &proto)]), base, "protobuf");
+}
+
+#[test]
+fn a_changed_span_changes_the_digest() {
+    let original = common::read(RUN);
+    let base = digest(&[(RUN, &original)]);
+    let text = String::from_utf8(original.clone()).expect("utf-8");
+    // One end time one nanosecond later.
+    let at = text.find("\"endTimeUnixNano\":\"").expect("an end time") + "\"endTimeUnixNano\":\"".len();
+    let end = at + text[at..].find('"').expect("closing quote");
+    let later: u64 = text[at..end].parse::<u64>().expect("number") + 1;
+    let changed = format!("{}{later}{}", &text[..at], &text[end..]);
+    assert_ne!(digest(&[(RUN, changed.as_bytes())]), base);
+    // One attribute value.
+    let changed = text.replacen("\"stringValue\":\"ed25519\"", "\"stringValue\":\"ed25518\"", 1);
+    assert_ne!(changed, text);
+    assert_ne!(digest(&[(RUN, changed.as_bytes())]), base);
+    // One span fewer.
+    let l = lines();
+    let data: TracesData = serde_json::from_str(&l[0]).expect("json");
+    let mut fewer = data.clone();
+    fewer.resource_spans[0].scope_spans[0].spans.pop();
+    let mut rest = vec![serde_json::to_string(&fewer).expect("json")];
+    rest.extend(l[1..].iter().cloned());
+    assert_ne!(digest(&[(RUN, &join(&rest))]), base);
+}
+
+#[test]
+fn the_rules_digest_follows_the_packs() {
+    let pack = String::from_utf8(common::read("rules/p2p-marketplace.toml")).expect("utf-8");
+    let a = common::report_with_rules(&[RUN], &pack, Severity::Error);
+    let b = common::report_with_rules(&[RUN], &pack, Severity::Error);
+    let rules = a.digest.rules.clone().expect("a rules digest when packs are evaluated");
+    assert_eq!(Some(rules.clone()), b.digest.rules);
+    assert_eq!(a.rule_packs[0].sha256, tracecheck::digest::sha256_hex(pack.as_bytes()));
+    let edited = pack.replacen("p99(duration) < 500ms", "p99(duration) < 400ms", 1);
+    let c = common::report_with_rules(&[RUN], &edited, Severity::Error);
+    assert_ne!(c.digest.rules.expect("digest"), rules);
+    assert_eq!(c.digest.spans, a.digest.spans, "the spans did not change");
+    // Without packs there is no rules digest, and the JSON report says so by leaving it out.
+    let plain = common::report_of_files(&[RUN]);
+    assert!(plain.digest.rules.is_none());
+    let json = serde_json::to_value(&plain).expect("json");
+    assert_eq!(json["digest"]["spans"], serde_json::Value::String(plain.digest.spans.clone()));
+    assert!(json["digest"].get("rules").is_none());
+    assert_eq!(json["tool"]["version"], env!("CARGO_PKG_VERSION"));
+}
