@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 /// How the span digest is made, stated in every report.
-pub const SPANS_METHOD: &str = "sha256 over the sorted sha256 digests of every span's canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and its resource's attributes (sorted); independent of record order, file split and encoding";
+pub const SPANS_METHOD: &str = "sha256 over the sorted sha256 digests of every span's canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and the sha256 of its resource's attributes (sorted); independent of record order, file split and encoding";
 
 /// How the rules digest is made.
 pub const RULES_METHOD: &str = "sha256 over the sha256 of each rule pack file's bytes, in load order";
@@ -23,12 +23,23 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The digest of every span of `dump` (a multiset: a span exported twice counts twice).
 pub fn spans(dump: &Dump) -> String {
+    // Resources are shared by many spans: each span's form holds its resource's digest.
+    let resources: Vec<[u8; 32]> = dump
+        .resources
+        .par_iter()
+        .map(|r| {
+            let mut buf = Vec::new();
+            attrs(dump, &dump.attrs[r.attrs.range()], &mut buf);
+            Sha256::digest(&buf).into()
+        })
+        .collect();
     let mut each: Vec<[u8; 32]> = dump
         .spans
         .par_iter()
         .map_init(Vec::new, |buf, s| {
             buf.clear();
             canonical_span(dump, s, buf);
+            buf.extend_from_slice(&resources[s.resource as usize]);
             Sha256::digest(&buf[..]).into()
         })
         .collect();
@@ -98,19 +109,19 @@ fn value(dump: &Dump, v: &Value, buf: &mut Vec<u8>) {
 
 /// Attributes as a sorted list of canonical `key value` entries.
 fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>) {
-    let mut entries: Vec<Vec<u8>> = list
-        .iter()
-        .map(|a| {
-            let mut e = Vec::new();
-            bytes(&mut e, dump.str(a.key).as_bytes());
-            value(dump, &a.value, &mut e);
-            e
-        })
-        .collect();
-    entries.sort_unstable();
-    buf.extend_from_slice(&(entries.len() as u64).to_be_bytes());
-    for e in entries {
-        bytes(buf, &e);
+    // Each entry is written once into `scratch`; entries are then ordered by their bytes.
+    let mut scratch = Vec::with_capacity(list.len() * 48);
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(list.len());
+    for a in list {
+        let start = scratch.len();
+        bytes(&mut scratch, dump.str(a.key).as_bytes());
+        value(dump, &a.value, &mut scratch);
+        spans.push((start, scratch.len()));
+    }
+    spans.sort_unstable_by(|x, y| scratch[x.0..x.1].cmp(&scratch[y.0..y.1]));
+    buf.extend_from_slice(&(spans.len() as u64).to_be_bytes());
+    for (s, e) in spans {
+        bytes(buf, &scratch[s..e]);
     }
 }
 
@@ -164,5 +175,4 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>) {
     for l in links {
         buf.extend_from_slice(&l);
     }
-    attrs(dump, &dump.attrs[dump.resource(s).attrs.range()], buf);
 }

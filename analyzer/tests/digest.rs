@@ -116,3 +116,46 @@ fn the_rules_digest_follows_the_packs() {
     assert!(json["digest"].get("rules").is_none());
     assert_eq!(json["tool"]["version"], env!("CARGO_PKG_VERSION"));
 }
+
+/// Files are memory-mapped and their pages given back as chunks are decoded; the result must
+/// be the one of decoding the same bytes from memory.
+#[test]
+fn giving_back_decoded_pages_changes_nothing() {
+    // A dump of many 2 MiB chunks, written by hand: 60k spans over 300 lines.
+    let mut text = String::new();
+    for l in 0..300u64 {
+        let spans: Vec<String> = (0..200u64)
+            .map(|k| {
+                let i = l * 200 + k;
+                format!(
+                    r#"{{"traceId":"{:032x}","spanId":"{:016x}","parentSpanId":"","name":"op-{}","kind":2,"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{{"key":"i","value":{{"intValue":"{i}"}}}},{{"key":"pad","value":{{"stringValue":"{}"}}}}],"status":{{}}}}"#,
+                    i + 1,
+                    i + 1,
+                    i % 7,
+                    1_700_000_000_000_000_000u64 + i,
+                    1_700_000_000_000_100_000u64 + i * 3,
+                    "x".repeat(40)
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"s{}"}}}}]}},"scopeSpans":[{{"scope":{{"name":"t"}},"spans":[{}]}}]}}]}}"#,
+            l % 3,
+            spans.join(",")
+        ));
+        text.push('\n');
+    }
+    assert!(text.len() > 8 << 20, "several chunks");
+    let mut file = tempfile::Builder::new().suffix(".jsonl").tempfile().expect("temp");
+    std::io::Write::write_all(&mut file, text.as_bytes()).expect("write");
+    let from_memory = common::report_of(&[("dump.jsonl", text.as_bytes())]);
+    let loaded = tracecheck::input::load(&[file.path().to_path_buf()], &Default::default());
+    let a = tracecheck::analysis::analyze_loaded(loaded, &Default::default());
+    let from_file = tracecheck::report::Report::new(
+        &a,
+        tracecheck::report::VerdictOptions { fail_on: Severity::Error, allow_empty: false },
+    );
+    assert_eq!(from_file.counts.spans, 60_000);
+    assert_eq!(from_file.digest.spans, from_memory.digest.spans);
+    assert_eq!(common::encoding_independent(&from_file), common::encoding_independent(&from_memory));
+}

@@ -92,7 +92,7 @@ pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     for path in expand(inputs, &mut loaded.errors) {
         let shown = path.display().to_string();
         match source::Source::open(&path) {
-            Ok(src) => load_bytes(&mut loaded, &shown, src.bytes(), opts),
+            Ok(src) => load_with(&mut loaded, &shown, src.bytes(), opts, &|s, e| src.release(s, e)),
             Err(e) => loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
         }
     }
@@ -213,6 +213,18 @@ mod tests {
 /// Decodes the bytes of one input named `path` into `loaded`: detects compression and
 /// format from the bytes, decodes every record, and accounts for all of them.
 pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOptions) {
+    load_with(loaded, path, bytes, opts, &|_, _| {});
+}
+
+/// As [`load_bytes`]; `release(start, end)` is called for ranges of `bytes` that have been
+/// decoded and will not be read again.
+fn load_with(
+    loaded: &mut Loaded,
+    path: &str,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    release: &(dyn Fn(usize, usize) + Sync),
+) {
     let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
     let compression = container::detect_compression(bytes);
     let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
@@ -286,6 +298,9 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
                 .par_iter()
                 .map(|&(s, e)| {
                     let b = decode_lines(file, &content[s..e], s, e == content.len());
+                    if compression == Compression::None {
+                        release(s, e);
+                    }
                     if let Some(p) = &opts.progress {
                         p.add_bytes(((e - s) as f64 * scale) as usize);
                     }

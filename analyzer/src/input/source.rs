@@ -34,6 +34,25 @@ impl Source {
         Ok(Source::Mapped(map))
     }
 
+    /// Gives back the memory of `bytes()[start..end]` once it has been decoded: the mapped
+    /// pages wholly inside the range leave this process (they stay in the page cache, and a
+    /// later read would fetch them again), so the input does not add to peak memory.
+    pub fn release(&self, start: usize, end: usize) {
+        #[cfg(unix)]
+        if let Source::Mapped(m) = self {
+            const PAGE: usize = 4096;
+            let (from, to) = (start.div_ceil(PAGE) * PAGE, (end.min(m.len()) / PAGE) * PAGE);
+            if to > from {
+                // SAFETY: the map is a read-only shared file mapping, so dropping its pages
+                // loses nothing (they are re-read from the file if touched again), and no
+                // borrowed slice into the range is used after its records are decoded.
+                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from) };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (start, end);
+    }
+
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
         match self {
