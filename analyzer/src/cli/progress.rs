@@ -46,6 +46,12 @@ impl Bar {
             while !stop.load(Ordering::Acquire) {
                 let done = p.bytes.load(Ordering::Relaxed).min(total);
                 let spans = p.spans.load(Ordering::Relaxed);
+                if done >= total {
+                    let _ = write!(std::io::stderr().lock(), "\r\x1b[2Kanalysing {spans} spans…");
+                    drawn = true;
+                    std::thread::sleep(Duration::from_millis(150));
+                    continue;
+                }
                 let width = 30usize;
                 let filled = (done as u128 * width as u128 / total as u128) as usize;
                 let _ = write!(

@@ -303,6 +303,7 @@ fn load_with(
                     }
                     if let Some(p) = &opts.progress {
                         p.add_bytes(((e - s) as f64 * scale) as usize);
+                        p.spans.fetch_add(b.part.spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     }
                     b
                 })
@@ -331,7 +332,10 @@ fn load_with(
         let before = loaded.dump.spans.len();
         b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, line_base);
         line_base += n;
-        if let Some(p) = &opts.progress {
+        // JSON lines count their spans as chunks are decoded; the other formats here.
+        if let Some(p) = &opts.progress
+            && format != Format::JsonLines
+        {
             p.spans.fetch_add((loaded.dump.spans.len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
         }
     }
