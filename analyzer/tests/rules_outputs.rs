@@ -34,7 +34,15 @@ fn validate(xml: &str) -> Vec<(String, String, String)> {
         assert_eq!(suite.tag_name().name(), "testsuite");
         assert!(suite.attribute("name").is_some_and(|n| !n.is_empty()));
         let mut counted = [0usize; 4];
-        for case in suite.children().filter(|n| n.is_element()) {
+        for (k, case) in suite.children().filter(|n| n.is_element()).enumerate() {
+            if case.tag_name().name() == "properties" {
+                assert_eq!(k, 0, "properties come first in a testsuite");
+                for p in case.children().filter(|n| n.is_element()) {
+                    assert_eq!(p.tag_name().name(), "property");
+                    assert!(p.attribute("name").is_some() && p.attribute("value").is_some());
+                }
+                continue;
+            }
             assert_eq!(case.tag_name().name(), "testcase");
             let name = case.attribute("name").expect("testcase name").to_string();
             assert!(case.attribute("classname").is_some(), "{name}: classname");
@@ -85,6 +93,12 @@ fn junit_has_one_testcase_per_check_and_rule_with_failures_carrying_findings() {
     assert_eq!(verdict, "failure");
     let span = &r.findings[0].span_ids[0];
     assert!(text.contains(span) && text.contains(&format!("{file}:")), "{text}");
+    // Every suite says what it can be re-checked against.
+    let xml = junit(&r);
+    let digest = format!("<property name=\"spans.sha256\" value=\"{}\"/>", r.digest.spans);
+    let rules = format!("<property name=\"rules.sha256\" value=\"{}\"/>", r.digest.rules.clone().expect("rules"));
+    assert_eq!(xml.matches(&digest).count(), xml.matches("<testsuite ").count());
+    assert!(xml.contains(&rules));
 
     let healthy = validate(&junit(&p2p("sample-traces/p2p/healthy.jsonl")));
     assert!(healthy.iter().all(|c| c.1 == "passed"), "{healthy:#?}");

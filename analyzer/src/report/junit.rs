@@ -154,6 +154,17 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             count(cases, errored),
             count(cases, skipped)
         );
+        // What the result can be re-checked against.
+        x.push_str("    <properties>\n");
+        let mut props =
+            vec![("tracecheck.version", r.tool.version.to_owned()), ("spans.sha256", r.digest.spans.clone())];
+        if let Some(rules) = &r.digest.rules {
+            props.push(("rules.sha256", rules.clone()));
+        }
+        for (k, v) in props {
+            let _ = writeln!(x, "      <property name=\"{k}\" value=\"{}\"/>", escape(&v));
+        }
+        x.push_str("    </properties>\n");
         for c in cases {
             let _ = write!(x, "    <testcase classname=\"{}\" name=\"{}\"", escape(&c.class), escape(&c.name));
             match &c.verdict {

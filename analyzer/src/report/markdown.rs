@@ -38,6 +38,13 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         r.summary.findings,
         r.summary.suppressed
     );
+    let _ = writeln!(
+        m,
+        "tracecheck {}, spans sha256 `{}`{}\n",
+        r.tool.version,
+        r.digest.spans,
+        r.digest.rules.as_ref().map_or(String::new(), |d| format!(", rules sha256 `{d}`"))
+    );
     if !r.rules.is_empty() {
         let _ = writeln!(m, "### Rules\n");
         let _ = writeln!(m, "| outcome | rule | title | matched | findings | why |");
