@@ -1,5 +1,5 @@
 //! One criterion bench per stage of `tracecheck check`, on a 20k-span synth dump held in
-//! memory, one thread: decoding (JSON lines, protobuf frames), grouping by trace, building the
+//! memory (`RAYON_NUM_THREADS=1` for one thread; figures in benches/README.md): decoding (JSON lines, protobuf frames), grouping by trace, building the
 //! trace graphs, the built-in checks and the p2p rule pack on those graphs, percentiles and the
 //! span digest.
 
