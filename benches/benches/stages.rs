@@ -1,7 +1,7 @@
 //! One criterion bench per stage of `tracecheck check`, on a 20k-span synth dump held in
-//! memory (`RAYON_NUM_THREADS=1` for one thread; figures in benches/README.md): decoding (JSON lines, protobuf frames), grouping by trace, building the
-//! trace graphs, the built-in checks and the p2p rule pack on those graphs, percentiles and the
-//! span digest.
+//! memory: decoding (JSON lines, protobuf frames), grouping by trace, building the trace
+//! graphs, the built-in checks and the p2p rule pack on those graphs, percentiles and the span
+//! digest. `RAYON_NUM_THREADS=1` gives one thread; figures are in benches/README.md.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
