@@ -75,6 +75,11 @@ fn implied(fixture: &str) -> &'static [&'static str] {
 #[test]
 fn every_check_has_a_fixture_that_triggers_it() {
     for info in REGISTRY {
+        // I007 needs a record over the 1 GiB default limit; tests/limits.rs triggers it with
+        // a lower limit instead of a fixture that size.
+        if info.code.as_str() == "I007" {
+            continue;
+        }
         assert!(
             EXPECTED.iter().any(|(_, code, ..)| *code == info.code.as_str()),
             "no fixture expectation for {}",

@@ -21,6 +21,7 @@ mod not_trace_data;
 mod orphan_span;
 mod parent_cycle;
 mod parent_in_other_trace;
+mod record_too_large;
 mod self_parent;
 mod truncated_record;
 mod unknown_format;
@@ -83,8 +84,8 @@ macro_rules! codes {
     };
 }
 codes!(
-    I001, I002, I003, I004, I005, I006, S001, S002, S003, S004, S005, S006, S007, T001, T002, T003, T004, T005, A001,
-    A002, A003, A004, E001,
+    I001, I002, I003, I004, I005, I006, I007, S001, S002, S003, S004, S005, S006, S007, T001, T002, T003, T004, T005,
+    A001, A002, A003, A004, E001,
 );
 
 impl fmt::Display for Code {
@@ -120,6 +121,7 @@ pub static REGISTRY: &[&CheckInfo] = &[
     &invalid_id::INFO,
     &not_trace_data::INFO,
     &invalid_field::INFO,
+    &record_too_large::INFO,
     &orphan_span::INFO,
     &missing_root::INFO,
     &multiple_roots::INFO,
@@ -341,6 +343,7 @@ pub fn from_input_issue(issue: &InputIssue) -> Finding {
         IssueKind::InvalidId => invalid_id::INFO.code,
         IssueKind::NotTraces => not_trace_data::INFO.code,
         IssueKind::InvalidField => invalid_field::INFO.code,
+        IssueKind::TooLarge => record_too_large::INFO.code,
     };
     Finding {
         trace_id: issue.trace_id,
@@ -366,7 +369,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted, "registry must list each code once, in order");
-        assert_eq!(codes.len(), 23);
+        assert_eq!(codes.len(), 24);
         for i in REGISTRY {
             for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
                 assert!(i.doc.contains(section), "{} lacks section {section}", i.code);

@@ -32,6 +32,9 @@ pub struct Args {
     /// Accept input without any spans (exit 0 instead of 3).
     #[arg(long)]
     allow_empty: bool,
+    /// Larger JSON records are reported (I007) and skipped unparsed (e.g. 512MiB, 2GB).
+    #[arg(long, default_value = "1GiB", value_parser = super::parse_size)]
+    max_record_size: usize,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -62,6 +65,7 @@ enum Color {
 pub fn run(args: Args) -> u8 {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
+    opts.load.max_record_bytes = args.max_record_size;
     match super::load_rules(&args.rules) {
         Ok(r) => opts.rules = r,
         Err(code) => return code,

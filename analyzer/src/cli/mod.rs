@@ -156,3 +156,26 @@ pub fn load_rules(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<
         }
     }
 }
+
+/// Parses a size: bytes, or a number with KB/MB/GB (powers of 1000) or KiB/MiB/GiB (of 1024).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("not a size: {text:?} (e.g. 512MiB, 2GB)"))?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown size unit {other:?} (B, KB, MB, GB, KiB, MiB, GiB)")),
+    };
+    let bytes = n * scale;
+    if !bytes.is_finite() || bytes < 1.0 {
+        return Err(format!("not a size: {text:?}"));
+    }
+    Ok(bytes as usize)
+}

@@ -20,12 +20,21 @@ pub enum IssueKind {
     NotTraces,
     /// A field with a value of the wrong type or out of range; the field is ignored.
     InvalidField,
+    /// A record larger than the configured limit, skipped without parsing.
+    TooLarge,
 }
 
 impl IssueKind {
     /// Whether an issue of this kind makes the whole record skipped.
     pub fn skips_record(self) -> bool {
-        matches!(self, IssueKind::Malformed | IssueKind::Truncated | IssueKind::UnknownFormat | IssueKind::NotTraces)
+        matches!(
+            self,
+            IssueKind::Malformed
+                | IssueKind::Truncated
+                | IssueKind::UnknownFormat
+                | IssueKind::NotTraces
+                | IssueKind::TooLarge
+        )
     }
 }
 

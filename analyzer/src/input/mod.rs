@@ -63,11 +63,17 @@ pub struct LoadOptions {
     pub chunk_bytes: usize,
     /// Counters to follow a long load (`None`: nobody watches).
     pub progress: Option<std::sync::Arc<Progress>>,
+    /// JSON records longer than this are reported (I007) and skipped unparsed, so one huge
+    /// record cannot take several times its size in memory.
+    pub max_record_bytes: usize,
 }
+
+/// The default limit on one JSON record: 1 GiB.
+pub const MAX_RECORD_BYTES: usize = 1 << 30;
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { chunk_bytes: 2 << 20, progress: None }
+        LoadOptions { chunk_bytes: 2 << 20, progress: None, max_record_bytes: MAX_RECORD_BYTES }
     }
 }
 
@@ -297,7 +303,7 @@ fn load_with(
             chunks
                 .par_iter()
                 .map(|&(s, e)| {
-                    let b = decode_lines(file, &content[s..e], s, e == content.len());
+                    let b = decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes);
                     if compression == Compression::None {
                         release(s, e);
                     }
@@ -314,7 +320,9 @@ fn load_with(
             .map(|r| {
                 let mut b = Batch::default();
                 let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
-                with_parser(|p| p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true));
+                with_parser(|p| {
+                    p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true, opts.max_record_bytes)
+                });
                 b
             })
             .collect(),
@@ -367,7 +375,7 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions) -> Vec
             let mut b = Batch::default();
             for f in group.iter() {
                 let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
-                decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd);
+                decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd, opts.max_record_bytes);
             }
             b
         })
@@ -392,7 +400,7 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions) -> Vec
 }
 
 /// Decodes one length-prefixed record.
-fn decode_frame(b: &mut Batch, payload: &[u8], loc: SourceLoc, zstd: bool) {
+fn decode_frame(b: &mut Batch, payload: &[u8], loc: SourceLoc, zstd: bool, max: usize) {
     let malformed = |b: &mut Batch, message: String| {
         b.accounting.records_read += 1;
         b.accounting.skip(IssueKind::Malformed);
@@ -413,7 +421,7 @@ fn decode_frame(b: &mut Batch, payload: &[u8], loc: SourceLoc, zstd: bool) {
     let first = payload.get(split::skip_ws(payload, 0)).copied();
     if matches!(first, Some(b'{' | b'[')) {
         let multiline = memchr::memchr(b'\n', payload.trim_ascii_end()).is_some();
-        with_parser(|p| p.record(b, payload, loc, false, multiline));
+        with_parser(|p| p.record(b, payload, loc, false, multiline, max));
         return;
     }
     match otlp_proto::decode_traces_data(b, payload, loc) {
@@ -458,9 +466,9 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
     })
 }
 
-fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool) -> Batch {
+fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool, max: usize) -> Batch {
     let mut batch = Batch::default();
-    let newlines = with_parser(|parser| decode_lines_with(parser, &mut batch, file, chunk, chunk_offset, at_eof));
+    let newlines = with_parser(|parser| decode_lines_with(parser, &mut batch, file, chunk, chunk_offset, at_eof, max));
     batch.newlines = newlines;
     batch
 }
@@ -472,13 +480,14 @@ fn decode_lines_with(
     chunk: &[u8],
     chunk_offset: usize,
     at_eof: bool,
+    max: usize,
 ) -> u64 {
     split::for_each_line(chunk, |line, s, e, has_newline| {
         let loc = SourceLoc { file, line: line + 1, offset: (chunk_offset + s) as u64 };
         let rec = &chunk[s..e];
         let truncated =
             at_eof && !has_newline && matches!(split::scan_value(rec, split::skip_ws(rec, 0)), split::Scan::Eof);
-        parser.record(batch, rec, loc, truncated, false);
+        parser.record(batch, rec, loc, truncated, false, max);
     })
 }
 
@@ -498,12 +507,19 @@ impl std::fmt::Debug for Parser {
 
 impl Parser {
     /// Parses and decodes one record, accounting for it whatever happens.
-    fn record(&mut self, batch: &mut Batch, rec: &[u8], loc: SourceLoc, truncated: bool, multiline: bool) {
+    fn record(&mut self, batch: &mut Batch, rec: &[u8], loc: SourceLoc, truncated: bool, multiline: bool, max: usize) {
         batch.accounting.records_read += 1;
         let issue = |batch: &mut Batch, kind, message| {
             batch.accounting.skip(kind);
             batch.issues.push(InputIssue { kind, loc, message, trace_id: None, span_id: None });
         };
+        if rec.len() > max {
+            let msg = format!(
+                "record of {} bytes is larger than the limit of {max} bytes (--max-record-size); skipped unparsed",
+                rec.len()
+            );
+            return issue(batch, IssueKind::TooLarge, msg);
+        }
         if truncated {
             let msg = format!("record cut off: the input ends after {} bytes of an unclosed JSON value", rec.len());
             return issue(batch, IssueKind::Truncated, msg);
