@@ -28,20 +28,23 @@ pub fn spans(dump: &Dump) -> String {
         .resources
         .par_iter()
         .map(|r| {
-            let mut buf = Vec::new();
-            attrs(dump, &dump.attrs[r.attrs.range()], &mut buf);
+            let (mut buf, mut scratch) = (Vec::new(), Scratch::default());
+            attrs(dump, &dump.attrs[r.attrs.range()], &mut buf, &mut scratch);
             Sha256::digest(&buf).into()
         })
         .collect();
     let mut each: Vec<[u8; 32]> = dump
         .spans
         .par_iter()
-        .map_init(Vec::new, |buf, s| {
-            buf.clear();
-            canonical_span(dump, s, buf);
-            buf.extend_from_slice(&resources[s.resource as usize]);
-            Sha256::digest(&buf[..]).into()
-        })
+        .map_init(
+            || (Vec::new(), Scratch::default()),
+            |(buf, scratch), s| {
+                buf.clear();
+                canonical_span(dump, s, buf, scratch);
+                buf.extend_from_slice(&resources[s.resource as usize]);
+                Sha256::digest(&buf[..]).into()
+            },
+        )
         .collect();
     each.par_sort_unstable();
     let mut all = Sha256::new();
@@ -107,25 +110,33 @@ fn value(dump: &Dump, v: &Value, buf: &mut Vec<u8>) {
     }
 }
 
+/// Buffers reused from span to span: the canonical attribute entries and their ranges.
+#[derive(Default)]
+struct Scratch {
+    entries: Vec<u8>,
+    ranges: Vec<(usize, usize)>,
+}
+
 /// Attributes as a sorted list of canonical `key value` entries.
-fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>) {
-    // Each entry is written once into `scratch`; entries are then ordered by their bytes.
-    let mut scratch = Vec::with_capacity(list.len() * 48);
-    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(list.len());
+fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>, scratch: &mut Scratch) {
+    // Each entry is written once into the scratch bytes; entries are ordered by those bytes.
+    let Scratch { entries, ranges } = scratch;
+    entries.clear();
+    ranges.clear();
     for a in list {
-        let start = scratch.len();
-        bytes(&mut scratch, dump.str(a.key).as_bytes());
-        value(dump, &a.value, &mut scratch);
-        spans.push((start, scratch.len()));
+        let start = entries.len();
+        bytes(entries, dump.str(a.key).as_bytes());
+        value(dump, &a.value, entries);
+        ranges.push((start, entries.len()));
     }
-    spans.sort_unstable_by(|x, y| scratch[x.0..x.1].cmp(&scratch[y.0..y.1]));
-    buf.extend_from_slice(&(spans.len() as u64).to_be_bytes());
-    for (s, e) in spans {
-        bytes(buf, &scratch[s..e]);
+    ranges.sort_unstable_by(|x, y| entries[x.0..x.1].cmp(&entries[y.0..y.1]));
+    buf.extend_from_slice(&(ranges.len() as u64).to_be_bytes());
+    for &(s, e) in ranges.iter() {
+        bytes(buf, &entries[s..e]);
     }
 }
 
-fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>) {
+fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratch) {
     buf.extend_from_slice(&s.trace_id.0);
     buf.extend_from_slice(&s.span_id.0);
     match s.parent {
@@ -143,7 +154,7 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>) {
     buf.extend_from_slice(&s.start.to_be_bytes());
     buf.extend_from_slice(&s.end.to_be_bytes());
     bytes(buf, dump.str(s.scope).as_bytes());
-    attrs(dump, dump.span_attrs(s), buf);
+    attrs(dump, dump.span_attrs(s), buf, scratch);
     let mut events: Vec<Vec<u8>> = dump
         .span_events(s)
         .iter()
@@ -151,7 +162,7 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>) {
             let mut b = Vec::new();
             b.extend_from_slice(&e.time.to_be_bytes());
             bytes(&mut b, dump.str(e.name).as_bytes());
-            attrs(dump, &dump.attrs[e.attrs.range()], &mut b);
+            attrs(dump, &dump.attrs[e.attrs.range()], &mut b, scratch);
             b
         })
         .collect();

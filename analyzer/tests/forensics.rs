@@ -11,7 +11,7 @@ use polars_io::SerReader as _;
 use prost::Message as _;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::Write as _;
 
 fn tracecheck() -> Command {
     let mut c = Command::cargo_bin("tracecheck").expect("binary built");
@@ -130,6 +130,15 @@ fn stats_gives_exact_nearest_rank_percentiles_and_self_time() {
     let (code, _, err) = run(&["stats", path, "--where", "{ name = }"]);
     assert_eq!(code, 2);
     assert!(err.contains("--where:1:"), "{err}");
+}
+
+#[test]
+fn stats_names_bad_records_where_they_are_and_uses_the_rest() {
+    let (code, out, err) = run(&["stats", "sample-traces/checks/I001-malformed-record.jsonl", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sample-traces/checks/I001-malformed-record.jsonl:4: invalid JSON"), "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert!(v["spans"].as_u64().is_some_and(|n| n > 0), "the other records were used");
 }
 
 #[test]
@@ -264,69 +273,13 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
     assert_eq!(new, [("content.serve", "(missing parent)")]);
 }
 
-/// An OTLP/HTTP receiver: answers the first request 503, then 200; returns the bodies.
-fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    listener.set_nonblocking(true).expect("nonblocking");
-    let handle = std::thread::spawn(move || {
-        let (mut bodies, mut first, mut idle) = (Vec::new(), true, std::time::Instant::now());
-        loop {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    stream.set_nonblocking(false).expect("blocking");
-                    let mut reader = BufReader::new(stream);
-                    loop {
-                        let mut request = String::new();
-                        if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                            break;
-                        }
-                        assert!(request.starts_with("POST /v1/traces "), "{request}");
-                        let mut length = 0;
-                        loop {
-                            let mut h = String::new();
-                            reader.read_line(&mut h).expect("header");
-                            if h.trim().is_empty() {
-                                break;
-                            }
-                            if let Some((k, v)) = h.split_once(':')
-                                && k.eq_ignore_ascii_case("content-length")
-                            {
-                                length = v.trim().parse().expect("length");
-                            }
-                        }
-                        let mut body = vec![0; length];
-                        reader.read_exact(&mut body).expect("body");
-                        let status = if std::mem::take(&mut first) { "503 Service Unavailable" } else { "200 OK" };
-                        if status.starts_with("200") {
-                            bodies.push(body);
-                        }
-                        let out = reader.get_mut();
-                        write!(out, "HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").expect("respond");
-                        out.flush().expect("flush");
-                    }
-                    idle = std::time::Instant::now();
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if idle.elapsed() > std::time::Duration::from_secs(3) {
-                        return bodies;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(e) => panic!("accept: {e}"),
-            }
-        }
-    });
-    (url, handle)
-}
-
 /// A received span's parent id, start and end.
 type Received = (Vec<u8>, u64, u64);
 
 #[test]
 fn replay_delivers_every_span_once_with_ids_parents_and_one_time_shift() {
     let dump = "sample-traces/p2p/healthy.jsonl";
-    let (url, server) = receiver();
+    let (url, server) = common::otlp_receiver::start();
     let (code, out, err) = run(&["replay", dump, "--otlp-endpoint", &url, "--rebase-time", "--batch", "100", "--json"]);
     assert_eq!(code, 0, "{out}{err}");
     let summary: Value = serde_json::from_str(&out).expect("json");

@@ -97,6 +97,20 @@ fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
     }
     // Ordered by node, so flushing "everything" is deterministic in order.
     let mut pending: BTreeMap<usize, Pending> = BTreeMap::new();
+    // Adds a node's spans to its pending batch; the batch's age starts with its first span.
+    fn add(pending: &mut BTreeMap<usize, Pending>, batch: Batch) -> &mut Pending {
+        let p = pending.entry(batch.node).or_insert_with(|| Pending {
+            resource: batch.resource.clone(),
+            spans: Vec::new(),
+            since: Instant::now(),
+        });
+        if p.spans.is_empty() {
+            p.since = Instant::now();
+        }
+        p.resource = batch.resource;
+        p.spans.extend(batch.spans);
+        p
+    }
     let mut written = Written::default();
     let flush = |p: &mut Pending, sink: &mut Sink, written: &mut Written| -> anyhow::Result<()> {
         if p.spans.is_empty() {
@@ -113,16 +127,7 @@ fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
     loop {
         match rx.recv_timeout(BATCH_AGE) {
             Ok(Msg::Spans(batch)) => {
-                let p = pending.entry(batch.node).or_insert_with(|| Pending {
-                    resource: batch.resource.clone(),
-                    spans: Vec::new(),
-                    since: Instant::now(),
-                });
-                if p.spans.is_empty() {
-                    p.since = Instant::now();
-                }
-                p.resource = batch.resource;
-                p.spans.extend(batch.spans);
+                let p = add(&mut pending, batch);
                 if p.spans.len() >= BATCH_SPANS {
                     flush(p, &mut sink, &mut written)?;
                 }
@@ -138,12 +143,7 @@ fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
     }
     // Spans exported after `Finish` was queued (none on a normal run) still count.
     while let Ok(Msg::Spans(batch)) = rx.try_recv() {
-        let p = pending.entry(batch.node).or_insert_with(|| Pending {
-            resource: batch.resource.clone(),
-            spans: Vec::new(),
-            since: Instant::now(),
-        });
-        p.spans.extend(batch.spans);
+        add(&mut pending, batch);
     }
     for p in pending.values_mut() {
         flush(p, &mut sink, &mut written)?;

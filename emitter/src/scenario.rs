@@ -104,7 +104,13 @@ enum Op {
     Shutdown,
 }
 
-type OpReply = Result<String, OpError>;
+/// What a node answers: an operation done, or (for the harness) its status.
+enum Answer {
+    Done,
+    Status(NodeStatus),
+}
+
+type OpReply = Result<Answer, OpError>;
 
 struct Order {
     op: Op,
@@ -192,7 +198,7 @@ fn node_thread(
                 order = orders.recv() => {
                     let Some(Order { op, done }) = order else { return false };
                     if let Op::Shutdown = op {
-                        let _ = done.send(Ok(String::new()));
+                        let _ = done.send(Ok(Answer::Done));
                         return false;
                     }
                     let node = node.clone();
@@ -218,19 +224,20 @@ fn node_thread(
 
 async fn run_op(node: &Node, op: Op) -> OpReply {
     match op {
-        Op::Publish { pkg, crash_after_broadcast } => {
-            node.publish(pkg, crash_after_broadcast).await.map(|()| String::new())
-        }
-        Op::Search(q) => node.search(q).await.map(|()| String::new()),
-        Op::Discover => node.discover().await.map(|()| String::new()),
-        Op::Distribute(id) => node.distribute(id).await.map(|()| String::new()),
+        Op::Publish { pkg, crash_after_broadcast } => node.publish(pkg, crash_after_broadcast).await?,
+        Op::Search(q) => node.search(q).await?,
+        Op::Discover => node.discover().await?,
+        Op::Distribute(id) => node.distribute(id).await?,
         Op::Status => {
-            let peers = node.net.topic_peers().await?.len();
-            let announced: Vec<String> = node.announced().into_iter().collect();
-            Ok(format!("{peers}\n{}\n{}", node.in_flight(), announced.join(",")))
+            return Ok(Answer::Status(NodeStatus {
+                topic_peers: node.net.topic_peers().await?.len(),
+                in_flight: node.in_flight(),
+                announced: node.announced().into_iter().collect(),
+            }));
         }
-        Op::Shutdown => Ok(String::new()),
+        Op::Shutdown => {}
     }
+    Ok(Answer::Done)
 }
 
 struct NodeStatus {
@@ -248,12 +255,10 @@ impl NodeHandle {
     }
 
     fn status(&self) -> Option<NodeStatus> {
-        let text = self.send(Op::Status).blocking_recv().ok()?.ok()?;
-        let mut lines = text.split('\n');
-        let topic_peers = lines.next()?.parse().ok()?;
-        let in_flight = lines.next()?.parse().ok()?;
-        let announced = lines.next().unwrap_or("").split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        Some(NodeStatus { topic_peers, in_flight, announced })
+        match self.send(Op::Status).blocking_recv() {
+            Ok(Ok(Answer::Status(s))) => Some(s),
+            _ => None,
+        }
     }
 }
 

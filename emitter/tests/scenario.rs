@@ -6,7 +6,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
 use prost::Message as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use tracecheck::analysis::{Options, analyze_loaded};
 use tracecheck::checks::Severity;
@@ -15,6 +14,9 @@ use tracecheck::report::{Outcome, Report, VerdictOptions};
 use tracecheck::rules::{RuleOutcome, RuleSet};
 use tracecheck_emitter::collector::Output;
 use tracecheck_emitter::scenario::{Config, Fault, Summary, run};
+
+#[path = "../../analyzer/tests/common/otlp_receiver.rs"]
+mod otlp_receiver;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
@@ -259,74 +261,9 @@ fn slow_dht_breaks_the_latency_bounds() {
     assert!(builtin_codes(&f.report).is_empty());
 }
 
-/// A minimal OTLP/HTTP receiver: answers the first request 503 (the exporter must retry),
-/// then 200; returns every request body it accepted.
-fn receiver() -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    listener.set_nonblocking(false).expect("blocking");
-    let handle = std::thread::spawn(move || {
-        let mut bodies = Vec::new();
-        let mut first = true;
-        listener.set_nonblocking(true).expect("nonblocking");
-        let mut idle = std::time::Instant::now();
-        loop {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    stream.set_nonblocking(false).expect("blocking");
-                    let mut reader = BufReader::new(stream);
-                    // One request per connection is enough for the test; keep-alive requests
-                    // on the same connection are read in a loop.
-                    loop {
-                        let mut request_line = String::new();
-                        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                            break;
-                        }
-                        assert!(request_line.starts_with("POST /v1/traces "), "{request_line}");
-                        let mut length = 0;
-                        loop {
-                            let mut header = String::new();
-                            reader.read_line(&mut header).expect("header");
-                            if header.trim().is_empty() {
-                                break;
-                            }
-                            if let Some((k, v)) = header.split_once(':') {
-                                if k.eq_ignore_ascii_case("content-length") {
-                                    length = v.trim().parse().expect("length");
-                                }
-                                if k.eq_ignore_ascii_case("content-type") {
-                                    assert_eq!(v.trim(), "application/x-protobuf");
-                                }
-                            }
-                        }
-                        let mut body = vec![0; length];
-                        reader.read_exact(&mut body).expect("body");
-                        let status = if std::mem::take(&mut first) { "503 Service Unavailable" } else { "200 OK" };
-                        if status.starts_with("200") {
-                            bodies.push(body);
-                        }
-                        let out = reader.get_mut();
-                        write!(out, "HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").expect("respond");
-                        out.flush().expect("flush");
-                    }
-                    idle = std::time::Instant::now();
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if idle.elapsed() > std::time::Duration::from_secs(3) {
-                        return bodies;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(e) => panic!("accept: {e}"),
-            }
-        }
-    });
-    (url, handle)
-}
-
 #[test]
 fn otlp_endpoint_receives_every_span_once() {
-    let (url, server) = receiver();
+    let (url, server) = otlp_receiver::start();
     let cfg = Config { seed: 3, publishes: 3, searches: 2, discoveries: 1, distributions: 1, ..Config::default() };
     let summary = run(&cfg, &Output::Otlp(url)).expect("scenario");
     let bodies = server.join().expect("receiver");

@@ -106,8 +106,16 @@ pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::L
     for e in &loaded.errors {
         eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
     }
-    for issue in loaded.issues.iter().take(20) {
-        eprintln!("tracecheck: {}", tracecheck::checks::from_input_issue(issue).message);
+    // Input problems are reported where they are; the rest of the input is still used.
+    const SHOWN: usize = 20;
+    for issue in loaded.issues.iter().take(SHOWN) {
+        eprintln!("tracecheck: {}: {}", loaded.dump.location(issue.loc), issue.message);
+    }
+    if loaded.issues.len() > SHOWN {
+        eprintln!(
+            "tracecheck: … and {} more input problem(s); `tracecheck check` lists them all",
+            loaded.issues.len() - SHOWN
+        );
     }
     if !loaded.errors.is_empty() {
         return Err(EXIT_UNUSABLE);
@@ -178,4 +186,35 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         return Err(format!("not a size: {text:?}"));
     }
     Ok(bytes as usize)
+}
+
+/// Compiles a `--where` selector; a broken one prints its error and gives exit 2.
+pub fn parse_filter(text: Option<&str>) -> Result<Option<tracecheck::rules::SpanFilter>, u8> {
+    text.map(tracecheck::rules::SpanFilter::parse).transpose().map_err(|e| {
+        eprintln!("tracecheck: {e}");
+        EXIT_USAGE
+    })
+}
+
+/// The index in `traces.ranges` of the one trace whose hex id starts with `wanted` (8 hex
+/// characters or more); otherwise prints why and gives exit 2.
+pub fn find_trace(traces: &tracecheck::graph::Traces, wanted: &str) -> Result<usize, u8> {
+    let wanted = wanted.trim().to_ascii_lowercase();
+    if wanted.len() < 8 {
+        eprintln!("tracecheck: --trace needs at least 8 hex characters");
+        return Err(EXIT_USAGE);
+    }
+    let hits: Vec<usize> =
+        (0..traces.ranges.len()).filter(|&i| traces.ranges[i].0.to_string().starts_with(&wanted)).collect();
+    match hits[..] {
+        [one] => Ok(one),
+        [] => {
+            eprintln!("tracecheck: no trace {wanted} in the input ({} traces)", traces.ranges.len());
+            Err(EXIT_USAGE)
+        }
+        _ => {
+            eprintln!("tracecheck: {} traces start with {wanted}; give more of the id", hits.len());
+            Err(EXIT_USAGE)
+        }
+    }
 }

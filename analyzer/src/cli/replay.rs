@@ -1,9 +1,8 @@
 //! `tracecheck replay FILES… --otlp-endpoint URL`
 
-use super::{EXIT_USAGE, load_or_exit};
+use super::{find_trace, load_or_exit, parse_filter};
 use std::path::PathBuf;
 use tracecheck::graph;
-use tracecheck::rules::SpanFilter;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -31,12 +30,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
-    let filter = match args.filter.as_deref().map(SpanFilter::parse).transpose() {
+    let filter = match parse_filter(args.filter.as_deref()) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("tracecheck: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let loaded = match load_or_exit(&args.files) {
         Ok(l) => l,
@@ -45,19 +41,13 @@ pub fn run(args: Args) -> u8 {
     let dump = &loaded.dump;
     let traces = graph::group(dump);
     let mask = filter.as_ref().map(|f| f.mask(dump, &traces));
-    let wanted = args.trace.as_deref().map(|t| t.trim().to_ascii_lowercase());
-    if let Some(w) = &wanted {
-        let hits = traces.ranges.iter().filter(|(id, _)| id.to_string().starts_with(w.as_str())).count();
-        if w.len() < 8 || hits != 1 {
-            eprintln!("tracecheck: --trace {w} matches {hits} traces; give 8 or more characters of one id");
-            return EXIT_USAGE;
-        }
-    }
+    let wanted = match args.trace.as_deref().map(|t| find_trace(&traces, t)).transpose() {
+        Ok(w) => w.map(|i| traces.ranges[i].0),
+        Err(code) => return code,
+    };
     let ids: Vec<u32> = (0..dump.spans.len() as u32)
         .filter(|&i| mask.as_ref().is_none_or(|m| m[i as usize]))
-        .filter(|&i| {
-            wanted.as_ref().is_none_or(|w| dump.spans[i as usize].trace_id.to_string().starts_with(w.as_str()))
-        })
+        .filter(|&i| wanted.is_none_or(|id| dump.spans[i as usize].trace_id == id))
         .collect();
     if ids.is_empty() {
         eprintln!("tracecheck: no span selected; nothing sent");

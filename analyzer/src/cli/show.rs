@@ -1,6 +1,6 @@
 //! `tracecheck show FILES… --trace ID | --worst N`
 
-use super::{EXIT_UNUSABLE, EXIT_USAGE, load_rules, write_out};
+use super::{EXIT_UNUSABLE, find_trace, load_rules, write_out};
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -64,23 +64,9 @@ pub fn run(args: Args) -> u8 {
         }
     }
     let chosen: Vec<usize> = if let Some(wanted) = &args.trace {
-        let wanted = wanted.trim().to_ascii_lowercase();
-        let hits: Vec<usize> =
-            (0..traces.ranges.len()).filter(|&i| traces.ranges[i].0.to_string().starts_with(&wanted)).collect();
-        match hits.len() {
-            _ if wanted.len() < 8 => {
-                eprintln!("tracecheck: --trace needs at least 8 hex characters");
-                return EXIT_USAGE;
-            }
-            0 => {
-                eprintln!("tracecheck: no trace {wanted} in the input ({} traces)", traces.ranges.len());
-                return EXIT_USAGE;
-            }
-            1 => hits,
-            n => {
-                eprintln!("tracecheck: {n} traces start with {wanted}; give more of the id");
-                return EXIT_USAGE;
-            }
+        match find_trace(&traces, wanted) {
+            Ok(i) => vec![i],
+            Err(code) => return code,
         }
     } else {
         let n = args.worst.unwrap_or(1);

@@ -1,13 +1,12 @@
 //! `tracecheck stats FILES…`
 
-use super::{EXIT_USAGE, load_or_exit, write_out};
+use super::{EXIT_USAGE, load_or_exit, parse_filter, write_out};
 use clap::ValueEnum;
 use polars_core::prelude::*;
 use polars_io::prelude::*;
 use std::path::PathBuf;
 use tracecheck::graph;
 use tracecheck::model::time::fmt_ns;
-use tracecheck::rules::SpanFilter;
 use tracecheck::stats::frame::{self, By};
 
 #[derive(clap::Args, Debug)]
@@ -55,12 +54,9 @@ enum Format {
 }
 
 pub fn run(args: Args) -> u8 {
-    let filter = match args.filter.as_deref().map(SpanFilter::parse).transpose() {
+    let filter = match parse_filter(args.filter.as_deref()) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("tracecheck: {e}");
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     if matches!(args.format, Format::Parquet) && args.output.is_none() {
         eprintln!("tracecheck: --format parquet needs --output FILE");

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod otlp_receiver;
+
 use std::path::PathBuf;
 use tracecheck::analysis::{Options, analyze_loaded};
 use tracecheck::checks::Severity;
