@@ -23,18 +23,26 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The digest of every span of `dump` (a multiset: a span exported twice counts twice).
 pub fn spans(dump: &Dump) -> String {
-    // Resources are shared by many spans: each span's form holds its resource's digest.
-    let resources: Vec<[u8; 32]> = dump
-        .resources
+    let mut each = span_digests(dump, &resource_digests(dump));
+    combine(&mut each)
+}
+
+/// The digest of each resource's attributes: each span's canonical form holds its
+/// resource's digest (resources are shared by many spans, so they are hashed once).
+pub fn resource_digests(dump: &Dump) -> Vec<[u8; 32]> {
+    dump.resources
         .par_iter()
         .map(|r| {
             let (mut buf, mut scratch) = (Vec::new(), Scratch::default());
             attrs(dump, &dump.attrs[r.attrs.range()], &mut buf, &mut scratch);
             Sha256::digest(&buf).into()
         })
-        .collect();
-    let mut each: Vec<[u8; 32]> = dump
-        .spans
+        .collect()
+}
+
+/// The digest of each span of `dump`, given [`resource_digests`].
+pub fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    dump.spans
         .par_iter()
         .map_init(
             || (Vec::new(), Scratch::default()),
@@ -45,11 +53,15 @@ pub fn spans(dump: &Dump) -> String {
                 Sha256::digest(&buf[..]).into()
             },
         )
-        .collect();
+        .collect()
+}
+
+/// The digest of a multiset of span digests (sorted here).
+pub fn combine(each: &mut [[u8; 32]]) -> String {
     each.par_sort_unstable();
     let mut all = Sha256::new();
     all.update((each.len() as u64).to_be_bytes());
-    for d in &each {
+    for d in each.iter() {
         all.update(d);
     }
     hex(&all.finalize())

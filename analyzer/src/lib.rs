@@ -13,5 +13,6 @@ pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod stats;
+pub mod stream;
 
 pub mod analysis;

@@ -55,3 +55,36 @@ fn healthy_synth_dump_passes_the_p2p_pack() {
     assert!(not_passing.is_empty(), "{not_passing:?}");
     assert_eq!(r.verdict.outcome, Outcome::Pass);
 }
+
+#[test]
+fn streaming_mode_reports_a_synth_dump_byte_for_byte_as_in_memory() {
+    use std::sync::Arc;
+    use tracecheck::checks::Severity;
+    use tracecheck::report::{Report, VerdictOptions, json};
+    use tracecheck::rules::RuleSet;
+    use tracecheck::stream::{StreamOptions, analyze};
+    let cfg = Config { spans: 20_000, seed: 5, anomaly_rate: 0.1, nodes: 4 };
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("synth.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    write(&cfg, &mut out).expect("write");
+    drop(out);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").to_path_buf();
+    let rules = RuleSet::load(&[root.join("rules/p2p-marketplace.toml")]).expect("pack");
+    let opts = Options { rules: Some(Arc::new(rules)), ..Options::default() };
+    let report = |a: &tracecheck::analysis::Analysis| {
+        let mut buf = Vec::new();
+        json::write(&Report::new(a, VerdictOptions { fail_on: Severity::Error, allow_empty: false }), &mut buf)
+            .expect("json");
+        buf
+    };
+    let whole = tracecheck::analysis::analyze(std::slice::from_ref(&path), &opts);
+    assert!(whole.findings.len() > 100, "anomalies give findings");
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).expect("spill dir");
+    let s = StreamOptions { budget: 1 << 20, temp_dir: spill, partitions: Some(5) };
+    let (streamed, stats) = analyze(&[path], &opts, &s).expect("stream");
+    assert_eq!(stats.partitions, 5);
+    assert!(stats.largest_partition < 10_000, "partitions too uneven: {stats:?}");
+    assert!(report(&streamed) == report(&whole), "streaming and in-memory reports differ");
+}

@@ -1,5 +1,5 @@
 use super::{CheckInfo, Code, Finding, Severity};
-use crate::model::{Dump, Sym, ValueType};
+use crate::model::{Dump, SpanRef, Sym, ValueType};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,39 +29,51 @@ How to fix
 };
 
 type Key = (Sym, Sym, Sym);
-/// Per value type: number of spans and an example span (see [`earliest`]).
-type Seen = BTreeMap<ValueType, (u64, u32)>;
+/// Per value type: number of spans and the lowest example span ([`SpanRef`] order).
+type Seen = BTreeMap<ValueType, (u64, SpanRef)>;
 
-pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
-    let merged: HashMap<Key, Seen> = dump
-        .spans
+/// Value types seen per (service, span name, attribute key); merged across parts of a dump.
+#[derive(Debug, Default)]
+pub struct Types(HashMap<Key, Seen>);
+
+impl Types {
+    fn add(&mut self, key: Key, t: ValueType, n: u64, example: SpanRef) {
+        let e = self.0.entry(key).or_default().entry(t).or_insert((0, example));
+        e.0 += n;
+        e.1 = e.1.min(example);
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: Types) {
+        for (k, seen) in other.0 {
+            for (t, (n, ex)) in seen {
+                self.add(k, t, n, ex);
+            }
+        }
+    }
+}
+
+/// The value types of the attributes of every span of `dump`.
+pub fn tally(dump: &Dump) -> Types {
+    dump.spans
         .par_iter()
-        .enumerate()
-        .fold(HashMap::<Key, Seen>::new, |mut acc, (i, s)| {
+        .fold(Types::default, |mut acc, s| {
             let service = dump.resource(s).service_name.unwrap_or(Sym::EMPTY);
             for a in dump.span_attrs(s) {
-                let e = acc
-                    .entry((service, s.name, a.key))
-                    .or_default()
-                    .entry(a.value.value_type())
-                    .or_insert((0, i as u32));
-                e.0 += 1;
-                e.1 = earliest(dump, e.1, i as u32);
+                acc.add((service, s.name, a.key), a.value.value_type(), 1, SpanRef::of(s));
             }
             acc
         })
-        .reduce(HashMap::new, |mut a, b| {
-            for (k, seen) in b {
-                let into = a.entry(k).or_default();
-                for (t, (n, first)) in seen {
-                    let e = into.entry(t).or_insert((0, first));
-                    e.0 += n;
-                    e.1 = earliest(dump, e.1, first);
-                }
-            }
+        .reduce(Types::default, |mut a, b| {
+            a.merge(b);
             a
-        });
-    let mut found: Vec<Finding> = merged
+        })
+}
+
+/// Reports every key with more than one type.
+pub fn run(dump: &Dump, types: Types, out: &mut Vec<Finding>) {
+    let mut found: Vec<Finding> = types
+        .0
         .into_iter()
         .filter(|(_, seen)| seen.len() > 1)
         .map(|((service, name, key), seen)| {
@@ -77,26 +89,15 @@ pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
                 kinds.join(" and ")
             );
             // One span per type, the rarest type first: the odd one out is the likely defect.
-            let mut by_rarity: Vec<(u64, u32)> = seen.values().copied().collect();
+            let mut by_rarity: Vec<(u64, SpanRef)> = seen.values().copied().collect();
             by_rarity.sort_by_key(|&(n, _)| n);
-            let examples: Vec<&crate::model::Span> = by_rarity.iter().map(|(_, i)| &dump.spans[*i as usize]).collect();
             let mut f = Finding::new(INFO.code, msg);
-            f.trace_id = examples.first().map(|s| s.trace_id);
-            f.span_ids = examples.iter().map(|s| s.span_id).collect();
-            f.loc = examples.first().map(|s| s.loc);
+            f.trace_id = by_rarity.first().map(|(_, s)| s.trace_id);
+            f.span_ids = by_rarity.iter().map(|(_, s)| s.span_id).collect();
+            f.loc = by_rarity.first().map(|(_, s)| s.loc);
             f
         })
         .collect();
     found.sort_by(|a, b| a.message.cmp(&b.message));
     out.extend(found);
-}
-
-/// Of two spans, the one with the lower (trace id, span id, start): a choice that does not
-/// depend on the order of the input.
-fn earliest(dump: &Dump, a: u32, b: u32) -> u32 {
-    let key = |i: u32| {
-        let s = &dump.spans[i as usize];
-        (s.trace_id, s.span_id, s.start)
-    };
-    if key(b) < key(a) { b } else { a }
 }

@@ -1,5 +1,5 @@
 use super::{CheckInfo, Code, Finding, Severity, duplicate_attribute_key, empty_attribute_key};
-use crate::model::{Dump, Value};
+use crate::model::{Dump, SpanRef, Value};
 use std::collections::BTreeMap;
 
 /// A001.
@@ -27,30 +27,34 @@ How to fix
 ",
 };
 
-/// Checks every distinct resource that has spans: A001 here, and A002/A003 on its
-/// attributes (resources are checked once, not once per record that repeats them).
-pub fn run(dump: &Dump, out: &mut Vec<Finding>) {
-    // One span of each resource to point the finding at, chosen independently of input order.
-    let mut example: Vec<Option<&crate::model::Span>> = vec![None; dump.resources.len()];
+/// For each resource of `dump`, the lowest of its spans ([`SpanRef`] order), folded into
+/// `into` (one entry per resource; spans of one resource may come in several parts).
+pub fn examples(dump: &Dump, into: &mut Vec<Option<SpanRef>>) {
+    into.resize(dump.resources.len(), None);
     for s in &dump.spans {
-        let e = &mut example[s.resource as usize];
-        if e.is_none_or(|x| (s.trace_id, s.span_id, s.start) < (x.trace_id, x.span_id, x.start)) {
-            *e = Some(s);
+        let r = SpanRef::of(s);
+        let e = &mut into[s.resource as usize];
+        if e.is_none_or(|x| r < x) {
+            *e = Some(r);
         }
     }
-    let key = |s: &crate::model::Span| (s.trace_id, s.span_id, s.start);
+}
+
+/// Checks every distinct resource that has spans: A001 here, and A002/A003 on its
+/// attributes (resources are checked once, not once per record that repeats them).
+pub fn run(dump: &Dump, example: &[Option<SpanRef>], out: &mut Vec<Finding>) {
     // Distinct resources by attribute content: (the resource with the lowest example span,
     // number of records).
     let mut distinct: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (i, r) in dump.resources.iter().enumerate() {
-        let Some(ex) = example[i] else { continue };
+        let Some(ex) = example.get(i).copied().flatten() else { continue };
         let mut parts: Vec<String> = dump.attrs[r.attrs.range()]
             .iter()
             .map(|a| format!("{}={}", dump.str(a.key), show(dump, &a.value)))
             .collect();
         parts.sort();
         let e = distinct.entry(parts.join(", ")).or_insert((i, 0));
-        if example[e.0].is_none_or(|cur| key(ex) < key(cur)) {
+        if example[e.0].is_none_or(|cur| ex < cur) {
             e.0 = i;
         }
         e.1 += 1;

@@ -27,11 +27,13 @@ mod truncated_record;
 mod unknown_format;
 
 pub use clock_skew::{HostPairSkew, SkewSample};
+pub use orphan_span::{Orphan, parent_traces};
 
 use crate::graph::TraceGraph;
 use crate::input::{InputIssue, IssueKind};
-use crate::model::{Dump, SourceLoc, SpanId, TraceId};
+use crate::model::{Dump, SourceLoc, SpanId, SpanRef, TraceId};
 use petgraph::graph::NodeIndex;
+use std::collections::HashMap;
 use std::fmt;
 
 /// How bad a finding is.
@@ -289,9 +291,9 @@ impl<'a> TraceCx<'a> {
 #[derive(Debug, Default)]
 pub struct TraceOutcome {
     pub findings: Vec<Finding>,
-    /// Spans whose parent is not in their trace: (span index, parent id), resolved by
-    /// [`check_dump`] into S001 or S007.
-    pub orphans: Vec<(u32, SpanId)>,
+    /// Spans whose parent is not in their trace, resolved by [`check_dump`] into S001 or
+    /// S007.
+    pub orphans: Vec<Orphan>,
     pub skew_samples: Vec<SkewSample>,
 }
 
@@ -323,14 +325,55 @@ pub struct DumpOutcome {
     pub clock_skew: Vec<HostPairSkew>,
 }
 
-/// Runs the checks that need the whole dump: orphan resolution, resources, attribute
-/// types across an operation, and clock skew per host pair.
-pub fn check_dump(dump: &Dump, config: &Config, orphans: &[(u32, SpanId)], samples: Vec<SkewSample>) -> DumpOutcome {
+/// What the dump-wide checks gather, from the whole dump at once or part by part (the
+/// streaming mode analyses one partition of traces at a time; resources and strings are
+/// shared by all parts).
+#[derive(Debug, Default)]
+pub struct DumpAcc {
+    pub orphans: Vec<Orphan>,
+    pub samples: Vec<SkewSample>,
+    examples: Vec<Option<SpanRef>>,
+    types: inconsistent_attribute_type::Types,
+}
+
+impl DumpAcc {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: DumpAcc) {
+        self.orphans.extend(other.orphans);
+        self.samples.extend(other.samples);
+        if self.examples.len() < other.examples.len() {
+            self.examples.resize(other.examples.len(), None);
+        }
+        for (a, b) in self.examples.iter_mut().zip(other.examples) {
+            *a = match (*a, b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+        }
+        self.types.merge(other.types);
+    }
+
+    /// Adds what the dump-wide checks need from the spans of `dump`.
+    pub fn add_spans(&mut self, dump: &Dump) {
+        missing_service_name::examples(dump, &mut self.examples);
+        self.types.merge(inconsistent_attribute_type::tally(dump));
+    }
+}
+
+/// Runs the checks that need the whole dump: orphan resolution (`traces_of` from
+/// [`parent_traces`]), resources, attribute types across an operation, and clock skew per
+/// host pair.
+pub fn check_dump(
+    dump: &Dump,
+    config: &Config,
+    acc: DumpAcc,
+    traces_of: &HashMap<SpanId, Vec<TraceId>>,
+) -> DumpOutcome {
     let mut findings = Vec::new();
-    orphan_span::resolve(dump, orphans, &mut findings);
-    missing_service_name::run(dump, &mut findings);
-    inconsistent_attribute_type::run(dump, &mut findings);
-    let clock_skew = clock_skew::estimate(dump, config, samples, &mut findings);
+    orphan_span::resolve(dump, &acc.orphans, traces_of, &mut findings);
+    missing_service_name::run(dump, &acc.examples, &mut findings);
+    inconsistent_attribute_type::run(dump, acc.types, &mut findings);
+    let clock_skew = clock_skew::estimate(dump, config, acc.samples, &mut findings);
     DumpOutcome { findings, clock_skew }
 }
 

@@ -1,5 +1,6 @@
 use super::{CheckInfo, Code, Finding, Severity, TraceCx, parent_in_other_trace};
-use crate::model::{Dump, Parent, SpanId, TraceId};
+use crate::model::{Dump, Parent, SpanId, SpanRef, Sym, TraceId};
+use std::collections::{HashMap, HashSet};
 
 /// S001.
 pub const INFO: CheckInfo = CheckInfo {
@@ -28,33 +29,61 @@ How to fix
 ",
 };
 
+/// A span whose parent id is not in its trace.
+#[derive(Clone, Copy, Debug)]
+pub struct Orphan {
+    pub span: SpanRef,
+    pub name: Sym,
+    pub parent: SpanId,
+}
+
 /// Spans of this trace whose parent is not in it.
-pub fn collect(cx: &TraceCx<'_>) -> Vec<(u32, SpanId)> {
+pub fn collect(cx: &TraceCx<'_>) -> Vec<Orphan> {
     cx.graph
         .orphans
         .iter()
-        .filter_map(|&n| match cx.span(n).parent {
-            Parent::Span(p) => Some((cx.graph.spans[n.index()], p)),
-            _ => None,
+        .filter_map(|&n| {
+            let s = cx.span(n);
+            match s.parent {
+                Parent::Span(parent) => Some(Orphan { span: SpanRef::of(s), name: s.name, parent }),
+                _ => None,
+            }
         })
         .collect()
 }
 
-/// Reports each orphan as S001, or as S007 when its parent id exists in another trace.
-pub fn resolve(dump: &Dump, orphans: &[(u32, SpanId)], out: &mut Vec<Finding>) {
-    if orphans.is_empty() {
-        return;
+/// For each parent id the orphans name, the distinct traces holding a span with that id,
+/// sorted, from the (span id, trace id) of every span of the dump.
+pub fn parent_traces(
+    orphans: &[Orphan],
+    spans: impl Iterator<Item = (SpanId, TraceId)>,
+) -> HashMap<SpanId, Vec<TraceId>> {
+    let wanted: HashSet<SpanId> = orphans.iter().map(|o| o.parent).collect();
+    let mut found: HashMap<SpanId, Vec<TraceId>> = HashMap::new();
+    if wanted.is_empty() {
+        return found;
     }
-    let mut index: Vec<(SpanId, TraceId)> = dump.spans.iter().map(|s| (s.span_id, s.trace_id)).collect();
-    index.sort_unstable();
-    index.dedup();
-    for &(si, parent) in orphans {
-        let span = &dump.spans[si as usize];
-        let start = index.partition_point(|e| e.0 < parent);
-        let elsewhere = index[start..].iter().take_while(|e| e.0 == parent).find(|e| e.1 != span.trace_id);
-        let name = dump.str(span.name);
+    for (span, trace) in spans {
+        if wanted.contains(&span) {
+            found.entry(span).or_default().push(trace);
+        }
+    }
+    for traces in found.values_mut() {
+        traces.sort_unstable();
+        traces.dedup();
+    }
+    found
+}
+
+/// Reports each orphan as S001, or as S007 when its parent id exists in another trace
+/// (the lowest such trace id is named); `traces_of` is from [`parent_traces`].
+pub fn resolve(dump: &Dump, orphans: &[Orphan], traces_of: &HashMap<SpanId, Vec<TraceId>>, out: &mut Vec<Finding>) {
+    for o in orphans {
+        let (span, parent) = (&o.span, o.parent);
+        let elsewhere = traces_of.get(&parent).and_then(|ts| ts.iter().find(|&&t| t != span.trace_id));
+        let name = dump.str(o.name);
         let finding = match elsewhere {
-            Some(&(_, other)) => Finding::new(
+            Some(&other) => Finding::new(
                 parent_in_other_trace::INFO.code,
                 format!(
                     "span {} {name:?} names parent {parent}, which is in trace {other}, not in {}",

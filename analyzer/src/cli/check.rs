@@ -7,6 +7,15 @@ use std::path::PathBuf;
 use tracecheck::analysis::{self, Options};
 use tracecheck::model::time::parse_duration;
 use tracecheck::report::{self, Report, VerdictOptions};
+use tracecheck::stream;
+
+fn fmt_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n => format!("{n} B"),
+    }
+}
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,6 +44,14 @@ pub struct Args {
     /// Larger JSON records are reported (I007) and skipped unparsed (e.g. 512MiB, 2GB).
     #[arg(long, default_value = "1GiB", value_parser = super::parse_size)]
     max_record_size: usize,
+    /// Memory budget: a dump expected to need more is analysed in streaming mode, partition
+    /// by partition through temporary files, with the same report (e.g. 1GiB, 512MB).
+    /// Default: half of the memory available when the run starts.
+    #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
+    max_memory: Option<usize>,
+    /// Where streaming mode writes its temporary files (default: $TMPDIR or /tmp).
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
     /// Colour in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -72,8 +89,35 @@ pub fn run(args: Args) -> u8 {
     }
     let (progress, bar) = super::progress::Bar::start(&args.files);
     opts.load.progress = progress;
-    let analysis = analysis::analyze(&args.files, &opts);
+    let budget = args.max_memory.map(|b| b as u64).or_else(stream::default_budget);
+    let streaming = budget.filter(|&b| stream::estimate_memory(&args.files).is_some_and(|need| need > b));
+    let temp_dir = args.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let run = match streaming {
+        None => Ok((analysis::analyze(&args.files, &opts), None)),
+        Some(budget) => {
+            let s = stream::StreamOptions { budget, temp_dir: temp_dir.clone(), partitions: None };
+            stream::analyze(&args.files, &opts, &s).map(|(a, st)| (a, Some((budget, st))))
+        }
+    };
     bar.finish();
+    let analysis = match run {
+        Ok((a, None)) => a,
+        Ok((a, Some((budget, st)))) => {
+            eprintln!(
+                "tracecheck: streaming mode (memory budget {}): {} partitions, {} spilled to {}, largest partition {} spans",
+                fmt_bytes(budget),
+                st.partitions,
+                fmt_bytes(st.spilled),
+                temp_dir.display(),
+                st.largest_partition
+            );
+            a
+        }
+        Err(e) => {
+            eprintln!("tracecheck: streaming mode failed with temporary files in {}: {e}", temp_dir.display());
+            return EXIT_USAGE;
+        }
+    };
     let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {

@@ -95,17 +95,35 @@ impl Progress {
 /// dump.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
-    for path in expand(inputs, &mut loaded.errors) {
-        let shown = path.display().to_string();
-        match source::Source::open(&path) {
-            Ok(src) => load_with(&mut loaded, &shown, src.bytes(), opts, &|s, e| src.release(s, e)),
-            Err(e) => loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
-        }
-    }
+    load_into(inputs, opts, &mut Sink { loaded: &mut loaded, drain: &mut |_| {}, window: usize::MAX });
     loaded
 }
 
-fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+/// Where decoded records go: merged into `loaded.dump`, then handed to `drain`, which may
+/// move the spans elsewhere (streaming mode writes them to partitions).
+#[allow(missing_debug_implementations)]
+pub struct Sink<'a> {
+    pub loaded: &'a mut Loaded,
+    /// Called after each batch is merged, with the spans merged so far still in the dump.
+    pub drain: &'a mut dyn FnMut(&mut Dump),
+    /// How many chunks are decoded at once before they are merged and drained: unbounded
+    /// in memory, a few per thread when streaming.
+    pub window: usize,
+}
+
+/// As [`load`], into `sink`.
+pub fn load_into(inputs: &[PathBuf], opts: &LoadOptions, sink: &mut Sink<'_>) {
+    for path in expand(inputs, &mut sink.loaded.errors) {
+        let shown = path.display().to_string();
+        match source::Source::open(&path) {
+            Ok(src) => load_with(sink, &shown, src.bytes(), opts, &|s, e| src.release(s, e)),
+            Err(e) => sink.loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
+        }
+    }
+}
+
+/// The files `inputs` name: directories and patterns expanded as [`load`] does.
+pub fn expand(inputs: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in inputs {
         if p.as_os_str() != "-" && p.is_dir() {
@@ -219,18 +237,19 @@ mod tests {
 /// Decodes the bytes of one input named `path` into `loaded`: detects compression and
 /// format from the bytes, decodes every record, and accounts for all of them.
 pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOptions) {
-    load_with(loaded, path, bytes, opts, &|_, _| {});
+    load_with(&mut Sink { loaded, drain: &mut |_| {}, window: usize::MAX }, path, bytes, opts, &|_, _| {});
 }
 
 /// As [`load_bytes`]; `release(start, end)` is called for ranges of `bytes` that have been
 /// decoded and will not be read again.
 fn load_with(
-    loaded: &mut Loaded,
+    sink: &mut Sink<'_>,
     path: &str,
     bytes: &[u8],
     opts: &LoadOptions,
     release: &(dyn Fn(usize, usize) + Sync),
 ) {
+    let loaded = &mut *sink.loaded;
     let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
     let compression = container::detect_compression(bytes);
     let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
@@ -279,12 +298,13 @@ fn load_with(
         compression,
         dialects: Vec::new(),
     });
-    let batches: Vec<Batch> = match format {
-        Format::Empty => Vec::new(),
+    let mut merger = Merger { format, accounting, line_base: 0, opts };
+    match format {
+        Format::Empty => {}
         Format::Unknown => {
-            accounting.records_read += 1;
-            accounting.skip(IssueKind::UnknownFormat);
-            loaded.issues.push(InputIssue {
+            merger.accounting.records_read += 1;
+            merger.accounting.skip(IssueKind::UnknownFormat);
+            sink.loaded.issues.push(InputIssue {
                 kind: IssueKind::UnknownFormat,
                 loc: SourceLoc { file, line: 1, offset: 0 },
                 message: format!(
@@ -294,68 +314,94 @@ fn load_with(
                 trace_id: None,
                 span_id: None,
             });
-            Vec::new()
         }
         Format::JsonLines => {
             let chunks = split::line_chunks(content, opts.chunk_bytes);
             // Decompressed text is larger than the input; progress counts input bytes.
             let scale = bytes.len() as f64 / content.len().max(1) as f64;
-            chunks
-                .par_iter()
-                .map(|&(s, e)| {
-                    let b = decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes);
-                    if compression == Compression::None {
-                        release(s, e);
-                    }
-                    if let Some(p) = &opts.progress {
-                        p.add_bytes(((e - s) as f64 * scale) as usize);
-                        p.spans.fetch_add(b.part.spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    b
-                })
-                .collect()
+            for window in chunks.chunks(sink.window.max(1)) {
+                let batches: Vec<Batch> = window
+                    .par_iter()
+                    .map(|&(s, e)| {
+                        let b = decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes);
+                        if compression == Compression::None {
+                            release(s, e);
+                        }
+                        if let Some(p) = &opts.progress {
+                            p.add_bytes(((e - s) as f64 * scale) as usize);
+                            p.spans.fetch_add(b.part.spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        b
+                    })
+                    .collect();
+                merger.merge(sink, batches);
+            }
         }
-        Format::JsonDocuments => split::documents(content)
-            .par_iter()
-            .map(|r| {
-                let mut b = Batch::default();
-                let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
-                with_parser(|p| {
-                    p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true, opts.max_record_bytes)
-                });
-                b
-            })
-            .collect(),
-        Format::Records => decode_frames(file, content, compression == Compression::ZstdRecords, opts),
-    };
+        Format::JsonDocuments => {
+            let docs = split::documents(content);
+            for window in docs.chunks(sink.window.max(1)) {
+                let batches = window
+                    .par_iter()
+                    .map(|r| {
+                        let mut b = Batch::default();
+                        let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
+                        with_parser(|p| {
+                            p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true, opts.max_record_bytes)
+                        });
+                        b
+                    })
+                    .collect();
+                merger.merge(sink, batches);
+            }
+        }
+        Format::Records => decode_frames(file, content, compression == Compression::ZstdRecords, opts, |batches| {
+            merger.merge(sink, batches)
+        }),
+    }
     if let Some(p) = &opts.progress
         && format != Format::JsonLines
     {
         p.add_bytes(bytes.len());
     }
-    reserve_for(&mut loaded.dump, &batches);
-    let mut line_base = 0;
-    for b in batches {
-        let n = b.newlines;
-        let before = loaded.dump.spans.len();
-        b.merge_into(&mut loaded.dump, &mut accounting, &mut loaded.issues, line_base);
-        line_base += n;
-        // JSON lines count their spans as chunks are decoded; the other formats here.
-        if let Some(p) = &opts.progress
-            && format != Format::JsonLines
-        {
-            p.spans.fetch_add((loaded.dump.spans.len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
+    let loaded = &mut *sink.loaded;
+    if let Some(f) = loaded.dump.files.last_mut() {
+        f.dialects = merger.accounting.decoded_by_dialect.keys().copied().collect();
+    }
+    loaded.accounting.add(&merger.accounting);
+}
+
+/// Merges the batches of one file, in input order, into a sink.
+struct Merger<'o> {
+    format: Format,
+    accounting: Accounting,
+    /// Lines of the file before the next batch.
+    line_base: u64,
+    opts: &'o LoadOptions,
+}
+
+impl Merger<'_> {
+    fn merge(&mut self, sink: &mut Sink<'_>, batches: Vec<Batch>) {
+        let loaded = &mut *sink.loaded;
+        reserve_for(&mut loaded.dump, &batches);
+        for b in batches {
+            let n = b.newlines;
+            let before = loaded.dump.spans.len();
+            b.merge_into(&mut loaded.dump, &mut self.accounting, &mut loaded.issues, self.line_base);
+            self.line_base += n;
+            // JSON lines count their spans as chunks are decoded; the other formats here.
+            if let Some(p) = &self.opts.progress
+                && self.format != Format::JsonLines
+            {
+                p.spans.fetch_add((loaded.dump.spans.len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            (sink.drain)(&mut loaded.dump);
         }
     }
-    if let Some(f) = loaded.dump.files.last_mut() {
-        f.dialects = accounting.decoded_by_dialect.keys().copied().collect();
-    }
-    loaded.accounting.add(&accounting);
 }
 
 /// Decodes length-prefixed records (protobuf, or per-record zstd around JSON or protobuf),
 /// in parallel groups of about `chunk_bytes`. A record's line is its 1-based index.
-fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions) -> Vec<Batch> {
+fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions, mut merge: impl FnMut(Vec<Batch>)) {
     let (frames, cut) = container::frames(bytes);
     let mut groups: Vec<&[container::Frame]> = Vec::new();
     let mut from = 0;
@@ -369,17 +415,23 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions) -> Vec
         }
     }
     groups.push(&frames[from..]);
-    let mut batches: Vec<Batch> = groups
-        .par_iter()
-        .map(|group| {
-            let mut b = Batch::default();
-            for f in group.iter() {
-                let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
-                decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd, opts.max_record_bytes);
-            }
-            b
-        })
-        .collect();
+    // As many groups at once as there are threads, a few times over: bounded memory.
+    let window = 4 * rayon::current_num_threads();
+    for window in groups.chunks(window) {
+        merge(
+            window
+                .par_iter()
+                .map(|group| {
+                    let mut b = Batch::default();
+                    for f in group.iter() {
+                        let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
+                        decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd, opts.max_record_bytes);
+                    }
+                    b
+                })
+                .collect(),
+        );
+    }
     if let Some(c) = cut {
         let mut b = Batch::default();
         b.accounting.records_read += 1;
@@ -394,9 +446,8 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions) -> Vec
             trace_id: None,
             span_id: None,
         });
-        batches.push(b);
+        merge(vec![b]);
     }
-    batches
 }
 
 /// Decodes one length-prefixed record.

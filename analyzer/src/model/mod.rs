@@ -291,6 +291,24 @@ pub struct Span {
     pub loc: SourceLoc,
 }
 
+/// A span named without reference to where it is stored, enough to point a finding at it.
+/// Ordered by (trace id, span id, start, location): a choice of example span that does not
+/// depend on input order or on how the dump is partitioned.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct SpanRef {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub start: u64,
+    pub loc: SourceLoc,
+}
+
+impl SpanRef {
+    /// The reference of `s`.
+    pub fn of(s: &Span) -> SpanRef {
+        SpanRef { trace_id: s.trace_id, span_id: s.span_id, start: s.start, loc: s.loc }
+    }
+}
+
 impl Span {
     /// `end - start` when both are present and ordered.
     pub fn duration(&self) -> Option<u64> {

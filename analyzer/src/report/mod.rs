@@ -173,7 +173,7 @@ impl Report {
         let dump = &a.loaded.dump;
         let counts = Counts {
             input: a.loaded.accounting.clone(),
-            spans: dump.spans.len() as u64,
+            spans: a.spans,
             traces: a.structure.traces,
             resources: dump.resources.len() as u64,
         };

@@ -9,7 +9,7 @@ use super::pack::{Quantifier, Rule, Scope, Sourced, Target};
 use crate::checks::{CheckId, Finding, RuleDetail, Severity};
 use crate::graph::{TraceGraph, Traces};
 use crate::model::time::fmt_ns;
-use crate::model::{Dump, Span, SpanKind, StatusCode, Sym, ValueType};
+use crate::model::{Dump, Span, SpanKind, SpanRef, StatusCode, Sym, ValueType};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -226,10 +226,20 @@ impl TracePartial {
             self.groups.entry(k).or_default().merge(v);
         }
     }
+
+    /// Rewrites the dump indexes that kept values carry through `global` (index in one
+    /// partition → index in the whole dump), before partitions are merged.
+    pub fn globalize(&mut self, global: &[u32]) {
+        for acc in self.groups.values_mut() {
+            for v in acc.values.iter_mut().flatten() {
+                v.1 = global[v.1 as usize];
+            }
+        }
+    }
 }
 
 /// Builds a rule finding.
-fn rule_finding(rule: &Rule, span: Option<&Span>, expected: String, actual: String) -> Finding {
+fn rule_finding(rule: &Rule, span: Option<SpanRef>, expected: String, actual: String) -> Finding {
     Finding {
         code: CheckId::Rule(rule.id.clone()),
         severity: rule.severity,
@@ -353,11 +363,11 @@ impl AggregateResult {
 /// finding in `out`, at the span holding the value (else at `fallback`); returns one result
 /// per aggregate.
 fn judge_group(
-    dump: &Dump,
+    span_at: &dyn Fn(u32) -> Option<SpanRef>,
     rule: &Rule,
     acc: &mut GroupAcc,
     label: Option<String>,
-    fallback: Option<&Span>,
+    fallback: Option<SpanRef>,
     over: &str,
     out: &mut Vec<Finding>,
 ) -> Vec<AggregateResult> {
@@ -365,7 +375,7 @@ fn judge_group(
     for (ai, agg) in rule.aggregates.iter().enumerate() {
         let v = evaluate(&agg.compiled, ai, acc, rule.min_samples);
         if v.outcome == RuleOutcome::Fail {
-            let span = v.span.map(|s| &dump.spans[s as usize]).or(fallback);
+            let span = v.span.and_then(span_at).or(fallback);
             out.push(aggregate_finding(rule, agg, label.as_deref(), &v, span, over));
         }
         results.push(AggregateResult {
@@ -416,7 +426,8 @@ impl RuleSet {
                     if rule.scope == Scope::Trace && sat == 0 {
                         let root = graph.roots.first().map_or(0, |r| r.index());
                         let actual = format!("none in this trace ({} span(s) matched the selector)", matches.len());
-                        p.findings.push(rule_finding(rule, Some(cx.span(root)), expected_any(rule), actual));
+                        let at = SpanRef::of(cx.span(root));
+                        p.findings.push(rule_finding(rule, Some(at), expected_any(rule), actual));
                     }
                 }
                 Quantifier::None => {
@@ -426,7 +437,7 @@ impl RuleSet {
                         let actual = format!("{:?} matches ({})", dump.str(span.name), cx.actual(last, span, Some(k)));
                         p.findings.push(rule_finding(
                             rule,
-                            Some(span),
+                            Some(SpanRef::of(span)),
                             format!("no span matching {}", rule.selector.text),
                             actual,
                         ));
@@ -445,9 +456,10 @@ impl RuleSet {
                         let mut groups: Vec<(Option<String>, GroupKey, GroupAcc)> =
                             groups.into_iter().map(|(k, a)| (group_label(&cx, rule, &k), k, a)).collect();
                         groups.sort_by(|a, b| a.0.cmp(&b.0));
-                        let fallback = graph.roots.first().map(|r| cx.span(r.index()));
+                        let fallback = graph.roots.first().map(|r| SpanRef::of(cx.span(r.index())));
+                        let at = |i: u32| dump.spans.get(i as usize).map(SpanRef::of);
                         for (label, _, mut acc) in groups {
-                            for a in judge_group(dump, rule, &mut acc, label, fallback, "this trace", &mut p.findings) {
+                            for a in judge_group(&at, rule, &mut acc, label, fallback, "this trace", &mut p.findings) {
                                 let t = &mut p.tallies[ri];
                                 match a.outcome {
                                     RuleOutcome::Inconclusive => {
@@ -468,13 +480,15 @@ impl RuleSet {
     }
 
     /// Settles every rule over the dump: `any` and `each` with no matches, dump-scope
-    /// aggregates. Returns per-rule results (outcomes settled by [`RuleSet::suppress`]) and
-    /// the findings of all rules.
+    /// aggregates. `span_at` names the span of a dump index, as the values of `merged` hold
+    /// them. Returns per-rule results (outcomes settled by [`RuleSet::suppress`]) and the
+    /// findings of all rules.
     pub fn finish(
         &self,
         dump: &Dump,
         syms: &[Option<Sym>],
         mut merged: TracePartial,
+        span_at: &dyn Fn(u32) -> Option<SpanRef>,
     ) -> (Vec<RuleResult>, Vec<Finding>) {
         let cx = Cx::span_only(dump, self.tables(), syms);
         let rules = self.rules();
@@ -513,7 +527,7 @@ impl RuleSet {
                 }
                 for (label, key) in keys {
                     let Some(acc) = groups.get_mut(&key) else { continue };
-                    for a in judge_group(dump, rule, acc, label, None, "the dump", &mut findings) {
+                    for a in judge_group(span_at, rule, acc, label, None, "the dump", &mut findings) {
                         match a.outcome {
                             RuleOutcome::Inconclusive if inconclusive.is_none() => inconclusive = Some(a.why()),
                             RuleOutcome::Error if error.is_none() => error = a.reason.clone(),
@@ -552,20 +566,40 @@ impl RuleSet {
         (results, findings)
     }
 
-    /// Removes the findings suppressions silence, counts them per suppression and per
-    /// rule, and settles each rule's outcome.
-    pub fn suppress(
+    /// The suppressions that silence `f` if their `where` (when they have one) holds on
+    /// its span, in pack order.
+    pub fn suppression_candidates<'a>(&'a self, f: &'a Finding) -> impl Iterator<Item = usize> + 'a {
+        self.suppressions().iter().enumerate().filter_map(move |(i, s)| {
+            let target = match (&s.target, &f.code) {
+                (Target::Builtin(a), CheckId::Builtin(b)) => a == b,
+                (Target::Rule(a), CheckId::Rule(b)) => a == b,
+                _ => false,
+            };
+            (target
+                && s.trace_id.is_none_or(|t| f.trace_id == Some(t))
+                && s.span_id.is_none_or(|id| f.span_ids.contains(&id)))
+            .then_some(i)
+        })
+    }
+
+    /// Whether suppression `i` has a `where` selector.
+    pub fn suppression_has_where(&self, i: usize) -> bool {
+        self.suppressions().get(i).is_some_and(|s| s.where_.is_some())
+    }
+
+    /// Whether the `where` of suppression `i` holds on the span `f` is about (its trace and
+    /// first span id), looked up in `dump`, whose spans `traces` orders.
+    pub fn suppression_where_holds(
         &self,
         dump: &Dump,
         syms: &[Option<Sym>],
         traces: &Traces,
-        findings: &mut Vec<Finding>,
-        results: &mut [RuleResult],
-    ) -> Vec<SuppressionResult> {
-        let sups = self.suppressions();
+        f: &Finding,
+        i: usize,
+    ) -> bool {
+        let Some(w) = self.suppressions().get(i).and_then(|s| s.where_.as_ref()) else { return true };
         let cx = Cx::span_only(dump, self.tables(), syms);
-        let mut counts = vec![0u64; sups.len()];
-        let span_of = |f: &Finding| -> Option<&Span> {
+        let span_of = || -> Option<&Span> {
             let (t, s) = (f.trace_id?, *f.span_ids.first()?);
             let k = traces.order.partition_point(|&i| {
                 let x = &dump.spans[i as usize];
@@ -573,21 +607,26 @@ impl RuleSet {
             });
             traces.order.get(k).map(|&i| &dump.spans[i as usize]).filter(|x| x.trace_id == t && x.span_id == s)
         };
+        span_of().is_some_and(|span| cx.test(&w.compiled, span, None))
+    }
+
+    /// Removes the findings suppressions silence, counts them per suppression and per
+    /// rule, and settles each rule's outcome. `where_holds(k, f, i)` tells whether the
+    /// `where` of suppression `i` holds for `f`, which is `findings[k]` (see
+    /// [`RuleSet::suppression_where_holds`]).
+    pub fn suppress(
+        &self,
+        findings: &mut Vec<Finding>,
+        results: &mut [RuleResult],
+        where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
+    ) -> Vec<SuppressionResult> {
+        let sups = self.suppressions();
+        let mut counts = vec![0u64; sups.len()];
         if !sups.is_empty() {
+            let mut k = 0;
             findings.retain(|f| {
-                let hit = sups.iter().position(|s| {
-                    let target = match (&s.target, &f.code) {
-                        (Target::Builtin(a), CheckId::Builtin(b)) => a == b,
-                        (Target::Rule(a), CheckId::Rule(b)) => a == b,
-                        _ => false,
-                    };
-                    target
-                        && s.trace_id.is_none_or(|t| f.trace_id == Some(t))
-                        && s.span_id.is_none_or(|id| f.span_ids.contains(&id))
-                        && s.where_
-                            .as_ref()
-                            .is_none_or(|w| span_of(f).is_some_and(|span| cx.test(&w.compiled, span, None)))
-                });
+                let hit = self.suppression_candidates(f).find(|&i| sups[i].where_.is_none() || where_holds(k, f, i));
+                k += 1;
                 match hit {
                     Some(i) => {
                         counts[i] += 1;
@@ -640,7 +679,7 @@ fn aggregate_finding(
     agg: &Sourced<Aggregate>,
     label: Option<&str>,
     v: &AggValue,
-    span: Option<&Span>,
+    span: Option<SpanRef>,
     over: &str,
 ) -> Finding {
     let text = agg.text.as_str();
@@ -699,7 +738,12 @@ fn check_match(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
     let span = cx.span(k);
     for e in &rule.expect {
         if !cx.test_node(&e.compiled, k) {
-            out.push(rule_finding(rule, Some(span), e.text.clone(), cx.actual(&e.compiled, span, Some(k))));
+            out.push(rule_finding(
+                rule,
+                Some(SpanRef::of(span)),
+                e.text.clone(),
+                cx.actual(&e.compiled, span, Some(k)),
+            ));
         }
     }
     if !rule.children_in_order.is_empty() {
@@ -722,7 +766,7 @@ fn check_match(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
                     };
                     let expected =
                         format!("within its parent {:?} (tolerance {})", cx.dump.str(parent.name), fmt_ns(tol));
-                    let mut f = rule_finding(rule, Some(span), expected, actual);
+                    let mut f = rule_finding(rule, Some(SpanRef::of(span)), expected, actual);
                     f.span_ids.push(parent.span_id);
                     out.push(f);
                 }
@@ -749,7 +793,7 @@ fn check_order(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
             } else {
                 format!("no child matching {}; children: {}", rule.children_in_order[i].text, present.join(", "))
             };
-            out.push(rule_finding(rule, Some(span), format!("children in order: {order_text}"), actual));
+            out.push(rule_finding(rule, Some(SpanRef::of(span)), format!("children in order: {order_text}"), actual));
             return;
         }
     }
@@ -770,7 +814,7 @@ fn check_order(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
                 cx.dump.str(a.name),
                 a.span_id
             );
-            let mut f = rule_finding(rule, Some(span), format!("children in order: {order_text}"), actual);
+            let mut f = rule_finding(rule, Some(SpanRef::of(span)), format!("children in order: {order_text}"), actual);
             f.span_ids.extend([a.span_id, b.span_id]);
             out.push(f);
         }

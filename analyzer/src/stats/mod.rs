@@ -41,58 +41,83 @@ pub struct OperationLatency {
     pub max: Option<u64>,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Acc {
     count: u64,
     errors: u64,
     durations: Vec<u64>,
 }
 
+/// Counts and durations per operation, gathered from a dump in one piece or part by part
+/// (parts must share their string table).
+#[derive(Debug, Default)]
+pub struct LatencyAcc(HashMap<(Sym, Sym), Acc>);
+
+impl LatencyAcc {
+    /// Adds every span of `dump`.
+    pub fn add_spans(&mut self, dump: &Dump) {
+        let part = dump
+            .spans
+            .par_iter()
+            .fold(LatencyAcc::default, |mut m, s| {
+                let service = dump.resource(s).service_name.unwrap_or(Sym::EMPTY);
+                let a = m.0.entry((service, s.name)).or_default();
+                a.count += 1;
+                a.errors += u64::from(s.status == StatusCode::Error);
+                if let Some(d) = s.duration() {
+                    a.durations.push(d);
+                }
+                m
+            })
+            .reduce(LatencyAcc::default, |mut a, b| {
+                a.merge(b);
+                a
+            });
+        self.merge(part);
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: LatencyAcc) {
+        for (k, v) in other.0 {
+            let e = self.0.entry(k).or_default();
+            e.count += v.count;
+            e.errors += v.errors;
+            e.durations.extend(v.durations);
+        }
+    }
+
+    /// Per-operation latency, sorted by service then name; `dump` resolves the symbols.
+    pub fn finish(self, dump: &Dump) -> Vec<OperationLatency> {
+        let mut out: Vec<OperationLatency> = self
+            .0
+            .into_par_iter()
+            .map(|((service, name), mut a)| {
+                a.durations.sort_unstable();
+                let d = &a.durations;
+                OperationLatency {
+                    service: dump.str(service).to_string(),
+                    name: dump.str(name).to_string(),
+                    count: a.count,
+                    errors: a.errors,
+                    timed: d.len() as u64,
+                    min: d.first().copied(),
+                    p50: nearest_rank(d, 50.0),
+                    p90: nearest_rank(d, 90.0),
+                    p99: nearest_rank(d, 99.0),
+                    max: d.last().copied(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
+        out
+    }
+}
+
 /// Per-operation latency over every span of `dump`, sorted by service then name.
 pub fn latency(dump: &Dump) -> Vec<OperationLatency> {
-    let groups: HashMap<(Sym, Sym), Acc> = dump
-        .spans
-        .par_iter()
-        .fold(HashMap::<(Sym, Sym), Acc>::new, |mut m, s| {
-            let service = dump.resource(s).service_name.unwrap_or(Sym::EMPTY);
-            let a = m.entry((service, s.name)).or_default();
-            a.count += 1;
-            a.errors += u64::from(s.status == StatusCode::Error);
-            if let Some(d) = s.duration() {
-                a.durations.push(d);
-            }
-            m
-        })
-        .reduce(HashMap::new, |mut a, b| {
-            for (k, v) in b {
-                let e = a.entry(k).or_default();
-                e.count += v.count;
-                e.errors += v.errors;
-                e.durations.extend(v.durations);
-            }
-            a
-        });
-    let mut out: Vec<OperationLatency> = groups
-        .into_par_iter()
-        .map(|((service, name), mut a)| {
-            a.durations.sort_unstable();
-            let d = &a.durations;
-            OperationLatency {
-                service: dump.str(service).to_string(),
-                name: dump.str(name).to_string(),
-                count: a.count,
-                errors: a.errors,
-                timed: d.len() as u64,
-                min: d.first().copied(),
-                p50: nearest_rank(d, 50.0),
-                p90: nearest_rank(d, 90.0),
-                p99: nearest_rank(d, 99.0),
-                max: d.last().copied(),
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
-    out
+    let mut acc = LatencyAcc::default();
+    acc.add_spans(dump);
+    acc.finish(dump)
 }
 
 #[cfg(test)]

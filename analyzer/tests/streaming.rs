@@ -1,0 +1,171 @@
+//! Streaming mode gives the in-memory report, byte for byte.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use tracecheck::analysis::{self, Analysis, Options};
+use tracecheck::checks::Severity;
+use tracecheck::report::{self, Report, VerdictOptions};
+use tracecheck::rules::RuleSet;
+use tracecheck::stream::{self, StreamOptions};
+
+/// Rules that exercise what crosses partitions: dump-scope aggregates pointing at one span
+/// (ties included: many spans share a duration), trace-scope aggregates, an `any` over the
+/// dump, and suppressions whose `where` must be tested on the finding's span.
+const CROSS_PARTITION_PACK: &str = r#"schema = 1
+name = "streaming-test"
+
+[[rule]]
+id = "ST1"
+title = "slowest span per name under 1 ms"
+each = '{ }'
+group_by = ["name"]
+aggregate = ['max(duration) < 1ms', 'p50(duration) < 100us', 'count() < 3']
+
+[[rule]]
+id = "ST2"
+title = "per trace, at most 3 spans"
+scope = "trace"
+each = '{ }'
+aggregate = ['count() <= 3']
+
+[[rule]]
+id = "ST3"
+title = "somewhere a span is slower than a minute"
+any = '{ duration > 60s }'
+
+[[rule]]
+id = "ST4"
+title = "every span is shorter than 2 ms"
+each = '{ }'
+expect = ['duration < 2ms']
+
+[[suppress]]
+rule = "ST4"
+reason = "errors may be slow"
+where = '{ status = error }'
+
+[[suppress]]
+rule = "S001"
+reason = "gossip may arrive after its publisher died"
+where = '{ name =~ `propagate` }'
+
+[[suppress]]
+rule = "ST2"
+reason = "test"
+where = '{ name = "p2p.package.publish" }'
+"#;
+
+/// Every bundled and real dump, analysed as one.
+fn all_dumps() -> Vec<PathBuf> {
+    let root = common::root();
+    vec![root.join("sample-traces"), root.join("../shared/real-traces")]
+        .into_iter()
+        .flat_map(|d| walk(&d))
+        .filter(|p| !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "py" | "sh")))
+        .collect()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn options() -> Options {
+    let root = common::root();
+    let mut rules = RuleSet::load(&[root.join("rules/p2p-marketplace.toml")]).expect("p2p pack");
+    rules.add("streaming-test.toml", CROSS_PARTITION_PACK).expect("test pack");
+    Options { rules: Some(Arc::new(rules)), ..Options::default() }
+}
+
+fn json(a: &Analysis) -> String {
+    let r = Report::new(a, VerdictOptions { fail_on: Severity::Error, allow_empty: false });
+    let mut buf = Vec::new();
+    report::json::write(&r, &mut buf).expect("json");
+    String::from_utf8(buf).expect("utf-8")
+}
+
+#[test]
+fn streaming_report_is_byte_identical_on_every_bundled_and_real_dump() {
+    let inputs = all_dumps();
+    assert!(inputs.len() > 40, "{} inputs", inputs.len());
+    let opts = options();
+    let whole = analysis::analyze(&inputs, &opts);
+    let expected = json(&whole);
+    // What makes the comparison worth something: findings of the dump-wide checks, of
+    // aggregates pointing at spans, and suppressions decided by `where`.
+    for code in ["S001", "S007", "A001", "A004", "T005", "ST1", "ST2", "ST4", "MKT014"] {
+        assert!(whole.findings.iter().any(|f| f.code.as_str() == code), "no {code} finding to compare");
+    }
+    assert!(whole.suppressions.iter().all(|s| s.suppressed > 0), "{:?}", whole.suppressions);
+    let tmp = tempfile::tempdir().expect("tmp");
+    for partitions in [1, 7, 64] {
+        let s = StreamOptions { budget: 1 << 20, temp_dir: tmp.path().to_path_buf(), partitions: Some(partitions) };
+        let (a, stats) = stream::analyze(&inputs, &opts, &s).expect("stream");
+        assert_eq!(stats.partitions, partitions);
+        assert!(a.loaded.dump.spans.is_empty(), "spans were kept in memory");
+        if partitions > 1 {
+            assert!(stats.largest_partition < whole.spans, "one partition holds everything");
+        }
+        let got = json(&a);
+        if got != expected {
+            let line = got.lines().zip(expected.lines()).position(|(a, b)| a != b).unwrap_or(0);
+            panic!(
+                "{partitions} partitions: report differs at line {}:\n  stream:    {}\n  in memory: {}",
+                line + 1,
+                got.lines().nth(line).unwrap_or(""),
+                expected.lines().nth(line).unwrap_or("")
+            );
+        }
+        assert_eq!(std::fs::read_dir(tmp.path()).expect("tmp").count(), 0, "temporary files left behind");
+    }
+}
+
+fn tracecheck(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tracecheck")).current_dir(common::root()).args(args).output().expect("run")
+}
+
+#[test]
+fn a_small_memory_budget_switches_the_cli_to_streaming_with_the_same_report() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().to_str().expect("path");
+    let args = ["check", "sample-traces/scenario", "-r", "rules/p2p-marketplace.toml", "--format", "json"];
+    let whole = tracecheck(&args);
+    let streamed = tracecheck(&[&args[..], &["--max-memory", "64KiB", "--temp-dir", dir]].concat());
+    let note = String::from_utf8_lossy(&streamed.stderr);
+    assert!(note.contains("streaming mode") && note.contains("partitions"), "{note}");
+    assert_eq!(streamed.status.code(), whole.status.code());
+    assert_eq!(String::from_utf8_lossy(&streamed.stdout), String::from_utf8_lossy(&whole.stdout));
+    assert!(!whole.stdout.is_empty());
+    assert_eq!(std::fs::read_dir(tmp.path()).expect("tmp").count(), 0, "temporary files left behind");
+    // A budget above the need stays in memory.
+    let roomy = tracecheck(&[&args[..], &["--max-memory", "1GiB"]].concat());
+    assert!(!String::from_utf8_lossy(&roomy.stderr).contains("streaming"));
+    assert_eq!(roomy.stdout, whole.stdout);
+}
+
+#[test]
+fn an_unusable_temporary_directory_is_a_clear_error() {
+    let out = tracecheck(&[
+        "check",
+        "sample-traces/scenario/healthy.jsonl",
+        "--max-memory",
+        "1KB",
+        "--temp-dir",
+        "/nonexistent/tracecheck-tmp",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/tracecheck-tmp") && err.contains("streaming"), "{err}");
+}
