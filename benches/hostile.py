@@ -3,6 +3,7 @@
 
   chain N FILE    one trace whose N spans form a single parent chain (depth N - 1)
   collide N FILE  N spans sharing one trace id and one span id, half naming themselves parent
+  wide N FILE     one trace of N spans as a tree: span i's parent is span i // 10
 
 Usage: python3 benches/hostile.py chain 1000000 /tmp/chain.jsonl
 """
@@ -26,6 +27,8 @@ def main(kind, n, path):
         write(path, n, lambda i: SPAN % ("ab" * 16, i + 1, "%016x" % i if i else "", T0 + i, T0 + 2 * n - i))
     elif kind == "collide":
         write(path, n, lambda i: SPAN % ("cd" * 16, 1, "%016x" % (1 if i % 2 else 2), T0 + i, T0 + 2 * n - i))
+    elif kind == "wide":
+        write(path, n, lambda i: SPAN % ("ef" * 16, i + 1, "%016x" % (i // 10 + 1) if i else "", T0 + i, T0 + 2 * n - i))
     else:
         sys.exit(__doc__)
 
