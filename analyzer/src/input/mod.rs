@@ -95,7 +95,7 @@ impl Progress {
 /// dump.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
-    load_into(inputs, opts, &mut Sink { loaded: &mut loaded, drain: &mut |_| {}, window: usize::MAX });
+    load_into(inputs, opts, &mut Sink { loaded: &mut loaded, drain: &mut |_| {}, window: in_memory_window() });
     loaded
 }
 
@@ -106,9 +106,14 @@ pub struct Sink<'a> {
     pub loaded: &'a mut Loaded,
     /// Called after each batch is merged, with the spans merged so far still in the dump.
     pub drain: &'a mut dyn FnMut(&mut Dump),
-    /// How many chunks are decoded at once before they are merged and drained: unbounded
-    /// in memory, a few per thread when streaming.
+    /// How many chunks are decoded at once before they are merged and drained.
     pub window: usize,
+}
+
+/// Chunks decoded at once in memory: enough to keep every thread busy, few enough that the
+/// decoded batches' memory is reused by the next window instead of fresh pages.
+fn in_memory_window() -> usize {
+    8 * rayon::current_num_threads()
 }
 
 /// As [`load`], into `sink`.
@@ -237,7 +242,7 @@ mod tests {
 /// Decodes the bytes of one input named `path` into `loaded`: detects compression and
 /// format from the bytes, decodes every record, and accounts for all of them.
 pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOptions) {
-    load_with(&mut Sink { loaded, drain: &mut |_| {}, window: usize::MAX }, path, bytes, opts, &|_, _| {});
+    load_with(&mut Sink { loaded, drain: &mut |_| {}, window: in_memory_window() }, path, bytes, opts, &|_, _| {});
 }
 
 /// As [`load_bytes`]; `release(start, end)` is called for ranges of `bytes` that have been
@@ -298,7 +303,7 @@ fn load_with(
         compression,
         dialects: Vec::new(),
     });
-    let mut merger = Merger { format, accounting, line_base: 0, opts };
+    let mut merger = Merger { format, accounting, line_base: 0, opts, share: 1.0, first: true };
     match format {
         Format::Empty => {}
         Format::Unknown => {
@@ -320,6 +325,8 @@ fn load_with(
             // Decompressed text is larger than the input; progress counts input bytes.
             let scale = bytes.len() as f64 / content.len().max(1) as f64;
             for window in chunks.chunks(sink.window.max(1)) {
+                let covered: usize = window.iter().map(|&(s, e)| e - s).sum();
+                merger.share = covered as f64 / content.len().max(1) as f64;
                 let batches: Vec<Batch> = window
                     .par_iter()
                     .map(|&(s, e)| {
@@ -377,12 +384,18 @@ struct Merger<'o> {
     /// Lines of the file before the next batch.
     line_base: u64,
     opts: &'o LoadOptions,
+    /// The share of the file the next batches cover: the first window reserves room for
+    /// the whole file in that proportion, so later windows seldom grow the arenas.
+    share: f64,
+    first: bool,
 }
 
 impl Merger<'_> {
     fn merge(&mut self, sink: &mut Sink<'_>, batches: Vec<Batch>) {
         let loaded = &mut *sink.loaded;
-        reserve_for(&mut loaded.dump, &batches);
+        let scale = if self.first && self.share > 0.0 { 1.05 / self.share.min(1.0) } else { 1.0 };
+        self.first = false;
+        reserve_for(&mut loaded.dump, &batches, scale);
         for b in batches {
             let n = b.newlines;
             let before = loaded.dump.spans.len();
@@ -495,13 +508,15 @@ fn preview(b: &[u8]) -> String {
     }
 }
 
-/// Grows the arenas of `dump` once for all `batches`, so merging never reallocates.
-fn reserve_for(dump: &mut Dump, batches: &[Batch]) {
-    dump.spans.reserve(batches.iter().map(|b| b.part.spans.len()).sum());
-    dump.attrs.reserve(batches.iter().map(|b| b.part.attrs.len()).sum());
-    dump.events.reserve(batches.iter().map(|b| b.part.events.len()).sum());
-    dump.links.reserve(batches.iter().map(|b| b.part.links.len()).sum());
-    dump.resources.reserve(batches.iter().map(|b| b.part.resources.len()).sum());
+/// Grows the arenas of `dump` once for `batches` (their sizes times `scale`), so merging
+/// them does not reallocate.
+fn reserve_for(dump: &mut Dump, batches: &[Batch], scale: f64) {
+    let n = |f: fn(&Batch) -> usize| (batches.iter().map(f).sum::<usize>() as f64 * scale) as usize;
+    dump.spans.reserve(n(|b| b.part.spans.len()));
+    dump.attrs.reserve(n(|b| b.part.attrs.len()));
+    dump.events.reserve(n(|b| b.part.events.len()));
+    dump.links.reserve(n(|b| b.part.links.len()));
+    dump.resources.reserve(n(|b| b.part.resources.len()));
 }
 
 thread_local! {
