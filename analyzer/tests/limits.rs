@@ -14,24 +14,28 @@ fn an_oversized_record_is_reported_where_it_is_and_the_rest_is_analysed() {
     let (big, _) = lines.iter().enumerate().max_by_key(|(_, l)| l.len()).expect("lines");
     let limit = lines[big].len() - 1;
     assert!(lines.iter().filter(|l| l.len() > limit).count() == 1, "exactly one line over the limit");
-    let mut loaded = Loaded::default();
-    let opts = LoadOptions { max_record_bytes: limit, chunk_bytes: 50_000, ..LoadOptions::default() };
-    load_bytes(&mut loaded, "run.jsonl", healthy.as_bytes(), &opts);
-    let acc = loaded.accounting.clone();
-    assert_eq!(acc.records_read, lines.len() as u64);
-    assert_eq!(acc.records_decoded + 1, acc.records_read);
-    let a = analyze_loaded(loaded, &Options::default());
-    let too_large: Vec<_> = a.findings.iter().filter(|f| f.code.as_str() == "I007").collect();
-    assert_eq!(too_large.len(), 1);
-    let loc = too_large[0].loc.expect("located");
-    assert_eq!(loc.line, big as u64 + 1, "the line of the big record");
-    let offset: usize = lines[..big].iter().map(|l| l.len() + 1).sum();
-    assert_eq!(loc.offset, offset as u64);
-    assert!(too_large[0].message.contains(&format!("larger than the limit of {limit} bytes")));
-    // The big line's spans are missing; the others are there.
     let big_spans = lines[big].matches("\"spanId\"").count();
     let all_spans = healthy.matches("\"spanId\"").count();
-    assert_eq!(a.loaded.dump.spans.len(), all_spans - big_spans);
+    // Chunks of 64 bytes cut through the big line (it is found while chunking and never read
+    // again); one chunk of 10 MB holds it whole (the parser reports it): same result.
+    for chunk_bytes in [64, 1_000, 50_000, 10_000_000] {
+        let mut loaded = Loaded::default();
+        let opts = LoadOptions { max_record_bytes: limit, chunk_bytes, ..LoadOptions::default() };
+        load_bytes(&mut loaded, "run.jsonl", healthy.as_bytes(), &opts);
+        let acc = loaded.accounting.clone();
+        assert_eq!(acc.records_read, lines.len() as u64);
+        assert_eq!(acc.records_decoded + 1, acc.records_read);
+        let a = analyze_loaded(loaded, &Options::default());
+        let too_large: Vec<_> = a.findings.iter().filter(|f| f.code.as_str() == "I007").collect();
+        assert_eq!(too_large.len(), 1);
+        let loc = too_large[0].loc.expect("located");
+        assert_eq!(loc.line, big as u64 + 1, "the line of the big record");
+        let offset: usize = lines[..big].iter().map(|l| l.len() + 1).sum();
+        assert_eq!(loc.offset, offset as u64);
+        assert!(too_large[0].message.contains(&format!("larger than the limit of {limit} bytes")));
+        // The big line's spans are missing; the others are there.
+        assert_eq!(a.loaded.dump.spans.len(), all_spans - big_spans);
+    }
 
     // With the default limit (1 GiB) the same input loses nothing.
     let whole = common::report_of(&[("run.jsonl", healthy.as_bytes())]);

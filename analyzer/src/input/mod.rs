@@ -321,16 +321,25 @@ fn load_with(
             });
         }
         Format::JsonLines => {
-            let chunks = split::line_chunks(content, opts.chunk_bytes);
+            let mapped = compression == Compression::None;
+            let chunks = split::line_chunks(content, opts.chunk_bytes, opts.max_record_bytes, &|s, e| {
+                if mapped {
+                    release(s, e)
+                }
+            });
             // Decompressed text is larger than the input; progress counts input bytes.
             let scale = bytes.len() as f64 / content.len().max(1) as f64;
             for window in chunks.chunks(sink.window.max(1)) {
-                let covered: usize = window.iter().map(|&(s, e)| e - s).sum();
+                let covered: usize = window.iter().map(|c| c.end - c.start).sum();
                 merger.share = covered as f64 / content.len().max(1) as f64;
                 let batches: Vec<Batch> = window
                     .par_iter()
-                    .map(|&(s, e)| {
-                        let b = decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes);
+                    .map(|&split::Chunk { start: s, end: e, long }| {
+                        let b = if long {
+                            long_line(file, content, s, e, opts.max_record_bytes)
+                        } else {
+                            decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes)
+                        };
                         if compression == Compression::None {
                             release(s, e);
                         }
@@ -532,6 +541,23 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
     })
 }
 
+/// The batch of a line longer than `max` found while chunking: reported as too large, as
+/// [`Parser::record`] would, without reading it again.
+fn long_line(file: u32, content: &[u8], s: usize, e: usize, max: usize) -> Batch {
+    let has_newline = content[e - 1] == b'\n';
+    let mut b = Batch { newlines: u64::from(has_newline), ..Batch::default() };
+    let loc = SourceLoc { file, line: 1, offset: s as u64 };
+    let len = e - s - usize::from(has_newline);
+    b.accounting.records_read += 1;
+    b.accounting.skip(IssueKind::TooLarge);
+    b.issue(IssueKind::TooLarge, loc, too_large(len, max), None, None);
+    b
+}
+
+fn too_large(len: usize, max: usize) -> String {
+    format!("record of {len} bytes is larger than the limit of {max} bytes (--max-record-size); skipped unparsed")
+}
+
 fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool, max: usize) -> Batch {
     let mut batch = Batch::default();
     let newlines = with_parser(|parser| decode_lines_with(parser, &mut batch, file, chunk, chunk_offset, at_eof, max));
@@ -580,11 +606,7 @@ impl Parser {
             batch.issues.push(InputIssue { kind, loc, message, trace_id: None, span_id: None });
         };
         if rec.len() > max {
-            let msg = format!(
-                "record of {} bytes is larger than the limit of {max} bytes (--max-record-size); skipped unparsed",
-                rec.len()
-            );
-            return issue(batch, IssueKind::TooLarge, msg);
+            return issue(batch, IssueKind::TooLarge, too_large(rec.len(), max));
         }
         if truncated {
             let msg = format!("record cut off: the input ends after {} bytes of an unclosed JSON value", rec.len());

@@ -93,19 +93,57 @@ pub struct Record {
     pub truncated: bool,
 }
 
+/// A chunk of JSON lines: `bytes[start..end]`. A `long` chunk is a single line longer than
+/// the record limit, to be reported without being read again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub start: usize,
+    pub end: usize,
+    pub long: bool,
+}
+
+/// Bytes scanned at a time while looking for the end of a line.
+const SCAN_BLOCK: usize = 64 << 20;
+
 /// Splits `bytes` into chunks of about `target` bytes, each ending just after a newline
-/// (the last one at the end of input), so JSON lines can be parsed chunk by chunk.
-pub fn line_chunks(bytes: &[u8], target: usize) -> Vec<(usize, usize)> {
+/// (the last one at the end of input), so JSON lines can be parsed chunk by chunk. A line
+/// longer than `max_line` that crosses a chunk boundary becomes a chunk of its own, and
+/// while its end is searched the pages already scanned are given to `release`, so a
+/// multi-GB line costs a block of memory, not its size.
+pub fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn Fn(usize, usize)) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut start = 0;
-    while start < bytes.len() {
-        let want = (start + target.max(1)).min(bytes.len());
-        let end = if want == bytes.len() {
-            want
-        } else {
-            memchr::memchr(b'\n', &bytes[want..]).map_or(bytes.len(), |p| want + p + 1)
+    let len = bytes.len();
+    while start < len {
+        let want = (start + target.max(1)).min(len);
+        if want == len {
+            out.push(Chunk { start, end: len, long: false });
+            break;
+        }
+        let line_start = memchr::memrchr(b'\n', &bytes[start..want]).map_or(start, |p| start + p + 1);
+        let mut pos = want;
+        let end = loop {
+            let block_end = (pos + SCAN_BLOCK).min(len);
+            if let Some(p) = memchr::memchr(b'\n', &bytes[pos..block_end]) {
+                break pos + p + 1;
+            }
+            if block_end == len {
+                break len;
+            }
+            if block_end - line_start > max_line {
+                release(pos, block_end);
+            }
+            pos = block_end;
         };
-        out.push((start, end));
+        let line_len = if bytes[end - 1] == b'\n' { end - 1 - line_start } else { end - line_start };
+        if line_len > max_line {
+            if line_start > start {
+                out.push(Chunk { start, end: line_start, long: false });
+            }
+            out.push(Chunk { start: line_start, end, long: true });
+        } else {
+            out.push(Chunk { start, end, long: false });
+        }
         start = end;
     }
     out
@@ -213,8 +251,11 @@ mod tests {
     #[test]
     fn chunks_end_on_newlines() {
         let s = b"aaaa\nbbbb\ncccc\ndd";
-        let chunks = line_chunks(s, 6);
-        assert_eq!(chunks, vec![(0, 10), (10, 17)]);
+        let pairs = |c: Vec<Chunk>| c.iter().map(|c| (c.start, c.end, c.long)).collect::<Vec<_>>();
+        assert_eq!(pairs(line_chunks(s, 6, 100, &|_, _| {})), vec![(0, 10, false), (10, 17, false)]);
+        // A line over the limit crossing a boundary is a chunk of its own.
+        let s = b"ab\nccccccccccc\nd\n";
+        assert_eq!(pairs(line_chunks(s, 4, 5, &|_, _| {})), vec![(0, 3, false), (3, 15, true), (15, 17, false)]);
         let mut seen = Vec::new();
         let n = for_each_line(b"x\n\n  \ny\nz", |l, s, e, nl| seen.push((l, s, e, nl)));
         assert_eq!(n, 4);
