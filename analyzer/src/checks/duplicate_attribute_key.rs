@@ -23,11 +23,19 @@ How to fix
 ",
 };
 
-/// Findings for the attributes of one span or resource (`what` names it in the message).
-pub fn findings(dump: &Dump, attrs: &[Attr], what: &str) -> Vec<Finding> {
-    if attrs.len() < 2 {
+/// Findings for the attributes of one span or resource (`what` names it in the message;
+/// called only when there is a finding).
+pub fn findings(dump: &Dump, attrs: &[Attr], what: &dyn Fn() -> String) -> Vec<Finding> {
+    // Most spans have a handful of attributes and no repeated key: check without allocating.
+    let repeated = if attrs.len() <= 32 {
+        attrs.iter().enumerate().any(|(i, a)| attrs[i + 1..].iter().any(|b| b.key == a.key))
+    } else {
+        true
+    };
+    if attrs.len() < 2 || !repeated {
         return Vec::new();
     }
+    let what = what();
     let mut keys: Vec<Sym> = attrs.iter().map(|a| a.key).collect();
     keys.sort_unstable();
     let mut out = Vec::new();
@@ -50,7 +58,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         if attrs.len() < 2 {
             continue;
         }
-        let what = format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
+        let what = || format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
         for f in findings(cx.dump, attrs, &what) {
             out.push(Finding { trace_id: Some(s.trace_id), span_ids: vec![s.span_id], loc: Some(s.loc), ..f });
         }

@@ -26,14 +26,15 @@ How to fix
 ",
 };
 
-/// Findings for the attributes of one span or resource (`what` names it in the message).
-pub fn findings(dump: &Dump, attrs: &[Attr], what: &str) -> Vec<Finding> {
+/// Findings for the attributes of one span or resource (`what` names it in the message;
+/// called only when there is a finding).
+pub fn findings(dump: &Dump, attrs: &[Attr], what: &dyn Fn() -> String) -> Vec<Finding> {
     attrs
         .iter()
         .filter(|a| dump.str(a.key).is_empty())
         .map(|a| {
             let v = super::missing_service_name::show(dump, &a.value);
-            Finding::new(INFO.code, format!("{what} has an attribute with an empty key (value {v})"))
+            Finding::new(INFO.code, format!("{} has an attribute with an empty key (value {v})", what()))
         })
         .collect()
 }
@@ -41,7 +42,7 @@ pub fn findings(dump: &Dump, attrs: &[Attr], what: &str) -> Vec<Finding> {
 pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     for n in cx.nodes() {
         let s = cx.span(n);
-        let what = format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
+        let what = || format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
         for f in findings(cx.dump, cx.dump.span_attrs(s), &what) {
             out.push(Finding { trace_id: Some(s.trace_id), span_ids: vec![s.span_id], loc: Some(s.loc), ..f });
         }

@@ -75,10 +75,10 @@ pub fn run(dump: &Dump, example: &[Option<SpanRef>], out: &mut Vec<Finding>) {
             let shown = if text.is_empty() { "no attributes".to_string() } else { text.clone() };
             out.push(at(Finding::new(INFO.code, format!("resource without service.name ({shown}){where_}"))));
         }
-        let what = "resource";
-        for mut f in empty_attribute_key::findings(dump, attrs, what)
+        let what = || "resource".to_string();
+        for mut f in empty_attribute_key::findings(dump, attrs, &what)
             .into_iter()
-            .chain(duplicate_attribute_key::findings(dump, attrs, what))
+            .chain(duplicate_attribute_key::findings(dump, attrs, &what))
         {
             f.message.push_str(&where_);
             out.push(at(f));
