@@ -71,7 +71,14 @@ pub fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
 /// value closes on the line it started on, with nothing but whitespace after it.
 pub fn detect_layout(bytes: &[u8]) -> Layout {
     let start = skip_ws(bytes, 0);
-    let line_end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+    // A first line longer than a scan block is a JSON-lines record (a pretty-printed
+    // document starts with a short line): decided without reading a multi-GB line whole.
+    let window = &bytes[start..bytes.len().min(start + SCAN_BLOCK)];
+    let line_end = match memchr::memchr(b'\n', window) {
+        Some(p) => start + p,
+        None if start + window.len() < bytes.len() => return Layout::Lines,
+        None => bytes.len(),
+    };
     match scan_value(&bytes[..line_end], start) {
         Scan::Complete(end) if skip_ws(&bytes[..line_end], end) == line_end => Layout::Lines,
         // A file that is one unterminated line is still a JSON-lines file, cut off.
@@ -107,9 +114,9 @@ const SCAN_BLOCK: usize = 64 << 20;
 
 /// Splits `bytes` into chunks of about `target` bytes, each ending just after a newline
 /// (the last one at the end of input), so JSON lines can be parsed chunk by chunk. A line
-/// longer than `max_line` that crosses a chunk boundary becomes a chunk of its own, and
-/// while its end is searched the pages already scanned are given to `release`, so a
-/// multi-GB line costs a block of memory, not its size.
+/// longer than `max_line` that crosses a chunk boundary becomes a chunk of its own. While
+/// the end of a line is searched, each block scanned is given to `release`, so finding the
+/// end of a multi-GB line costs a block of memory, not its size.
 pub fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn Fn(usize, usize)) -> Vec<Chunk> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -130,9 +137,9 @@ pub fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn F
             if block_end == len {
                 break len;
             }
-            if block_end - line_start > max_line {
-                release(pos, block_end);
-            }
+            // Only a line longer than a block gets here; if it turns out short enough to
+            // be parsed, its pages are read again from the page cache.
+            release(pos, block_end);
             pos = block_end;
         };
         let line_len = if bytes[end - 1] == b'\n' { end - 1 - line_start } else { end - line_start };
@@ -256,6 +263,25 @@ mod tests {
         // A line over the limit crossing a boundary is a chunk of its own.
         let s = b"ab\nccccccccccc\nd\n";
         assert_eq!(pairs(line_chunks(s, 4, 5, &|_, _| {})), vec![(0, 3, false), (3, 15, true), (15, 17, false)]);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_scan_block_is_found_without_keeping_its_pages() {
+        let mut s = vec![b'{'];
+        s.resize(SCAN_BLOCK * 2 + 10, b'x');
+        s.extend_from_slice(b"}\n{}\n");
+        assert_eq!(detect_layout(&s), Layout::Lines);
+        let released = std::cell::RefCell::new(Vec::new());
+        let chunks = line_chunks(&s, 1 << 20, 1 << 30, &|a, b| released.borrow_mut().push((a, b)));
+        let long = SCAN_BLOCK * 2 + 12;
+        assert_eq!(
+            chunks,
+            vec![Chunk { start: 0, end: long, long: false }, Chunk { start: long, end: s.len(), long: false }]
+        );
+        // The blocks scanned past the first chunk's target were given back as the scan went;
+        let released = released.into_inner();
+        // The newline is in the second block after the target.
+        assert_eq!(released, vec![(1 << 20, (1 << 20) + SCAN_BLOCK)]);
         let mut seen = Vec::new();
         let n = for_each_line(b"x\n\n  \ny\nz", |l, s, e, nl| seen.push((l, s, e, nl)));
         assert_eq!(n, 4);
