@@ -100,11 +100,17 @@ pub(crate) struct Gathered {
     pub(crate) dump_acc: DumpAcc,
     partial: TracePartial,
     latency: LatencyAcc,
+    /// Per-span digests; streaming mode takes them out per partition ([`Gathered::take_digests`]).
     digests: Vec<[u8; 32]>,
     spans: u64,
 }
 
 impl Gathered {
+    /// Takes the per-span digests out, so a partition's can go to disk.
+    pub(crate) fn take_digests(&mut self) -> Vec<[u8; 32]> {
+        std::mem::take(&mut self.digests)
+    }
+
     /// Adds a partition's gathering; `global` maps its span indexes to the whole dump's.
     pub(crate) fn merge(&mut self, mut other: Gathered, global: &[u32]) {
         self.findings.append(&mut other.findings);
@@ -186,7 +192,8 @@ pub(crate) struct Settled {
     clock_skew: Vec<HostPairSkew>,
     rules: Vec<RuleResult>,
     suppressions: Vec<SuppressionResult>,
-    spans_digest: String,
+    /// Streaming mode sets it from the digests it kept on disk.
+    pub(crate) spans_digest: String,
     spans: u64,
 }
 

@@ -59,9 +59,14 @@ pub fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<[u8; 32]> {
 /// The digest of a multiset of span digests (sorted here).
 pub fn combine(each: &mut [[u8; 32]]) -> String {
     each.par_sort_unstable();
+    combine_sorted(each.len() as u64, each.iter().copied())
+}
+
+/// [`combine`] of `count` span digests given in ascending order.
+pub fn combine_sorted(count: u64, sorted: impl Iterator<Item = [u8; 32]>) -> String {
     let mut all = Sha256::new();
-    all.update((each.len() as u64).to_be_bytes());
-    for d in each.iter() {
+    all.update(count.to_be_bytes());
+    for d in sorted {
         all.update(d);
     }
     hex(&all.finalize())

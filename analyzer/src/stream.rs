@@ -15,8 +15,9 @@
 //! the spans they must be tested on. The report is the in-memory one, byte for byte.
 //!
 //! Memory: the string table and resources, the partition being analysed, and per span a
-//! digest, a duration and the values rule aggregates keep. One trace is never split, so a
-//! single trace larger than the budget is analysed whole.
+//! duration and the values rule aggregates keep (span digests go to disk sorted per
+//! partition and are merged at the end). One trace is never split, so a single trace larger
+//! than the budget is analysed whole.
 
 use crate::analysis::{self, Analysis, Gathered, Options};
 use crate::graph;
@@ -25,7 +26,9 @@ use crate::model::{
     Attr, Dump, Event, Link, Parent, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, SpanRef, StatusCode, Sym,
     TraceId, Value,
 };
-use std::collections::{HashMap, HashSet};
+use rayon::prelude::*;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -492,6 +495,47 @@ impl Partitions {
     }
 }
 
+/// The span digest ([`crate::digest::combine`]) of the sorted digest files of all
+/// partitions, merged as they are read.
+fn merge_digests(files: &[PathBuf]) -> io::Result<String> {
+    let mut readers = Vec::with_capacity(files.len());
+    let mut count = 0u64;
+    for f in files {
+        let file = File::open(f)?;
+        count += file.metadata()?.len() / 32;
+        readers.push(BufReader::with_capacity(64 << 10, file));
+    }
+    let next = |r: &mut BufReader<File>| -> io::Result<Option<[u8; 32]>> {
+        let mut d = [0u8; 32];
+        match r.read_exact(&mut d) {
+            Ok(()) => Ok(Some(d)),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let mut heap = BinaryHeap::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        if let Some(d) = next(r)? {
+            heap.push(Reverse((d, i)));
+        }
+    }
+    let mut error = None;
+    let sorted = std::iter::from_fn(|| {
+        let Reverse((d, i)) = heap.pop()?;
+        match next(&mut readers[i]) {
+            Ok(Some(n)) => heap.push(Reverse((n, i))),
+            Ok(None) => {}
+            Err(e) => error = Some(e),
+        }
+        Some(d)
+    });
+    let digest = crate::digest::combine_sorted(count, sorted);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(digest),
+    }
+}
+
 /// Analyses `inputs` as [`analysis::analyze`] does, partition by partition.
 pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Result<(Analysis, StreamStats)> {
     let n = s.partitions.unwrap_or_else(|| partitions_for(estimate_memory(inputs), s.budget)).max(1);
@@ -517,12 +561,23 @@ pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Res
     let syms = opts.rules.as_deref().map(|r| r.bind(skel)).unwrap_or_default();
     let resource_digests = crate::digest::resource_digests(skel);
     let mut total = Gathered::default();
+    let mut digest_files = Vec::with_capacity(n);
     for p in 0..n {
-        let g = parts.with(skel, p, |dump, global| {
+        let (mut g, global) = parts.with(skel, p, |dump, global| {
             let traces = graph::group(dump);
             (analysis::gather(dump, &traces, opts, &syms, &resource_digests), global.to_vec())
         })?;
-        total.merge(g.0, &g.1);
+        // Span digests are kept sorted on disk per partition and merged at the end.
+        let mut digests = g.take_digests();
+        digests.par_sort_unstable();
+        let path = parts.dir.0.join(format!("digests-{p:04}.bin"));
+        let mut w = BufWriter::new(File::create(&path)?);
+        for d in &digests {
+            w.write_all(d)?;
+        }
+        w.flush()?;
+        digest_files.push(path);
+        total.merge(g, &global);
     }
 
     // Dump-wide: orphans against the span index, rule values by whole-dump index.
@@ -554,6 +609,7 @@ pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Res
         Some(from_index_record(&b))
     };
     let mut settled = analysis::settle(&loaded, total, opts, &syms, &traces_of, &span_at);
+    settled.spans_digest = merge_digests(&digest_files)?;
 
     // Suppressions whose `where` needs the finding's span: test them partition by partition.
     let mut holds: HashSet<(usize, usize)> = HashSet::new();
