@@ -548,7 +548,7 @@ pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Res
     input::load_into(
         inputs,
         &opts.load,
-        &mut Sink { loaded: &mut loaded, drain: &mut |d: &mut Dump| spill.drain(d), window },
+        &mut Sink { loaded: &mut loaded, drain: Some(&mut |d: &mut Dump| spill.drain(d)), window },
     );
     let (resource_attrs, spilled) = (spill.resource_attrs, spill.spilled);
     let counts = spill.finish()?;

@@ -95,19 +95,28 @@ impl Progress {
 /// dump.
 pub fn load(inputs: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
-    load_into(inputs, opts, &mut Sink { loaded: &mut loaded, drain: &mut |_| {}, window: in_memory_window() });
+    load_into(inputs, opts, &mut Sink::in_memory(&mut loaded));
     loaded
 }
 
-/// Where decoded records go: merged into `loaded.dump`, then handed to `drain`, which may
-/// move the spans elsewhere (streaming mode writes them to partitions).
+/// Where decoded records go: merged into `loaded.dump`, then handed to `drain` when there
+/// is one, which may move the spans elsewhere (streaming mode writes them to partitions).
 #[allow(missing_debug_implementations)]
 pub struct Sink<'a> {
     pub loaded: &'a mut Loaded,
     /// Called after each batch is merged, with the spans merged so far still in the dump.
-    pub drain: &'a mut dyn FnMut(&mut Dump),
+    /// Without it the dump keeps every span, and the first window of a file reserves its
+    /// arenas for the whole file.
+    pub drain: Option<&'a mut dyn FnMut(&mut Dump)>,
     /// How many chunks are decoded at once before they are merged and drained.
     pub window: usize,
+}
+
+impl<'a> Sink<'a> {
+    /// Everything stays in `loaded.dump`.
+    pub fn in_memory(loaded: &'a mut Loaded) -> Sink<'a> {
+        Sink { loaded, drain: None, window: in_memory_window() }
+    }
 }
 
 /// Chunks decoded at once in memory: enough to keep every thread busy, few enough that the
@@ -242,7 +251,7 @@ mod tests {
 /// Decodes the bytes of one input named `path` into `loaded`: detects compression and
 /// format from the bytes, decodes every record, and accounts for all of them.
 pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOptions) {
-    load_with(&mut Sink { loaded, drain: &mut |_| {}, window: in_memory_window() }, path, bytes, opts, &|_, _| {});
+    load_with(&mut Sink::in_memory(loaded), path, bytes, opts, &|_, _| {});
 }
 
 /// As [`load_bytes`]; `release(start, end)` is called for ranges of `bytes` that have been
@@ -402,7 +411,8 @@ struct Merger<'o> {
 impl Merger<'_> {
     fn merge(&mut self, sink: &mut Sink<'_>, batches: Vec<Batch>) {
         let loaded = &mut *sink.loaded;
-        let scale = if self.first && self.share > 0.0 { 1.05 / self.share.min(1.0) } else { 1.0 };
+        let whole_file = self.first && sink.drain.is_none() && self.share > 0.0;
+        let scale = if whole_file { 1.05 / self.share.min(1.0) } else { 1.0 };
         self.first = false;
         reserve_for(&mut loaded.dump, &batches, scale);
         for b in batches {
@@ -416,7 +426,9 @@ impl Merger<'_> {
             {
                 p.spans.fetch_add((loaded.dump.spans.len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
             }
-            (sink.drain)(&mut loaded.dump);
+            if let Some(drain) = sink.drain.as_mut() {
+                drain(&mut loaded.dump);
+            }
         }
     }
 }
