@@ -431,25 +431,13 @@ fn corrupt(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("temporary partition file is corrupt: {what}"))
 }
 
+/// Kind and status are written as their OTLP numbers (the enums' discriminants).
 fn kind_of(n: u8) -> io::Result<SpanKind> {
-    [
-        SpanKind::Unspecified,
-        SpanKind::Internal,
-        SpanKind::Server,
-        SpanKind::Client,
-        SpanKind::Producer,
-        SpanKind::Consumer,
-    ]
-    .into_iter()
-    .find(|k| *k as u8 == n)
-    .ok_or_else(|| corrupt(format!("span kind {n}")))
+    SpanKind::from_otlp(i64::from(n)).ok_or_else(|| corrupt(format!("span kind {n}")))
 }
 
 fn status_of(n: u8) -> io::Result<StatusCode> {
-    [StatusCode::Unset, StatusCode::Ok, StatusCode::Error]
-        .into_iter()
-        .find(|s| *s as u8 == n)
-        .ok_or_else(|| corrupt(format!("status {n}")))
+    StatusCode::from_otlp(i64::from(n)).ok_or_else(|| corrupt(format!("status {n}")))
 }
 
 /// The partitions written by pass 1, with the shared tables.
