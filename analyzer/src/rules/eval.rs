@@ -68,6 +68,38 @@ struct TraceFacts {
     duration: Option<u64>,
 }
 
+/// Remembered regex outcomes on interned strings, so a pattern tested on the same string
+/// in trace after trace (span names, a resource's peer id) runs once. Direct-mapped and of
+/// fixed size: strings seen once (ids, URLs) evict each other instead of growing it. Valid
+/// for one string table: keep one per dump (or per set of partitions sharing strings).
+#[derive(Debug)]
+pub struct RegexMemo(std::cell::RefCell<Vec<u64>>);
+
+impl Default for RegexMemo {
+    fn default() -> Self {
+        RegexMemo(std::cell::RefCell::new(vec![u64::MAX; RegexMemo::SLOTS]))
+    }
+}
+
+impl RegexMemo {
+    const SLOTS: usize = 4096;
+
+    /// Whether regex `regex` matches the string of `sym`, computed by `test` on a miss.
+    fn get(&self, regex: usize, sym: Sym, test: impl FnOnce() -> bool) -> bool {
+        // Key: symbol in the high half, regex index above the outcome bit; u64::MAX is empty.
+        let key = (u64::from(sym.0) << 32) | ((regex as u64 & 0x7fff_ffff) << 1);
+        let slot = ((u64::from(sym.0).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize ^ regex) % Self::SLOTS;
+        let mut slots = self.0.borrow_mut();
+        let held = slots[slot];
+        if held != u64::MAX && held & !1 == key {
+            return held & 1 == 1;
+        }
+        let hit = test();
+        slots[slot] = key | u64::from(hit);
+        hit
+    }
+}
+
 /// What evaluation sees: the dump, the bound string slots and, for trace-level fields and
 /// structure, the trace graph.
 #[derive(Debug)]
@@ -78,6 +110,9 @@ pub struct Cx<'a> {
     pub syms: &'a [Option<Sym>],
     pub graph: Option<&'a TraceGraph>,
     facts: TraceFacts,
+    /// Each node's span name, for selectors that start with `name = "…"`.
+    names: Vec<Sym>,
+    memo: Option<&'a RegexMemo>,
 }
 
 impl<'a> Cx<'a> {
@@ -96,12 +131,19 @@ impl<'a> Cx<'a> {
             (Some(a), Some(b)) if b >= a => Some(b - a),
             _ => None,
         };
-        Cx { dump, tables, syms, graph: Some(graph), facts: TraceFacts { root_name, duration } }
+        let names = spans().map(|s| s.name).collect();
+        Cx { dump, tables, syms, graph: Some(graph), facts: TraceFacts { root_name, duration }, names, memo: None }
+    }
+
+    /// Remembers regex outcomes in `memo` (which must belong to this dump's strings).
+    pub fn with_memo(mut self, memo: &'a RegexMemo) -> Cx<'a> {
+        self.memo = Some(memo);
+        self
     }
 
     /// A context for span-only predicates (no trace graph).
     pub fn span_only(dump: &'a Dump, tables: &'a Tables, syms: &'a [Option<Sym>]) -> Cx<'a> {
-        Cx { dump, tables, syms, graph: None, facts: TraceFacts::default() }
+        Cx { dump, tables, syms, graph: None, facts: TraceFacts::default(), names: Vec::new(), memo: None }
     }
 
     fn graph(&self) -> &'a TraceGraph {
@@ -197,6 +239,9 @@ impl<'a> Cx<'a> {
 
     /// Whether node `n` (or a bare span) satisfies `pred`.
     pub fn test(&self, pred: &Pred, span: &Span, node: Option<usize>) -> bool {
+        if let Some(name) = self.name_eq(pred) {
+            return name == Some(span.name);
+        }
         match pred {
             Pred::True => true,
             Pred::Or(t) => t.iter().any(|p| self.test(p, span, node)),
@@ -220,9 +265,23 @@ impl<'a> Cx<'a> {
     }
 
     fn regex(&self, v: Rv, regex: usize, negate: bool) -> bool {
-        match v {
-            Rv::Str(s) => self.tables.regexes[regex].is_match(self.dump.str(s)) != negate,
-            _ => false,
+        let Rv::Str(s) = v else { return false };
+        let test = || self.tables.regexes[regex].is_match(self.dump.str(s));
+        let hit = match self.memo {
+            Some(m) => m.get(regex, s, test),
+            None => test(),
+        };
+        hit != negate
+    }
+
+    /// The symbol `pred` requires of the span name when it is `name = "…"`: `Some(None)`
+    /// when the string occurs nowhere in the dump (nothing matches).
+    fn name_eq(&self, pred: &Pred) -> Option<Option<Sym>> {
+        match pred {
+            Pred::Cmp(Value::Field(Field::Name), CmpOp::Eq, Value::Lit(Lit::Str(slot, _))) => {
+                Some(self.syms[*slot as usize])
+            }
+            _ => None,
         }
     }
 
@@ -333,7 +392,11 @@ impl<'a> Cx<'a> {
     pub fn select(&self, sel: &Selector) -> Vec<bool> {
         let g = self.graph();
         let n = g.len();
-        let mut cur: Vec<bool> = (0..n).map(|k| self.test_node(&sel.first, k)).collect();
+        let mut cur: Vec<bool> = match self.name_eq(&sel.first) {
+            // The common first step, tested on the names gathered once per trace.
+            Some(name) => self.names.iter().map(|&s| Some(s) == name).collect(),
+            None => (0..n).map(|k| self.test_node(&sel.first, k)).collect(),
+        };
         for (rel, pred) in &sel.rest {
             // Nodes standing in relation `rel` to some currently selected node.
             let mut near = vec![false; n];
@@ -439,5 +502,47 @@ impl<'a> Cx<'a> {
             }
             Pred::Regex { value, .. } => push(value),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RegexMemo;
+    use crate::model::Sym;
+    use std::cell::Cell;
+
+    #[test]
+    fn memo_answers_as_the_regex_would_and_runs_it_once_per_string() {
+        let memo = RegexMemo::default();
+        let truth = |regex: usize, sym: u32| (sym as usize * 7 + regex * 3) % 5 < 2;
+        let runs = Cell::new(0);
+        // Far more keys than slots: every answer must still be the computed one.
+        for round in 0..2 {
+            for regex in 0..4 {
+                for sym in (0..20_000u32).step_by(1 + round) {
+                    let got = memo.get(regex, Sym(sym), || {
+                        runs.set(runs.get() + 1);
+                        truth(regex, sym)
+                    });
+                    assert_eq!(got, truth(regex, sym), "regex {regex}, symbol {sym}");
+                }
+            }
+        }
+        // A small working set is computed once, then answered from memory.
+        runs.set(0);
+        for _ in 0..50 {
+            for regex in 0..3 {
+                for sym in [1u32, 2, 3, 40_000, 1 << 31] {
+                    assert_eq!(
+                        memo.get(regex, Sym(sym), || {
+                            runs.set(runs.get() + 1);
+                            truth(regex, sym)
+                        }),
+                        truth(regex, sym)
+                    );
+                }
+            }
+        }
+        assert!(runs.get() <= 15, "{} regex runs for 15 distinct (regex, string) pairs", runs.get());
     }
 }

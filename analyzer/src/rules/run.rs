@@ -4,7 +4,7 @@
 
 use super::RuleSet;
 use super::compile::{Aggregate, Function, Lit};
-use super::eval::{Cx, Rv};
+use super::eval::{Cx, RegexMemo, Rv};
 use super::pack::{Quantifier, Rule, Scope, Sourced, Target};
 use crate::checks::{CheckId, Finding, RuleDetail, Severity};
 use crate::graph::{TraceGraph, Traces};
@@ -206,6 +206,8 @@ pub struct TracePartial {
     pub findings: Vec<Finding>,
     tallies: Vec<Tally>,
     groups: HashMap<(u32, GroupKey), GroupAcc>,
+    /// Regex outcomes of the worker filling this partial (not merged: only a cache).
+    memo: RegexMemo,
 }
 
 impl TracePartial {
@@ -404,7 +406,7 @@ fn show_agg_value(agg: &Aggregate, v: f64) -> String {
 impl RuleSet {
     /// Evaluates every rule on one trace, adding what it finds to `p`.
     pub fn eval_trace(&self, dump: &Dump, syms: &[Option<Sym>], graph: &TraceGraph, p: &mut TracePartial) {
-        let cx = Cx::trace(dump, self.tables(), syms, graph);
+        let cx = Cx::trace(dump, self.tables(), syms, graph).with_memo(&p.memo);
         let rules = self.rules();
         if p.tallies.len() < rules.len() {
             p.tallies.resize(rules.len(), Tally::default());
