@@ -28,11 +28,24 @@ pub struct Traces {
 /// Groups the spans of `dump` by trace id. Within a trace, spans are ordered by span id,
 /// start, end and source location, so the result does not depend on input order.
 pub fn group(dump: &Dump) -> Traces {
-    let mut order: Vec<u32> = (0..u32::try_from(dump.spans.len()).unwrap_or(u32::MAX)).collect();
-    order.par_sort_unstable_by_key(|&i| {
-        let s = &dump.spans[i as usize];
-        (s.trace_id, s.span_id, s.start, s.end, s.loc)
+    // The ids are sorted as integers in a compact array (big-endian keeps the byte order);
+    // only spans sharing both ids look further, into the dump.
+    let mut keys: Vec<(u128, u64, u32)> = dump
+        .spans
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            (u128::from_be_bytes(s.trace_id.0), u64::from_be_bytes(s.span_id.0), i)
+        })
+        .collect();
+    keys.par_sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            let (x, y) = (&dump.spans[a.2 as usize], &dump.spans[b.2 as usize]);
+            (x.start, x.end, x.loc).cmp(&(y.start, y.end, y.loc))
+        })
     });
+    let order: Vec<u32> = keys.into_par_iter().map(|k| k.2).collect();
     let mut ranges = Vec::new();
     let mut start = 0;
     for i in 1..=order.len() {
