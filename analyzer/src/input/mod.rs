@@ -107,7 +107,7 @@ pub struct Sink<'a> {
     /// Called after each batch is merged, with the spans merged so far still in the dump.
     /// Without it the dump keeps every span, and the first window of a file reserves its
     /// arenas for the whole file.
-    pub drain: Option<&'a mut dyn FnMut(&mut Dump)>,
+    pub drain: Option<&'a mut (dyn FnMut(&mut Dump) + Send)>,
     /// How many chunks are decoded at once before they are merged and drained.
     pub window: usize,
 }
@@ -338,50 +338,44 @@ fn load_with(
             });
             // Decompressed text is larger than the input; progress counts input bytes.
             let scale = bytes.len() as f64 / content.len().max(1) as f64;
-            for window in chunks.chunks(sink.window.max(1)) {
+            let decode = |&split::Chunk { start: s, end: e, long }: &split::Chunk| {
+                let b = if long {
+                    long_line(file, content, s, e, opts.max_record_bytes)
+                } else {
+                    decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes)
+                };
+                if mapped {
+                    release(s, e);
+                }
+                if let Some(p) = &opts.progress {
+                    p.add_bytes(((e - s) as f64 * scale) as usize);
+                    p.spans.fetch_add(b.part.spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                b
+            };
+            decode_windows(&chunks, sink.window, &decode, &mut |window, batches| {
                 let covered: usize = window.iter().map(|c| c.end - c.start).sum();
                 merger.share = covered as f64 / content.len().max(1) as f64;
-                let batches: Vec<Batch> = window
-                    .par_iter()
-                    .map(|&split::Chunk { start: s, end: e, long }| {
-                        let b = if long {
-                            long_line(file, content, s, e, opts.max_record_bytes)
-                        } else {
-                            decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes)
-                        };
-                        if compression == Compression::None {
-                            release(s, e);
-                        }
-                        if let Some(p) = &opts.progress {
-                            p.add_bytes(((e - s) as f64 * scale) as usize);
-                            p.spans.fetch_add(b.part.spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        b
-                    })
-                    .collect();
                 merger.merge(sink, batches);
-            }
+            });
         }
         Format::JsonDocuments => {
             let docs = split::documents(content);
-            for window in docs.chunks(sink.window.max(1)) {
-                let batches = window
-                    .par_iter()
-                    .map(|r| {
-                        let mut b = Batch::default();
-                        let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
-                        with_parser(|p| {
-                            p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true, opts.max_record_bytes)
-                        });
-                        b
-                    })
-                    .collect();
-                merger.merge(sink, batches);
-            }
+            let decode = |r: &split::Record| {
+                let mut b = Batch::default();
+                let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
+                with_parser(|p| {
+                    p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true, opts.max_record_bytes)
+                });
+                b
+            };
+            decode_windows(&docs, sink.window, &decode, &mut |_, batches| merger.merge(sink, batches));
         }
-        Format::Records => decode_frames(file, content, compression == Compression::ZstdRecords, opts, |batches| {
-            merger.merge(sink, batches)
-        }),
+        Format::Records => {
+            decode_frames(file, content, compression == Compression::ZstdRecords, opts, &mut |batches| {
+                merger.merge(sink, batches)
+            })
+        }
     }
     if let Some(p) = &opts.progress
         && format != Format::JsonLines
@@ -435,7 +429,7 @@ impl Merger<'_> {
 
 /// Decodes length-prefixed records (protobuf, or per-record zstd around JSON or protobuf),
 /// in parallel groups of about `chunk_bytes`. A record's line is its 1-based index.
-fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions, mut merge: impl FnMut(Vec<Batch>)) {
+fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions, merge: &mut (dyn FnMut(Vec<Batch>) + Send)) {
     let (frames, cut) = container::frames(bytes);
     let mut groups: Vec<&[container::Frame]> = Vec::new();
     let mut from = 0;
@@ -450,22 +444,15 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions, mut me
     }
     groups.push(&frames[from..]);
     // As many groups at once as there are threads, a few times over: bounded memory.
-    let window = 4 * rayon::current_num_threads();
-    for window in groups.chunks(window) {
-        merge(
-            window
-                .par_iter()
-                .map(|group| {
-                    let mut b = Batch::default();
-                    for f in group.iter() {
-                        let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
-                        decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd, opts.max_record_bytes);
-                    }
-                    b
-                })
-                .collect(),
-        );
-    }
+    let decode = |group: &&[container::Frame]| {
+        let mut b = Batch::default();
+        for f in group.iter() {
+            let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
+            decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd, opts.max_record_bytes);
+        }
+        b
+    };
+    decode_windows(&groups, 4 * rayon::current_num_threads(), &decode, &mut |_, batches| merge(batches));
     if let Some(c) = cut {
         let mut b = Batch::default();
         b.accounting.records_read += 1;
@@ -481,6 +468,33 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions, mut me
             span_id: None,
         });
         merge(vec![b]);
+    }
+}
+
+/// Decodes `items` a window at a time, in parallel, and hands each window's batches in
+/// order to `merge` with the window's items. Merging a window overlaps decoding the next,
+/// so the serial merge does not leave the other threads idle; at most two windows of
+/// batches are alive at once.
+fn decode_windows<T: Sync>(
+    items: &[T],
+    window: usize,
+    decode: &(dyn Fn(&T) -> Batch + Sync),
+    merge: &mut (dyn FnMut(&[T], Vec<Batch>) + Send),
+) {
+    let mut pending: Option<(&[T], Vec<Batch>)> = None;
+    for w in items.chunks(window.max(1)) {
+        let ((), decoded) = rayon::join(
+            || {
+                if let Some((items, batches)) = pending.take() {
+                    merge(items, batches);
+                }
+            },
+            || w.par_iter().map(decode).collect::<Vec<Batch>>(),
+        );
+        pending = Some((w, decoded));
+    }
+    if let Some((items, batches)) = pending {
+        merge(items, batches);
     }
 }
 
