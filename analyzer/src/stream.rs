@@ -1,5 +1,9 @@
 //! Streaming mode, for dumps larger than memory.
 //!
+//! Pass 0 copies stdin and pipes to the temporary directory and decompresses gzip and zstd
+//! streams there, so no input is ever whole in memory and the partitions can be sized from
+//! the text to decode.
+//!
 //! Pass 1 reads the inputs as the in-memory load does, a few chunks at a time, and moves
 //! every decoded span (with its attributes, events and links) to one of N partition files
 //! chosen by a hash of its trace id, so each trace lands whole in one partition. The files,
@@ -53,6 +57,8 @@ pub struct StreamStats {
     pub spilled: u64,
     /// Spans of the largest partition.
     pub largest_partition: u64,
+    /// Bytes of input copied (stdin, pipes) or decompressed (gzip, zstd) to temporary files.
+    pub spooled: u64,
 }
 
 /// The memory an in-memory analysis of `inputs` is expected to need, in bytes: about the size
@@ -65,7 +71,12 @@ pub fn estimate_memory(inputs: &[PathBuf]) -> Option<u64> {
             return None;
         }
         let Ok(mut f) = File::open(&path) else { continue };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let meta = f.metadata().ok();
+        // A pipe (`<(zcat dump.gz)`) or device has no size to go by.
+        if meta.as_ref().is_some_and(|m| !m.is_file()) {
+            return None;
+        }
+        let len = meta.map_or(0, |m| m.len());
         let mut head = [0u8; 8];
         let n = f.read(&mut head).unwrap_or(0);
         let factor = match input::container::detect_compression(&head[..n]) {
@@ -92,7 +103,8 @@ fn partitions_for(estimate: Option<u64>, budget: u64) -> usize {
     let per = (budget / 4).max(1);
     match estimate {
         Some(e) => e.div_ceil(per).clamp(2, 1024) as usize,
-        None => 16,
+        // Unknown size (stdin, a pipe): enough partitions for a dump many times the budget.
+        None => 64,
     }
 }
 
@@ -104,16 +116,24 @@ fn partition_of(t: TraceId, n: usize) -> usize {
     (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % n
 }
 
-/// A directory removed with everything in it when dropped.
+/// A directory removed with everything in it when dropped, or when the process is
+/// interrupted (SIGINT, SIGTERM, SIGHUP) while it exists.
 struct TempDir(PathBuf);
+
+/// Temporary directories of runs in progress, for the interrupt handler.
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 impl TempDir {
     fn new(base: &Path) -> io::Result<TempDir> {
+        remove_on_interrupt();
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         for attempt in 0..100u32 {
             let p = base.join(format!("tracecheck-{}-{stamp}-{attempt}", std::process::id()));
             match std::fs::create_dir(&p) {
-                Ok(()) => return Ok(TempDir(p)),
+                Ok(()) => {
+                    LIVE_DIRS.lock().unwrap_or_else(|e| e.into_inner()).push(p.clone());
+                    return Ok(TempDir(p));
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
@@ -125,6 +145,36 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        LIVE_DIRS.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != self.0);
+    }
+}
+
+/// Once per process: a thread that waits for SIGINT, SIGTERM or SIGHUP, removes the live
+/// temporary directories and exits with 128 + the signal number, as the shell expects of a
+/// process killed by it. Partition files can be as large as the dump: an interrupted run
+/// must not leave them behind.
+fn remove_on_interrupt() {
+    #[cfg(unix)]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    let dirs = LIVE_DIRS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    for dir in dirs {
+                        // Workers may still be adding files: try again if a pass loses.
+                        for _ in 0..5 {
+                            if std::fs::remove_dir_all(&dir).is_ok() || !dir.exists() {
+                                break;
+                            }
+                        }
+                    }
+                    std::process::exit(128 + signal);
+                }
+            });
+        });
     }
 }
 
@@ -158,6 +208,110 @@ fn from_index_record(b: &[u8; INDEX_RECORD]) -> SpanRef {
             offset: u64_at(44),
         },
     }
+}
+
+/// One input made ready for pass 1.
+enum Prepared {
+    /// A regular file, or a `copy` of stdin or a pipe (removed once loaded), loaded as it is.
+    Plain { shown: String, path: PathBuf, copy: bool },
+    /// A gzip or zstd stream decompressed to `path`.
+    Inflated { shown: String, path: PathBuf, raw_len: usize, compression: input::Compression, error: Option<io::Error> },
+    /// An input that could not be read.
+    Unreadable { shown: String, error: io::Error },
+}
+
+impl Prepared {
+    /// The bytes pass 1 will decode, if known.
+    fn content_len(&self) -> Option<u64> {
+        match self {
+            Prepared::Plain { path, .. } | Prepared::Inflated { path, .. } => {
+                std::fs::metadata(path).ok().map(|m| m.len())
+            }
+            Prepared::Unreadable { .. } => Some(0),
+        }
+    }
+}
+
+/// Makes one input ready to be loaded without holding it whole in memory: stdin and pipes are
+/// copied to `spool`, gzip and zstd streams decompressed to it, so that pass 1 decodes a
+/// memory map whose pages are given back as they are decoded. Returns the input and the bytes
+/// written; `Err` when the spool files cannot be written.
+fn prepare(path: &Path, spool: &Path) -> io::Result<(Prepared, u64)> {
+    let shown = path.display().to_string();
+    let unreadable = |error| Ok((Prepared::Unreadable { shown: shown.clone(), error }, 0));
+    let mut written = 0;
+    let piped = input::is_stdin(path) || std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+    let plain = if piped {
+        let mut from: Box<dyn Read> = if input::is_stdin(path) {
+            Box::new(io::stdin().lock())
+        } else {
+            match File::open(path) {
+                Ok(f) => Box::new(f),
+                Err(e) => return unreadable(e),
+            }
+        };
+        let copied = spool.with_extension("raw");
+        let mut to = BufWriter::new(File::create(&copied)?);
+        if let Some(e) = input::container::pump(&mut from, &mut to)? {
+            return unreadable(e);
+        }
+        to.flush()?;
+        written += to.get_ref().metadata()?.len();
+        copied
+    } else {
+        path.to_path_buf()
+    };
+    let mut head = [0u8; 8];
+    let n = match File::open(&plain).and_then(|mut f| f.read(&mut head)) {
+        Ok(n) => n,
+        // Let the load report it as it would in memory.
+        Err(_) => return Ok((Prepared::Plain { shown, path: plain, copy: piped }, written)),
+    };
+    let compression = input::container::detect_compression(&head[..n]);
+    if !matches!(compression, input::Compression::Gzip | input::Compression::Zstd) {
+        return Ok((Prepared::Plain { shown, path: plain, copy: piped }, written));
+    }
+    let src = match input::source::Source::open(&plain) {
+        Ok(src) => src,
+        Err(e) => return unreadable(e),
+    };
+    let inflated = spool.with_extension("inflated");
+    let mut to = BufWriter::new(File::create(&inflated)?);
+    let error = input::container::inflate_to(src.bytes(), compression, &mut to)?;
+    to.flush()?;
+    written += to.get_ref().metadata()?.len();
+    let raw_len = src.bytes().len();
+    drop(src);
+    if piped {
+        std::fs::remove_file(&plain)?;
+    }
+    Ok((Prepared::Inflated { shown, path: inflated, raw_len, compression, error }, written))
+}
+
+/// Loads a prepared input into `sink`, as [`input::load_path`] loads the input itself, and
+/// removes its spool file.
+fn load_prepared(sink: &mut Sink<'_>, p: Prepared, opts: &input::LoadOptions) -> io::Result<()> {
+    match p {
+        Prepared::Unreadable { shown, error } => {
+            sink.loaded.errors.push(input::LoadError { path: shown, message: error.to_string() });
+        }
+        Prepared::Plain { shown, path, copy } => {
+            match input::source::Source::open(&path) {
+                Ok(src) => input::load_source(sink, &shown, &src, opts),
+                Err(e) => sink.loaded.errors.push(input::LoadError { path: shown, message: e.to_string() }),
+            }
+            if copy {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Prepared::Inflated { shown, path, raw_len, compression, error } => {
+            let content = input::source::Source::open(&path)?;
+            input::load_inflated(sink, &shown, raw_len, compression, &content, error, opts);
+            drop(content);
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Pass 1: writes the spans merged into a dump to their partitions.
@@ -526,23 +680,32 @@ fn merge_digests(files: &[PathBuf]) -> io::Result<String> {
 
 /// Analyses `inputs` as [`analysis::analyze`] does, partition by partition.
 pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Result<(Analysis, StreamStats)> {
-    let n = s.partitions.unwrap_or_else(|| partitions_for(estimate_memory(inputs), s.budget)).max(1);
     let dir = TempDir::new(&s.temp_dir)?;
+    let mut loaded = Loaded::default();
+
+    // Pass 0: stdin, pipes and compressed streams to disk, so that their size is known.
+    let mut prepared = Vec::new();
+    let mut spooled = 0;
+    for (i, path) in input::expand(inputs, &mut loaded.errors).iter().enumerate() {
+        let (p, written) = prepare(path, &dir.0.join(format!("input-{i}")))?;
+        prepared.push(p);
+        spooled += written;
+    }
+    let estimate = prepared.iter().map(Prepared::content_len).sum::<Option<u64>>().map(|b| b + b / 5);
+    let n = s.partitions.unwrap_or_else(|| partitions_for(estimate, s.budget)).max(1);
 
     // Pass 1: decode and spill.
-    let mut loaded = Loaded::default();
     let mut spill = Spill::new(&dir.0, n)?;
     let window = 2 * rayon::current_num_threads();
-    input::load_into(
-        inputs,
-        &opts.load,
-        &mut Sink { loaded: &mut loaded, drain: Some(&mut |d: &mut Dump| spill.drain(d)), window },
-    );
+    let mut sink = Sink { loaded: &mut loaded, drain: Some(&mut |d: &mut Dump| spill.drain(d)), window };
+    for p in prepared {
+        load_prepared(&mut sink, p, &opts.load)?;
+    }
     let (resource_attrs, spilled) = (spill.resource_attrs, spill.spilled);
     let counts = spill.finish()?;
     let parts = Partitions { dir, counts, resource_attrs };
-    let stats =
-        StreamStats { partitions: n, spilled, largest_partition: parts.counts.iter().copied().max().unwrap_or(0) };
+    let largest_partition = parts.counts.iter().copied().max().unwrap_or(0);
+    let stats = StreamStats { partitions: n, spilled, largest_partition, spooled };
 
     // Pass 2: analyse each partition.
     let skel = &mut loaded.dump;

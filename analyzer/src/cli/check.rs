@@ -46,7 +46,8 @@ pub struct Args {
     max_record_size: usize,
     /// Memory budget: a dump expected to need more is analysed in streaming mode, partition
     /// by partition through temporary files, with the same report (e.g. 1GiB, 512MB).
-    /// Default: half of the memory available when the run starts.
+    /// Default: half of the memory available when the run starts. Given explicitly, stdin
+    /// and pipes (whose size is unknown) are analysed in streaming mode too.
     #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
     max_memory: Option<usize>,
     /// Where streaming mode writes its temporary files (default: $TMPDIR or /tmp).
@@ -90,7 +91,12 @@ pub fn run(args: Args) -> u8 {
     let (progress, bar) = super::progress::Bar::start(&args.files);
     opts.load.progress = progress;
     let budget = args.max_memory.map(|b| b as u64).or_else(stream::default_budget);
-    let streaming = budget.filter(|&b| stream::estimate_memory(&args.files).is_some_and(|need| need > b));
+    let streaming = budget.filter(|&b| match stream::estimate_memory(&args.files) {
+        Some(need) => need > b,
+        // stdin or a pipe: its size is known only once read, so a budget given on the
+        // command line spools it to disk rather than betting memory on it.
+        None => args.max_memory.is_some(),
+    });
     let temp_dir = args.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     let run = match streaming {
         None => Ok((analysis::analyze(&args.files, &opts), None)),
@@ -103,8 +109,13 @@ pub fn run(args: Args) -> u8 {
     let analysis = match run {
         Ok((a, None)) => a,
         Ok((a, Some((budget, st)))) => {
+            let spooled = if st.spooled > 0 {
+                format!(" (and {} of input copied or decompressed there first)", fmt_bytes(st.spooled))
+            } else {
+                String::new()
+            };
             eprintln!(
-                "tracecheck: streaming mode (memory budget {}): {} partitions, {} spilled to {}, largest partition {} spans",
+                "tracecheck: streaming mode (memory budget {}): {} partitions, {} spilled to {}{spooled}, largest partition {} spans",
                 fmt_bytes(budget),
                 st.partitions,
                 fmt_bytes(st.spilled),

@@ -44,45 +44,67 @@ pub struct Inflated {
 /// Decompresses a whole gzip (all members) or zstd (all frames) stream, keeping what was
 /// decompressed before an error.
 pub fn inflate(bytes: &[u8], how: Compression) -> Inflated {
-    use std::io::Read;
     // A guess at the ratio, capped: the vector grows as needed, but a large reservation up
     // front for a large compressed file would claim memory before a byte is read.
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(256 << 20));
-    let result = match how {
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out),
-        Compression::Zstd => inflate_zstd(bytes, &mut out),
-        Compression::None | Compression::ZstdRecords => {
-            out.extend_from_slice(bytes);
-            Ok(out.len())
+    // Writing to a vector cannot fail.
+    let error = inflate_to(bytes, how, &mut out).unwrap_or_else(Some);
+    Inflated { bytes: out, error }
+}
+
+/// Decompresses as [`inflate`] does, into `out` (streaming mode writes to a file, so a large
+/// compressed input is never whole in memory). Returns the error that stopped decompression,
+/// if any (what came before it has been written); `Err` only when writing fails.
+pub fn inflate_to(
+    bytes: &[u8],
+    how: Compression,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Option<std::io::Error>> {
+    match how {
+        Compression::Gzip => pump(&mut flate2::read::MultiGzDecoder::new(bytes), out),
+        Compression::Zstd => inflate_zstd(bytes, out),
+        Compression::None | Compression::ZstdRecords => out.write_all(bytes).map(|()| None),
+    }
+}
+
+/// Copies `from` to `out`. Returns the error that stopped reading, if any; `Err` only when
+/// writing fails.
+pub fn pump(from: &mut dyn std::io::Read, out: &mut dyn std::io::Write) -> std::io::Result<Option<std::io::Error>> {
+    let mut buf = vec![0u8; 1 << 17];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => out.write_all(&buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok(Some(e)),
         }
-    };
-    Inflated { bytes: out, error: result.err() }
+    }
 }
 
 /// Decompresses every zstd frame of `bytes` with the raw streaming decoder, so that all
 /// output produced before a cut or corrupt block is kept.
-fn inflate_zstd(bytes: &[u8], out: &mut Vec<u8>) -> std::io::Result<usize> {
+fn inflate_zstd(bytes: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<Option<std::io::Error>> {
     use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
-    let mut dec = Decoder::new()?;
+    let mut dec = match Decoder::new() {
+        Ok(d) => d,
+        Err(e) => return Ok(Some(e)),
+    };
     let mut input = InBuffer::around(bytes);
     let mut buf = vec![0u8; 1 << 17];
     loop {
         let mut output = OutBuffer::around(&mut buf[..]);
-        let remaining_hint = match dec.run(&mut input, &mut output) {
-            Ok(hint) => hint,
-            Err(e) => {
-                let n = output.pos();
-                out.extend_from_slice(&buf[..n]);
-                return Err(e);
-            }
-        };
+        let step = dec.run(&mut input, &mut output);
         let n = output.pos();
-        out.extend_from_slice(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        let remaining_hint = match step {
+            Ok(hint) => hint,
+            Err(e) => return Ok(Some(e)),
+        };
         if input.pos() >= bytes.len() && n < buf.len() {
             if remaining_hint != 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "incomplete zstd frame"));
+                return Ok(Some(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "incomplete zstd frame")));
             }
-            return Ok(out.len());
+            return Ok(None);
         }
     }
 }

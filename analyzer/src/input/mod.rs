@@ -128,12 +128,39 @@ fn in_memory_window() -> usize {
 /// As [`load`], into `sink`.
 pub fn load_into(inputs: &[PathBuf], opts: &LoadOptions, sink: &mut Sink<'_>) {
     for path in expand(inputs, &mut sink.loaded.errors) {
-        let shown = path.display().to_string();
-        match source::Source::open(&path) {
-            Ok(src) => load_with(sink, &shown, src.bytes(), opts, &|s, e| src.release(s, e)),
-            Err(e) => sink.loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
-        }
+        load_path(sink, &path, opts);
     }
+}
+
+/// Loads one file (or stdin) into `sink`; a file that cannot be read is a [`LoadError`].
+pub fn load_path(sink: &mut Sink<'_>, path: &Path, opts: &LoadOptions) {
+    let shown = path.display().to_string();
+    match source::Source::open(path) {
+        Ok(src) => load_source(sink, &shown, &src, opts),
+        Err(e) => sink.loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
+    }
+}
+
+/// Loads an opened input into `sink`, under the name `shown`.
+pub fn load_source(sink: &mut Sink<'_>, shown: &str, src: &source::Source, opts: &LoadOptions) {
+    load_with(sink, shown, src.bytes(), opts, &|s, e| src.release(s, e));
+}
+
+/// Loads a gzip or zstd input that was decompressed elsewhere (streaming mode inflates to a
+/// file): `raw_len` and `compression` describe the input as given, `content` is the
+/// decompressed text, and `error` what stopped decompression early, if anything. The result
+/// is the one [`load_path`] gives on the compressed input.
+pub fn load_inflated(
+    sink: &mut Sink<'_>,
+    shown: &str,
+    raw_len: usize,
+    compression: Compression,
+    content: &source::Source,
+    error: Option<std::io::Error>,
+    opts: &LoadOptions,
+) {
+    let inflated = Inflated { bytes: content.bytes(), error };
+    load_content(sink, shown, raw_len, compression, &inflated, opts, &|s, e| content.release(s, e));
 }
 
 /// The files `inputs` name: directories and patterns expanded as [`load`] does.
@@ -254,6 +281,13 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
     load_with(&mut Sink::in_memory(loaded), path, bytes, opts, &|_, _| {});
 }
 
+/// The content of an input once decompressed.
+struct Inflated<'a> {
+    bytes: &'a [u8],
+    /// What stopped decompression before the end, if anything.
+    error: Option<std::io::Error>,
+}
+
 /// As [`load_bytes`]; `release(start, end)` is called for ranges of `bytes` that have been
 /// decoded and will not be read again.
 fn load_with(
@@ -263,33 +297,50 @@ fn load_with(
     opts: &LoadOptions,
     release: &(dyn Fn(usize, usize) + Sync),
 ) {
+    let compression = container::detect_compression(bytes);
+    match compression {
+        Compression::Gzip | Compression::Zstd => {
+            let inflated = container::inflate(bytes, compression);
+            let content = Inflated { bytes: &inflated.bytes, error: inflated.error };
+            load_content(sink, path, bytes.len(), compression, &content, opts, &|_, _| {});
+        }
+        Compression::None | Compression::ZstdRecords => {
+            let content = Inflated { bytes, error: None };
+            load_content(sink, path, bytes.len(), compression, &content, opts, release);
+        }
+    }
+}
+
+/// Detects the format of an input's (decompressed) content and decodes it into `sink`;
+/// `raw_len` is the input's size as given, `release` gives back decoded ranges of `content`.
+fn load_content(
+    sink: &mut Sink<'_>,
+    path: &str,
+    raw_len: usize,
+    compression: Compression,
+    inflated: &Inflated<'_>,
+    opts: &LoadOptions,
+    release: &(dyn Fn(usize, usize) + Sync),
+) {
     let loaded = &mut *sink.loaded;
     let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
-    let compression = container::detect_compression(bytes);
-    let mut accounting = Accounting { bytes: bytes.len() as u64, ..Accounting::default() };
-    let inflated;
-    let content: &[u8] = match compression {
-        Compression::Gzip | Compression::Zstd => {
-            inflated = container::inflate(bytes, compression);
-            if let Some(e) = &inflated.error {
-                accounting.records_read += 1;
-                accounting.skip(IssueKind::Truncated);
-                let what = if compression == Compression::Gzip { "gzip" } else { "zstd" };
-                loaded.issues.push(InputIssue {
-                    kind: IssueKind::Truncated,
-                    loc: SourceLoc { file, line: 0, offset: 0 },
-                    message: format!(
-                        "the {what} stream stops after {} decompressed bytes ({e}); the records before that are analysed",
-                        inflated.bytes.len()
-                    ),
-                    trace_id: None,
-                    span_id: None,
-                });
-            }
-            &inflated.bytes
-        }
-        Compression::None | Compression::ZstdRecords => bytes,
-    };
+    let mut accounting = Accounting { bytes: raw_len as u64, ..Accounting::default() };
+    let content = inflated.bytes;
+    if let Some(e) = &inflated.error {
+        accounting.records_read += 1;
+        accounting.skip(IssueKind::Truncated);
+        let what = if compression == Compression::Gzip { "gzip" } else { "zstd" };
+        loaded.issues.push(InputIssue {
+            kind: IssueKind::Truncated,
+            loc: SourceLoc { file, line: 0, offset: 0 },
+            message: format!(
+                "the {what} stream stops after {} decompressed bytes ({e}); the records before that are analysed",
+                content.len()
+            ),
+            trace_id: None,
+            span_id: None,
+        });
+    }
     let start = split::skip_ws(content, 0);
     let format = if compression == Compression::ZstdRecords {
         Format::Records
@@ -307,7 +358,7 @@ fn load_with(
     };
     loaded.dump.files.push(InputFile {
         path: path.to_string(),
-        bytes: bytes.len() as u64,
+        bytes: raw_len as u64,
         format,
         compression,
         dialects: Vec::new(),
@@ -330,23 +381,16 @@ fn load_with(
             });
         }
         Format::JsonLines => {
-            let mapped = compression == Compression::None;
-            let chunks = split::line_chunks(content, opts.chunk_bytes, opts.max_record_bytes, &|s, e| {
-                if mapped {
-                    release(s, e)
-                }
-            });
+            let chunks = split::line_chunks(content, opts.chunk_bytes, opts.max_record_bytes, release);
             // Decompressed text is larger than the input; progress counts input bytes.
-            let scale = bytes.len() as f64 / content.len().max(1) as f64;
+            let scale = raw_len as f64 / content.len().max(1) as f64;
             let decode = |&split::Chunk { start: s, end: e, long }: &split::Chunk| {
                 let b = if long {
                     long_line(file, content, s, e, opts.max_record_bytes)
                 } else {
                     decode_lines(file, &content[s..e], s, e == content.len(), opts.max_record_bytes)
                 };
-                if mapped {
-                    release(s, e);
-                }
+                release(s, e);
                 if let Some(p) = &opts.progress {
                     p.add_bytes(((e - s) as f64 * scale) as usize);
                     p.spans.fetch_add(b.part.spans.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -380,7 +424,7 @@ fn load_with(
     if let Some(p) = &opts.progress
         && format != Format::JsonLines
     {
-        p.add_bytes(bytes.len());
+        p.add_bytes(raw_len);
     }
     let loaded = &mut *sink.loaded;
     if let Some(f) = loaded.dump.files.last_mut() {
