@@ -26,7 +26,10 @@ cat "$dump" >/dev/null # page cache
 probe() { python3 -c 'import time; t=time.time(); n=0
 while time.time()-t < 0.5: n+=1
 print(n)'; }
-one=$(probe); two=$( (probe & probe & wait) | awk '{s+=$1} END {print s}')
+# Each loop writes its own file: two writers on one pipe can interleave their digits.
+probe_dir=$(mktemp -d)
+one=$(probe); probe >"$probe_dir/a" & probe >"$probe_dir/b" & wait
+two=$(cat "$probe_dir/a" "$probe_dir/b" | awk '{s+=$1} END {print s}'); rm -r "$probe_dir"
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "parallelism probe: 2 loops together did $(python3 -c "print(round($two/$one, 2))")x the work of one (2.0 = two real cores)"
 echo "dump: $dump, $bytes bytes, $real_spans spans"
