@@ -159,8 +159,8 @@ pub fn load_inflated(
     error: Option<std::io::Error>,
     opts: &LoadOptions,
 ) {
-    let inflated = Inflated { bytes: content.bytes(), error };
-    load_content(sink, shown, raw_len, compression, &inflated, opts, &|s, e| content.release(s, e));
+    let text = Content { bytes: content.bytes(), error };
+    load_content(sink, shown, raw_len, compression, &text, opts, &|s, e| content.release(s, e));
 }
 
 /// The files `inputs` name: directories and patterns expanded as [`load`] does.
@@ -282,7 +282,7 @@ pub fn load_bytes(loaded: &mut Loaded, path: &str, bytes: &[u8], opts: &LoadOpti
 }
 
 /// The content of an input once decompressed.
-struct Inflated<'a> {
+struct Content<'a> {
     bytes: &'a [u8],
     /// What stopped decompression before the end, if anything.
     error: Option<std::io::Error>,
@@ -301,11 +301,11 @@ fn load_with(
     match compression {
         Compression::Gzip | Compression::Zstd => {
             let inflated = container::inflate(bytes, compression);
-            let content = Inflated { bytes: &inflated.bytes, error: inflated.error };
+            let content = Content { bytes: &inflated.bytes, error: inflated.error };
             load_content(sink, path, bytes.len(), compression, &content, opts, &|_, _| {});
         }
         Compression::None | Compression::ZstdRecords => {
-            let content = Inflated { bytes, error: None };
+            let content = Content { bytes, error: None };
             load_content(sink, path, bytes.len(), compression, &content, opts, release);
         }
     }
@@ -318,7 +318,7 @@ fn load_content(
     path: &str,
     raw_len: usize,
     compression: Compression,
-    inflated: &Inflated<'_>,
+    inflated: &Content<'_>,
     opts: &LoadOptions,
     release: &(dyn Fn(usize, usize) + Sync),
 ) {
