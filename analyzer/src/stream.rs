@@ -296,10 +296,7 @@ fn load_prepared(sink: &mut Sink<'_>, p: Prepared, opts: &input::LoadOptions) ->
             sink.loaded.errors.push(input::LoadError { path: shown, message: error.to_string() });
         }
         Prepared::Plain { shown, path, copy } => {
-            match input::source::Source::open(&path) {
-                Ok(src) => input::load_source(sink, &shown, &src, opts),
-                Err(e) => sink.loaded.errors.push(input::LoadError { path: shown, message: e.to_string() }),
-            }
+            input::load_path(sink, &path, &shown, opts);
             if copy {
                 std::fs::remove_file(&path)?;
             }

@@ -128,22 +128,17 @@ fn in_memory_window() -> usize {
 /// As [`load`], into `sink`.
 pub fn load_into(inputs: &[PathBuf], opts: &LoadOptions, sink: &mut Sink<'_>) {
     for path in expand(inputs, &mut sink.loaded.errors) {
-        load_path(sink, &path, opts);
+        load_path(sink, &path, &path.display().to_string(), opts);
     }
 }
 
-/// Loads one file (or stdin) into `sink`; a file that cannot be read is a [`LoadError`].
-pub fn load_path(sink: &mut Sink<'_>, path: &Path, opts: &LoadOptions) {
-    let shown = path.display().to_string();
+/// Loads one file (or stdin) into `sink`, named `shown` in the report (streaming mode loads
+/// its copy of stdin as `-`); a file that cannot be read is a [`LoadError`].
+pub fn load_path(sink: &mut Sink<'_>, path: &Path, shown: &str, opts: &LoadOptions) {
     match source::Source::open(path) {
-        Ok(src) => load_source(sink, &shown, &src, opts),
-        Err(e) => sink.loaded.errors.push(LoadError { path: shown, message: e.to_string() }),
+        Ok(src) => load_with(sink, shown, src.bytes(), opts, &|s, e| src.release(s, e)),
+        Err(e) => sink.loaded.errors.push(LoadError { path: shown.to_string(), message: e.to_string() }),
     }
-}
-
-/// Loads an opened input into `sink`, under the name `shown`.
-pub fn load_source(sink: &mut Sink<'_>, shown: &str, src: &source::Source, opts: &LoadOptions) {
-    load_with(sink, shown, src.bytes(), opts, &|s, e| src.release(s, e));
 }
 
 /// Loads a gzip or zstd input that was decompressed elsewhere (streaming mode inflates to a
