@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 /// How the span digest is made, stated in every report.
-pub const SPANS_METHOD: &str = "sha256 over the sorted sha256 digests of every span's canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and the sha256 of its resource's attributes (sorted); independent of record order, file split and encoding";
+pub const SPANS_METHOD: &str = "sha256 over the sorted sha256 digests of every span's canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and the sha256 of its resource's attributes (sorted), lengths and counts as unsigned LEB128; independent of record order, file split and encoding";
 
 /// How the rules digest is made.
 pub const RULES_METHOD: &str = "sha256 over the sha256 of each rule pack file's bytes, in load order";
@@ -82,8 +82,18 @@ pub fn rules<'a>(pack_digests: impl IntoIterator<Item = &'a str>) -> String {
     hex(&all.finalize())
 }
 
+/// An unsigned LEB128 varint: lengths and counts are mostly below 128, one byte each.
+fn varint(buf: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        buf.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    buf.push(n as u8);
+}
+
+/// Length-prefixed bytes.
 fn bytes(buf: &mut Vec<u8>, b: &[u8]) {
-    buf.extend_from_slice(&(b.len() as u64).to_be_bytes());
+    varint(buf, b.len() as u64);
     buf.extend_from_slice(b);
 }
 
@@ -127,17 +137,30 @@ fn value(dump: &Dump, v: &Value, buf: &mut Vec<u8>) {
     }
 }
 
-/// Buffers reused from span to span: the canonical attribute entries and their ranges.
+/// Buffers reused from span to span: canonical entries (attributes, events, links) are
+/// written once here and ordered by their bytes.
 #[derive(Default)]
 struct Scratch {
     entries: Vec<u8>,
     ranges: Vec<(usize, usize)>,
+    events: Vec<u8>,
+    event_ranges: Vec<(usize, usize)>,
+}
+
+/// Writes the entries `ranges` point at into `buf`, count first, in byte order. Every entry
+/// encodes its own length (each field is fixed-size or length-prefixed), so they are
+/// concatenated without a further prefix.
+fn sorted_entries(buf: &mut Vec<u8>, entries: &[u8], ranges: &mut [(usize, usize)]) {
+    ranges.sort_unstable_by(|x, y| entries[x.0..x.1].cmp(&entries[y.0..y.1]));
+    varint(buf, ranges.len() as u64);
+    for &(s, e) in ranges.iter() {
+        buf.extend_from_slice(&entries[s..e]);
+    }
 }
 
 /// Attributes as a sorted list of canonical `key value` entries.
 fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>, scratch: &mut Scratch) {
-    // Each entry is written once into the scratch bytes; entries are ordered by those bytes.
-    let Scratch { entries, ranges } = scratch;
+    let Scratch { entries, ranges, .. } = scratch;
     entries.clear();
     ranges.clear();
     for a in list {
@@ -146,11 +169,7 @@ fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>, scratch: &mut Scratch) {
         value(dump, &a.value, entries);
         ranges.push((start, entries.len()));
     }
-    ranges.sort_unstable_by(|x, y| entries[x.0..x.1].cmp(&entries[y.0..y.1]));
-    buf.extend_from_slice(&(ranges.len() as u64).to_be_bytes());
-    for &(s, e) in ranges.iter() {
-        bytes(buf, &entries[s..e]);
-    }
+    sorted_entries(buf, entries, ranges);
 }
 
 fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratch) {
@@ -172,22 +191,21 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratc
     buf.extend_from_slice(&s.end.to_be_bytes());
     bytes(buf, dump.str(s.scope).as_bytes());
     attrs(dump, dump.span_attrs(s), buf, scratch);
-    let mut events: Vec<Vec<u8>> = dump
-        .span_events(s)
-        .iter()
-        .map(|e| {
-            let mut b = Vec::new();
-            b.extend_from_slice(&e.time.to_be_bytes());
-            bytes(&mut b, dump.str(e.name).as_bytes());
-            attrs(dump, &dump.attrs[e.attrs.range()], &mut b, scratch);
-            b
-        })
-        .collect();
-    events.sort_unstable();
-    buf.extend_from_slice(&(events.len() as u64).to_be_bytes());
-    for e in events {
-        bytes(buf, &e);
+    // Events: each one's entry is built in `events` (its attributes go through the shared
+    // attribute scratch first), then the entries are sorted.
+    let mut events = std::mem::take(&mut scratch.events);
+    let mut event_ranges = std::mem::take(&mut scratch.event_ranges);
+    events.clear();
+    event_ranges.clear();
+    for e in dump.span_events(s) {
+        let start = events.len();
+        events.extend_from_slice(&e.time.to_be_bytes());
+        bytes(&mut events, dump.str(e.name).as_bytes());
+        attrs(dump, &dump.attrs[e.attrs.range()], &mut events, scratch);
+        event_ranges.push((start, events.len()));
     }
+    sorted_entries(buf, &events, &mut event_ranges);
+    (scratch.events, scratch.event_ranges) = (events, event_ranges);
     let mut links: Vec<[u8; 24]> = dump
         .span_links(s)
         .iter()
@@ -199,7 +217,7 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratc
         })
         .collect();
     links.sort_unstable();
-    buf.extend_from_slice(&(links.len() as u64).to_be_bytes());
+    varint(buf, links.len() as u64);
     for l in links {
         buf.extend_from_slice(&l);
     }

@@ -96,6 +96,47 @@ fn a_changed_span_changes_the_digest() {
     assert_ne!(digest(&[(RUN, &join(&rest))]), base);
 }
 
+/// One span with the given attributes (`key`, string value) and events (name, attributes).
+fn one_span(attrs: &[(&str, &str)], events: &[(&str, &[(&str, &str)])]) -> Vec<u8> {
+    let kv = |list: &[(&str, &str)]| {
+        let items: Vec<String> =
+            list.iter().map(|(k, v)| format!(r#"{{"key":{k:?},"value":{{"stringValue":{v:?}}}}}"#)).collect();
+        items.join(",")
+    };
+    let events: Vec<String> = events
+        .iter()
+        .enumerate()
+        .map(|(i, (name, a))| {
+            format!(
+                r#"{{"timeUnixNano":"{}","name":{name:?},"attributes":[{}]}}"#,
+                1_700_000_000_000_000_100u64 + i as u64,
+                kv(a)
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},"scopeSpans":[{{"scope":{{"name":"s"}},"spans":[{{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"op","kind":1,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000000001000","attributes":[{}],"events":[{}],"status":{{}}}}]}}]}}]}}"#,
+        kv(attrs),
+        events.join(",")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn attribute_and_event_order_do_not_count_but_where_bytes_fall_does() {
+    let d =
+        |attrs: &[(&str, &str)], events: &[(&str, &[(&str, &str)])]| digest(&[("one.jsonl", &one_span(attrs, events))]);
+    let base = d(&[("a", "bc"), ("k", "v")], &[("e1", &[("x", "1"), ("y", "2")])]);
+    assert_eq!(base, d(&[("k", "v"), ("a", "bc")], &[("e1", &[("y", "2"), ("x", "1")])]), "order inside a span");
+    // The same bytes, split differently between key and value, or between two attributes.
+    assert_ne!(base, d(&[("ab", "c"), ("k", "v")], &[("e1", &[("x", "1"), ("y", "2")])]));
+    assert_ne!(base, d(&[("a", "bck"), ("", "v")], &[("e1", &[("x", "1"), ("y", "2")])]));
+    // An attribute moved from the span to its event, or from one event to another.
+    assert_ne!(base, d(&[("a", "bc")], &[("e1", &[("x", "1"), ("y", "2"), ("k", "v")])]));
+    let two = d(&[("a", "bc"), ("k", "v")], &[("e1", &[("x", "1")]), ("e2", &[("y", "2")])]);
+    assert_ne!(two, d(&[("a", "bc"), ("k", "v")], &[("e1", &[]), ("e2", &[("x", "1"), ("y", "2")])]));
+}
+
 #[test]
 fn the_rules_digest_follows_the_packs() {
     let pack = String::from_utf8(common::read("rules/p2p-marketplace.toml")).expect("utf-8");

@@ -144,6 +144,20 @@ pub enum ValueType {
     Empty,
 }
 
+impl ValueType {
+    /// Every type, in order (`ValueType::ALL[t as usize] == t`).
+    pub const ALL: [ValueType; 8] = [
+        ValueType::Str,
+        ValueType::Bool,
+        ValueType::Int,
+        ValueType::Double,
+        ValueType::Bytes,
+        ValueType::Array,
+        ValueType::Map,
+        ValueType::Empty,
+    ];
+}
+
 impl Value {
     /// The OTLP type of this value.
     pub fn value_type(&self) -> ValueType {
@@ -381,5 +395,18 @@ impl Dump {
 impl fmt::Display for SpanKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ValueType;
+
+    #[test]
+    fn every_value_type_sits_at_its_own_index_in_order() {
+        for (i, t) in ValueType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i, "{t:?}");
+        }
+        assert!(ValueType::ALL.windows(2).all(|w| w[0] < w[1]));
     }
 }
