@@ -1,7 +1,7 @@
 use super::{CheckInfo, Code, Finding, Severity};
 use crate::model::{Dump, SpanRef, Sym, ValueType};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// A004.
 pub const INFO: CheckInfo = CheckInfo {
@@ -29,28 +29,41 @@ How to fix
 };
 
 type Key = (Sym, Sym, Sym);
-/// Per value type: number of spans and the lowest example span ([`SpanRef`] order).
-type Seen = BTreeMap<ValueType, (u64, SpanRef)>;
+/// Per value type (indexed by [`ValueType`]): number of spans and the lowest example span
+/// ([`SpanRef`] order).
+type Seen = [Option<(u64, SpanRef)>; ValueType::ALL.len()];
 
 /// Value types seen per (service, span name, attribute key); merged across parts of a dump.
+/// Keys are symbols of one string table, numbered in order of appearance: the input cannot
+/// choose them, so a fast fixed hash is safe.
 #[derive(Debug, Default)]
-pub struct Types(HashMap<Key, Seen>);
+pub struct Types(HashMap<Key, Seen, foldhash::fast::FixedState>);
 
 impl Types {
     fn add(&mut self, key: Key, t: ValueType, n: u64, example: SpanRef) {
-        let e = self.0.entry(key).or_default().entry(t).or_insert((0, example));
-        e.0 += n;
-        e.1 = e.1.min(example);
+        let slot = &mut self.0.entry(key).or_insert([None; ValueType::ALL.len()])[t as usize];
+        match slot {
+            Some((count, ex)) => {
+                *count += n;
+                *ex = (*ex).min(example);
+            }
+            None => *slot = Some((n, example)),
+        }
     }
 
     /// Adds `other` into `self`.
     pub fn merge(&mut self, other: Types) {
         for (k, seen) in other.0 {
-            for (t, (n, ex)) in seen {
+            for (t, (n, ex)) in types_seen(&seen) {
                 self.add(k, t, n, ex);
             }
         }
     }
+}
+
+/// The types seen, in [`ValueType`] order.
+fn types_seen(seen: &Seen) -> impl Iterator<Item = (ValueType, (u64, SpanRef))> + '_ {
+    ValueType::ALL.iter().zip(seen).filter_map(|(t, s)| s.map(|s| (*t, s)))
 }
 
 /// The value types of the attributes of every span of `dump`.
@@ -75,11 +88,10 @@ pub fn run(dump: &Dump, types: Types, out: &mut Vec<Finding>) {
     let mut found: Vec<Finding> = types
         .0
         .into_iter()
-        .filter(|(_, seen)| seen.len() > 1)
+        .filter(|(_, seen)| types_seen(seen).nth(1).is_some())
         .map(|((service, name, key), seen)| {
-            let kinds: Vec<String> = seen
-                .iter()
-                .map(|(t, (n, _))| format!("{} in {n} span{}", t.as_str(), if *n == 1 { "" } else { "s" }))
+            let kinds: Vec<String> = types_seen(&seen)
+                .map(|(t, (n, _))| format!("{} in {n} span{}", t.as_str(), if n == 1 { "" } else { "s" }))
                 .collect();
             let msg = format!(
                 "operation {:?} / {:?}: attribute {:?} is {}",
@@ -89,7 +101,7 @@ pub fn run(dump: &Dump, types: Types, out: &mut Vec<Finding>) {
                 kinds.join(" and ")
             );
             // One span per type, the rarest type first: the odd one out is the likely defect.
-            let mut by_rarity: Vec<(u64, SpanRef)> = seen.values().copied().collect();
+            let mut by_rarity: Vec<(u64, SpanRef)> = types_seen(&seen).map(|(_, s)| s).collect();
             by_rarity.sort_by_key(|&(n, _)| n);
             let mut f = Finding::new(INFO.code, msg);
             f.trace_id = by_rarity.first().map(|(_, s)| s.trace_id);

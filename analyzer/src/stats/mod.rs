@@ -51,7 +51,7 @@ struct Acc {
 /// Counts and durations per operation, gathered from a dump in one piece or part by part
 /// (parts must share their string table).
 #[derive(Debug, Default)]
-pub struct LatencyAcc(HashMap<(Sym, Sym), Acc>);
+pub struct LatencyAcc(HashMap<(Sym, Sym), Acc, foldhash::fast::FixedState>);
 
 impl LatencyAcc {
     /// Adds every span of `dump`.
