@@ -95,12 +95,21 @@ impl TraceGraph {
             graph.add_node(s);
         }
         let span_at = |k: usize| &dump.spans[spans[k] as usize];
-        let shared = |k: usize| span_at(k).flags.has(SpanFlags::SHARED);
         // Spans are sorted by span id: spans sharing an id are adjacent, lookups are binary
-        // searches. Each id maps to its range of nodes.
+        // searches over a compact copy of the ids (not through the dump). Each id maps to its
+        // range of nodes.
+        let ids: Vec<(u64, bool)> = spans
+            .iter()
+            .map(|&s| {
+                let span = &dump.spans[s as usize];
+                (u64::from_be_bytes(span.span_id.0), span.flags.has(SpanFlags::SHARED))
+            })
+            .collect();
+        let shared = |k: usize| ids[k].1;
         let range_of = |id: SpanId| -> std::ops::Range<usize> {
-            let lo = spans.partition_point(|&s| dump.spans[s as usize].span_id < id);
-            let hi = lo + spans[lo..].iter().take_while(|&&s| dump.spans[s as usize].span_id == id).count();
+            let id = u64::from_be_bytes(id.0);
+            let lo = ids.partition_point(|&(s, _)| s < id);
+            let hi = lo + ids[lo..].iter().take_while(|&&(s, _)| s == id).count();
             lo..hi
         };
         // A parent reference resolves to the Zipkin server half when an id has one (children
