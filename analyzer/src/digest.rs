@@ -166,7 +166,7 @@ fn attrs(dump: &Dump, list: &[Attr], buf: &mut Vec<u8>, scratch: &mut Scratch) {
     for a in list {
         let start = entries.len();
         bytes(entries, dump.str(a.key).as_bytes());
-        value(dump, &a.value, entries);
+        value(dump, &a.value(), entries);
         ranges.push((start, entries.len()));
     }
     sorted_entries(buf, entries, ranges);

@@ -142,7 +142,7 @@ fn key_values(dump: &Dump, out: &mut Vec<u8>, field: u32, attrs: &[Attr]) {
     for a in attrs {
         message(out, field, |kv| {
             str_field(kv, 1, dump.str(a.key));
-            message(kv, 2, |x| any_value(dump, x, &a.value));
+            message(kv, 2, |x| any_value(dump, x, &a.value()));
         });
     }
 }

@@ -410,7 +410,7 @@ fn put_attrs(b: &mut Vec<u8>, attrs: &[Attr]) {
     put_u32(b, attrs.len() as u32);
     for a in attrs {
         put_u32(b, a.key.0);
-        let (tag, payload) = match a.value {
+        let (tag, payload) = match a.value() {
             Value::Str(s) => (0u8, u64::from(s.0)),
             Value::Bool(x) => (1, u64::from(x)),
             Value::Int(i) => (2, i as u64),
@@ -509,7 +509,7 @@ impl<R: Read> Decoder<R> {
                 7 => Value::Empty,
                 t => return Err(corrupt(format!("value tag {t}"))),
             };
-            into.push(Attr { key, value });
+            into.push(Attr::new(key, value));
         }
         Ok(input::batch::since(into, start))
     }

@@ -178,7 +178,7 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
                         assert_eq!(d.str(a.key), pa.key);
                         use opentelemetry_proto::tonic::common::v1::any_value::Value as P;
                         use tracecheck::model::Value as M;
-                        match (a.value, pa.value.as_ref().and_then(|v| v.value.as_ref())) {
+                        match (a.value(), pa.value.as_ref().and_then(|v| v.value.as_ref())) {
                             (M::Str(s), Some(P::StringValue(t))) => assert_eq!(d.str(s), t),
                             (M::Bool(b), Some(P::BoolValue(c))) => assert_eq!(b, *c),
                             (M::Int(i), Some(P::IntValue(j))) => assert_eq!(i, *j),

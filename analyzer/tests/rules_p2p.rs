@@ -25,7 +25,7 @@ fn span_where(file: &str, name: &str, key: &str, value: &str) -> String {
     load_bytes(&mut loaded, file, &common::read(file), &LoadOptions::default());
     let d = &loaded.dump;
     let has = |attrs: &[tracecheck::model::Attr]| {
-        attrs.iter().any(|a| d.str(a.key) == key && matches!(a.value, Value::Str(s) if d.str(s) == value))
+        attrs.iter().any(|a| d.str(a.key) == key && matches!(a.value(), Value::Str(s) if d.str(s) == value))
     };
     let found: Vec<String> = d
         .spans

@@ -1,5 +1,5 @@
 use super::{CheckInfo, Code, Finding, Severity, TraceCx};
-use crate::model::{Attr, Dump};
+use crate::model::{Attr, Dump, Sym};
 
 /// A002.
 pub const INFO: CheckInfo = CheckInfo {
@@ -31,9 +31,10 @@ How to fix
 pub fn findings(dump: &Dump, attrs: &[Attr], what: &dyn Fn() -> String) -> Vec<Finding> {
     attrs
         .iter()
-        .filter(|a| dump.str(a.key).is_empty())
+        // The empty string is always symbol 0: no string lookup per attribute.
+        .filter(|a| a.key == Sym::EMPTY)
         .map(|a| {
-            let v = super::missing_service_name::show(dump, &a.value);
+            let v = super::missing_service_name::show(dump, &a.value());
             Finding::new(INFO.code, format!("{} has an attribute with an empty key (value {v})", what()))
         })
         .collect()

@@ -50,7 +50,7 @@ pub fn run(dump: &Dump, example: &[Option<SpanRef>], out: &mut Vec<Finding>) {
         let Some(ex) = example.get(i).copied().flatten() else { continue };
         let mut parts: Vec<String> = dump.attrs[r.attrs.range()]
             .iter()
-            .map(|a| format!("{}={}", dump.str(a.key), show(dump, &a.value)))
+            .map(|a| format!("{}={}", dump.str(a.key), show(dump, &a.value())))
             .collect();
         parts.sort();
         let e = distinct.entry(parts.join(", ")).or_insert((i, 0));

@@ -92,7 +92,7 @@ impl Batch {
         let r = &mut part.resources[idx];
         let (mut host, mut ip, mut instance) = (None, None, None);
         for a in &part.attrs[r.attrs.range()] {
-            let Value::Str(s) = a.value else { continue };
+            let Value::Str(s) = a.value() else { continue };
             match part.strings.resolve(a.key) {
                 "service.name" => r.service_name = Some(s),
                 "host.name" | "hostname" => host = Some(s),
@@ -122,8 +122,7 @@ impl Batch {
         let shift = |s: &mut Slice, base: u32| s.start += base;
 
         for a in &mut p.attrs {
-            a.key = map[a.key.0 as usize];
-            a.value.remap(&map);
+            a.remap(&map);
         }
         dump.attrs.append(&mut p.attrs);
         for e in &mut p.events {

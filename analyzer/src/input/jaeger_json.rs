@@ -63,7 +63,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 if let Node::String(s) = nodes[v] {
                     let value = Value::Str(self.batch.part.strings.intern(s));
                     let key = self.batch.part.strings.intern("service.name");
-                    self.batch.part.attrs.push(Attr { key, value });
+                    self.batch.part.attrs.push(Attr::new(key, value));
                 }
             }
             "tags" => {
@@ -112,7 +112,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 },
             };
             let key = self.batch.part.strings.intern(key);
-            self.batch.part.attrs.push(Attr { key, value });
+            self.batch.part.attrs.push(Attr::new(key, value));
         });
         since(&self.batch.part.attrs, start)
     }
@@ -240,7 +240,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             let name = self.batch.part.attrs[attrs.range()]
                 .iter()
                 .find(|a| Some(a.key) == event_key)
-                .and_then(|a| if let Value::Str(s) = a.value { Some(s) } else { None })
+                .and_then(|a| if let Value::Str(s) = a.value() { Some(s) } else { None })
                 .unwrap_or_else(|| self.batch.part.strings.intern("log"));
             self.batch.part.events.push(Event { name, time, attrs });
         }

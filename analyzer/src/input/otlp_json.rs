@@ -231,7 +231,7 @@ impl RecordDecoder<'_, '_, '_> {
                 "value" => value = self.any_value(v),
                 _ => {}
             });
-            self.batch.part.attrs.push(Attr { key: key.unwrap_or(Sym::EMPTY), value });
+            self.batch.part.attrs.push(Attr::new(key.unwrap_or(Sym::EMPTY), value));
         });
         since(&self.batch.part.attrs, start)
     }

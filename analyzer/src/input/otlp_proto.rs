@@ -330,7 +330,7 @@ impl ProtoDecoder<'_> {
             }
             Ok(())
         })?;
-        Ok(Attr { key, value })
+        Ok(Attr::new(key, value))
     }
 
     fn any_value(&mut self, r: Reader<'_>) -> Result<Value, WireError> {

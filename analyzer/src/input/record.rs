@@ -145,11 +145,11 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         let part = &self.batch.part;
         let (mut kind, mut status, mut message) = (SpanKind::Unspecified, StatusCode::Unset, Sym::EMPTY);
         for a in &part.attrs[attrs.range()] {
-            let text = match a.value {
+            let text = match a.value() {
                 Value::Str(s) => Some((s, part.strings.resolve(s))),
                 _ => None,
             };
-            match (part.strings.resolve(a.key), a.value, text) {
+            match (part.strings.resolve(a.key), a.value(), text) {
                 ("span.kind", _, Some((_, t))) => kind = SpanKind::from_name(t).unwrap_or(kind),
                 ("otel.status_code", _, Some((_, t))) => status = StatusCode::from_name(t).unwrap_or(status),
                 ("otel.status_description", _, Some((s, _))) => message = s,

@@ -184,7 +184,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             _ => Value::Empty,
         };
         let key = self.batch.part.strings.intern(key);
-        self.batch.part.attrs.push(Attr { key, value });
+        self.batch.part.attrs.push(Attr::new(key, value));
     }
 
     fn zipkin_resource(&mut self, ep: Endpoint<'d>, loc: crate::model::SourceLoc) -> u32 {
@@ -193,7 +193,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             if let Some(v) = value {
                 let key = self.batch.part.strings.intern(key);
                 let value = Value::Str(self.batch.part.strings.intern(v));
-                self.batch.part.attrs.push(Attr { key, value });
+                self.batch.part.attrs.push(Attr::new(key, value));
             }
         }
         let attrs = since(&self.batch.part.attrs, start);

@@ -172,14 +172,6 @@ impl Value {
             Value::Empty => ValueType::Empty,
         }
     }
-
-    /// Rewrites interned symbols through `map` (used when merging string tables).
-    pub fn remap(&mut self, map: &[Sym]) {
-        match self {
-            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => *s = map[s.0 as usize],
-            _ => {}
-        }
-    }
 }
 
 impl ValueType {
@@ -198,11 +190,66 @@ impl ValueType {
     }
 }
 
-/// One attribute.
-#[derive(Clone, Copy, Debug)]
+/// One attribute, in 16 bytes: the value's type and its 8 payload bytes are kept apart
+/// (a [`Value`] alone takes 16), so the largest arena of a dump is a third smaller.
+#[derive(Clone, Copy)]
 pub struct Attr {
     pub key: Sym,
-    pub value: Value,
+    ty: ValueType,
+    /// The symbol in `payload[0]`, or the 8 bytes of an int, a double's bits or a bool.
+    payload: [u32; 2],
+}
+
+const _: () = assert!(std::mem::size_of::<Attr>() == 16);
+
+impl Attr {
+    /// An attribute of `key` set to `value`.
+    pub fn new(key: Sym, value: Value) -> Attr {
+        let wide = |x: u64| [x as u32, (x >> 32) as u32];
+        let (ty, payload) = match value {
+            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => (value.value_type(), [s.0, 0]),
+            Value::Bool(b) => (ValueType::Bool, [u32::from(b), 0]),
+            Value::Int(i) => (ValueType::Int, wide(i as u64)),
+            Value::Double(d) => (ValueType::Double, wide(d.to_bits())),
+            Value::Empty => (ValueType::Empty, [0, 0]),
+        };
+        Attr { key, ty, payload }
+    }
+
+    /// The attribute's value.
+    pub fn value(&self) -> Value {
+        let sym = Sym(self.payload[0]);
+        let wide = u64::from(self.payload[0]) | (u64::from(self.payload[1]) << 32);
+        match self.ty {
+            ValueType::Str => Value::Str(sym),
+            ValueType::Bool => Value::Bool(self.payload[0] != 0),
+            ValueType::Int => Value::Int(wide as i64),
+            ValueType::Double => Value::Double(f64::from_bits(wide)),
+            ValueType::Bytes => Value::Bytes(sym),
+            ValueType::Array => Value::Array(sym),
+            ValueType::Map => Value::Map(sym),
+            ValueType::Empty => Value::Empty,
+        }
+    }
+
+    /// The type of its value.
+    pub fn value_type(&self) -> ValueType {
+        self.ty
+    }
+
+    /// Rewrites the key and a symbol value through `map` (used when merging string tables).
+    pub fn remap(&mut self, map: &[Sym]) {
+        self.key = map[self.key.0 as usize];
+        if matches!(self.ty, ValueType::Str | ValueType::Bytes | ValueType::Array | ValueType::Map) {
+            self.payload[0] = map[self.payload[0] as usize].0;
+        }
+    }
+}
+
+impl std::fmt::Debug for Attr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attr").field("key", &self.key).field("value", &self.value()).finish()
+    }
 }
 
 /// A range into one of the arenas of [`Dump`].
@@ -400,7 +447,45 @@ impl fmt::Display for SpanKind {
 
 #[cfg(test)]
 mod tests {
-    use super::ValueType;
+    use super::{Attr, Sym, Value, ValueType};
+
+    #[test]
+    fn an_attribute_gives_back_the_value_it_was_made_with() {
+        let values = [
+            Value::Str(Sym(7)),
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Int(-1),
+            Value::Int(i64::MIN),
+            Value::Int(0x1234_5678_9abc_def0),
+            Value::Double(-0.0),
+            Value::Double(f64::MAX),
+            Value::Double(1.5e-300),
+            Value::Bytes(Sym(u32::MAX)),
+            Value::Array(Sym(1)),
+            Value::Map(Sym(2)),
+            Value::Empty,
+        ];
+        for v in values {
+            let a = Attr::new(Sym(3), v);
+            assert_eq!(a.key, Sym(3));
+            assert_eq!(a.value_type(), v.value_type());
+            match (a.value(), v) {
+                (Value::Double(x), Value::Double(y)) => assert_eq!(x.to_bits(), y.to_bits()),
+                (x, y) => assert_eq!(x, y),
+            }
+        }
+        let nan = Attr::new(Sym(0), Value::Double(f64::NAN)).value();
+        assert!(matches!(nan, Value::Double(d) if d.is_nan()));
+        // Remapping rewrites the key and symbol values, never a number that looks like one.
+        let map = [Sym(10), Sym(11), Sym(12), Sym(13)];
+        let mut s = Attr::new(Sym(1), Value::Str(Sym(2)));
+        s.remap(&map);
+        assert_eq!((s.key, s.value()), (Sym(11), Value::Str(Sym(12))));
+        let mut i = Attr::new(Sym(3), Value::Int(2));
+        i.remap(&map);
+        assert_eq!((i.key, i.value()), (Sym(13), Value::Int(2)));
+    }
 
     #[test]
     fn every_value_type_sits_at_its_own_index_in_order() {

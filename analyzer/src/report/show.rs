@@ -101,7 +101,7 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
         let r = dump.resource(s);
         let service = r.service_name.map_or("?", |x| dump.str(x));
         let instance = dump.attrs[r.attrs.range()].iter().find_map(|a| {
-            (dump.str(a.key) == "service.instance.id").then(|| match a.value {
+            (dump.str(a.key) == "service.instance.id").then(|| match a.value() {
                 crate::model::Value::Str(v) => dump.str(v).to_owned(),
                 _ => String::new(),
             })

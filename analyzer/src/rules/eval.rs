@@ -180,7 +180,7 @@ impl<'a> Cx<'a> {
             }
             Field::Attr { scope, slot, .. } => {
                 let Some(key) = self.syms[*slot as usize] else { return Rv::Nil };
-                let find = |attrs: &[crate::model::Attr]| attrs.iter().find(|a| a.key == key).map(|a| a.value);
+                let find = |attrs: &[crate::model::Attr]| attrs.iter().find(|a| a.key == key).map(|a| a.value());
                 let found = match scope {
                     AttrScope::Span => find(self.dump.span_attrs(span)),
                     AttrScope::Resource => find(&self.dump.attrs[self.dump.resource(span).attrs.range()]),
@@ -204,7 +204,7 @@ impl<'a> Cx<'a> {
                     .iter()
                     .map(|e| {
                         let attrs = &self.dump.attrs[e.attrs.range()];
-                        key.and_then(|k| attrs.iter().find(|a| a.key == k)).map_or(Rv::Nil, |a| model_value(a.value))
+                        key.and_then(|k| attrs.iter().find(|a| a.key == k)).map_or(Rv::Nil, |a| model_value(a.value()))
                     })
                     .collect()
             }
