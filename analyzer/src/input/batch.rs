@@ -15,6 +15,12 @@ pub struct Batch {
     pub newlines: u64,
 }
 
+/// Merged batches kept for reuse ([`Batch::fresh`], [`Batch::recycle`]): at most
+/// `SPARE_MAX`, each with at most `SPARE_BYTES` of arenas.
+static SPARE: std::sync::Mutex<Vec<Batch>> = std::sync::Mutex::new(Vec::new());
+const SPARE_MAX: usize = 64;
+const SPARE_BYTES: usize = 32 << 20;
+
 /// Current length of an arena as a `u32` arena index.
 pub fn arena_len<T>(v: &[T]) -> u32 {
     u32::try_from(v.len()).unwrap_or(u32::MAX)
@@ -104,16 +110,53 @@ impl Batch {
         r.host = host.or(ip).or(instance).or(r.service_name);
     }
 
-    /// Moves this batch into `dump`, rewriting symbols, arena ranges, resource indexes and
-    /// line numbers (`line_base` is the number of lines before this chunk in its file).
+    /// An empty batch, reusing the memory of one already merged when there is one: its
+    /// arenas already have their pages, so decoding the next window of chunks does not
+    /// fault in (and zero) fresh memory again.
+    pub fn fresh() -> Batch {
+        SPARE.lock().ok().and_then(|mut spare| spare.pop()).unwrap_or_default()
+    }
+
+    /// Empties a merged batch and keeps it for [`Batch::fresh`] (unless it grew unusually
+    /// large or enough are kept already).
+    pub fn recycle(mut self) {
+        let p = &self.part;
+        let bytes = p.spans.capacity() * size_of::<crate::model::Span>()
+            + p.attrs.capacity() * size_of::<crate::model::Attr>()
+            + p.events.capacity() * size_of::<crate::model::Event>()
+            + p.links.capacity() * size_of::<crate::model::Link>();
+        if bytes > SPARE_BYTES {
+            return;
+        }
+        let p = &mut self.part;
+        p.files.clear();
+        p.strings.clear();
+        p.resources.clear();
+        p.spans.clear();
+        p.attrs.clear();
+        p.events.clear();
+        p.links.clear();
+        self.issues.clear();
+        self.accounting = Accounting::default();
+        self.newlines = 0;
+        if let Ok(mut spare) = SPARE.lock()
+            && spare.len() < SPARE_MAX
+        {
+            spare.push(self);
+        }
+    }
+
+    /// Moves this batch's content into `dump` (leaving it empty, for [`Batch::recycle`]),
+    /// rewriting symbols, arena ranges, resource indexes and line numbers (`line_base` is
+    /// the number of lines before this chunk in its file).
     pub fn merge_into(
-        self,
+        &mut self,
         dump: &mut Dump,
         accounting: &mut Accounting,
         issues: &mut Vec<InputIssue>,
         line_base: u64,
     ) {
-        let Batch { part: mut p, issues: batch_issues, accounting: batch_accounting, .. } = self;
+        let Batch { part: p, issues: batch_issues, accounting: batch_accounting, .. } = self;
         let map = dump.strings.absorb(&p.strings);
         let attr_base = arena_len(&dump.attrs);
         let event_base = arena_len(&dump.events);
@@ -149,10 +192,10 @@ impl Batch {
             s.loc.line += line_base;
         }
         dump.spans.append(&mut p.spans);
-        for mut i in batch_issues {
+        for mut i in batch_issues.drain(..) {
             i.loc.line += line_base;
             issues.push(i);
         }
-        accounting.add(&batch_accounting);
+        accounting.add(batch_accounting);
     }
 }

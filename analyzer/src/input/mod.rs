@@ -401,7 +401,7 @@ fn load_content(
         Format::JsonDocuments => {
             let docs = split::documents(content);
             let decode = |r: &split::Record| {
-                let mut b = Batch::default();
+                let mut b = Batch::fresh();
                 let loc = SourceLoc { file, line: r.line, offset: r.offset as u64 };
                 with_parser(|p| {
                     p.record(&mut b, &content[r.offset..r.end], loc, r.truncated, true, opts.max_record_bytes)
@@ -448,7 +448,7 @@ impl Merger<'_> {
         let scale = if whole_file { 1.05 / self.share.min(1.0) } else { 1.0 };
         self.first = false;
         reserve_for(&mut loaded.dump, &batches, scale);
-        for b in batches {
+        for mut b in batches {
             let n = b.newlines;
             let before = loaded.dump.spans.len();
             b.merge_into(&mut loaded.dump, &mut self.accounting, &mut loaded.issues, self.line_base);
@@ -462,6 +462,7 @@ impl Merger<'_> {
             if let Some(drain) = sink.drain.as_mut() {
                 drain(&mut loaded.dump);
             }
+            b.recycle();
         }
     }
 }
@@ -484,7 +485,7 @@ fn decode_frames(file: u32, bytes: &[u8], zstd: bool, opts: &LoadOptions, merge:
     groups.push(&frames[from..]);
     // As many groups at once as there are threads, a few times over: bounded memory.
     let decode = |group: &&[container::Frame]| {
-        let mut b = Batch::default();
+        let mut b = Batch::fresh();
         for f in group.iter() {
             let loc = SourceLoc { file, line: f.index, offset: f.offset as u64 };
             decode_frame(&mut b, &bytes[f.start..f.end], loc, zstd, opts.max_record_bytes);
@@ -610,7 +611,8 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 /// [`Parser::record`] would, without reading it again.
 fn long_line(file: u32, content: &[u8], s: usize, e: usize, max: usize) -> Batch {
     let has_newline = content[e - 1] == b'\n';
-    let mut b = Batch { newlines: u64::from(has_newline), ..Batch::default() };
+    let mut b = Batch::fresh();
+    b.newlines = u64::from(has_newline);
     let loc = SourceLoc { file, line: 1, offset: s as u64 };
     let len = e - s - usize::from(has_newline);
     b.accounting.records_read += 1;
@@ -624,7 +626,7 @@ fn too_large(len: usize, max: usize) -> String {
 }
 
 fn decode_lines(file: u32, chunk: &[u8], chunk_offset: usize, at_eof: bool, max: usize) -> Batch {
-    let mut batch = Batch::default();
+    let mut batch = Batch::fresh();
     let newlines = with_parser(|parser| decode_lines_with(parser, &mut batch, file, chunk, chunk_offset, at_eof, max));
     batch.newlines = newlines;
     batch

@@ -80,8 +80,14 @@ impl Interner {
         }
         let open = &self.chunks[self.open];
         if open.len() + s.len() > open.capacity() {
-            self.chunks.push(String::with_capacity(CHUNK));
-            self.open = self.chunks.len() - 1;
+            // The next chunk, when it is a spare one left by `clear`, else a new one.
+            let next = self.open + 1;
+            if next < self.chunks.len() && self.chunks[next].is_empty() {
+                self.open = next;
+            } else {
+                self.chunks.push(String::with_capacity(CHUNK));
+                self.open = self.chunks.len() - 1;
+            }
         }
         let open = &mut self.chunks[self.open];
         // Both fit in u32: a shared chunk holds at most CHUNK bytes.
@@ -109,6 +115,22 @@ impl Interner {
     /// Always false: the empty string is interned at creation.
     pub fn is_empty(&self) -> bool {
         self.places.is_empty()
+    }
+
+    /// Forgets every string but the empty one, keeping the shared chunks (emptied, in
+    /// order) and the index's memory for the next strings.
+    pub fn clear(&mut self) {
+        self.chunks.retain_mut(|c| {
+            c.clear();
+            c.capacity() == CHUNK
+        });
+        if self.chunks.is_empty() {
+            self.chunks.push(String::new());
+        }
+        self.open = 0;
+        self.places.clear();
+        self.index.clear();
+        self.intern("");
     }
 
     /// Adds every string of `other` and returns the table mapping its symbols to ours.
@@ -158,6 +180,35 @@ mod tests {
         }
         // Shared chunks never grew past their first allocation.
         assert!(i.chunks.iter().all(|c| c.len() > OWN_CHUNK || c.capacity() <= CHUNK));
+    }
+
+    #[test]
+    fn a_cleared_table_reuses_its_chunks_and_knows_only_the_empty_string() {
+        let mut i = Interner::default();
+        let long = "x".repeat(OWN_CHUNK + 1);
+        let fill = |i: &mut Interner, tag: &str| -> Vec<(Sym, String)> {
+            let mut made: Vec<(Sym, String)> = (0..3 * CHUNK / 1000)
+                .map(|k| {
+                    let s = format!("{tag}{k:0>996}");
+                    (i.intern(&s), s)
+                })
+                .collect();
+            made.push((i.intern(&long), long.clone()));
+            made
+        };
+        fill(&mut i, "a");
+        let shared = i.chunks.iter().filter(|c| c.capacity() == CHUNK).count();
+        i.clear();
+        assert_eq!(i.len(), 1);
+        assert_eq!(i.get(""), Some(Sym::EMPTY));
+        assert_eq!(i.get(&long), None);
+        let again = fill(&mut i, "b");
+        for (sym, s) in &again {
+            assert_eq!(i.resolve(*sym), s);
+        }
+        assert_eq!(i.get(&format!("a{:0>996}", 0)), None);
+        // The same text needs no more shared chunks than before.
+        assert_eq!(i.chunks.iter().filter(|c| c.capacity() == CHUNK).count(), shared);
     }
 
     #[test]
