@@ -146,6 +146,14 @@ impl Batch {
         }
     }
 
+    /// Frees the batches kept by [`Batch::recycle`], once a file is decoded: what follows
+    /// (the analysis, or the next partition in streaming mode) has its own use for memory.
+    pub fn drop_spares() {
+        if let Ok(mut spare) = SPARE.lock() {
+            *spare = Vec::new();
+        }
+    }
+
     /// Moves this batch's content into `dump` (leaving it empty, for [`Batch::recycle`]),
     /// rewriting symbols, arena ranges, resource indexes and line numbers (`line_base` is
     /// the number of lines before this chunk in its file).

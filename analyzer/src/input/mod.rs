@@ -536,6 +536,7 @@ fn decode_windows<T: Sync>(
     if let Some((items, batches)) = pending {
         merge(items, batches);
     }
+    Batch::drop_spares();
 }
 
 /// Decodes one length-prefixed record.
