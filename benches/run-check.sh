@@ -37,6 +37,7 @@ echo "dump: $dump, $bytes bytes, $real_spans spans"
 measure() { # label, command...
     local label=$1; shift
     for _ in $(seq "$runs"); do
+        cat "$dump" >/dev/null # the VM's reclaimer may have dropped it from the page cache
         { /usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null || true; } | tail -1
     done | sort -n | awk -v label="$label" -v bytes="$bytes" -v spans="$real_spans" '
         { wall[NR]=$1; cpu[NR]=$2+$3; rss[NR]=$4 }
