@@ -16,7 +16,7 @@ pub struct Batch {
 }
 
 /// Merged batches kept for reuse ([`Batch::fresh`], [`Batch::recycle`]): at most
-/// `SPARE_MAX`, each with at most `SPARE_BYTES` of arenas.
+/// `SPARE_MAX`, each keeping at most `SPARE_BYTES` (arenas and string table).
 static SPARE: std::sync::Mutex<Vec<Batch>> = std::sync::Mutex::new(Vec::new());
 const SPARE_MAX: usize = 64;
 const SPARE_BYTES: usize = 32 << 20;
@@ -124,7 +124,8 @@ impl Batch {
         let bytes = p.spans.capacity() * size_of::<crate::model::Span>()
             + p.attrs.capacity() * size_of::<crate::model::Attr>()
             + p.events.capacity() * size_of::<crate::model::Event>()
-            + p.links.capacity() * size_of::<crate::model::Link>();
+            + p.links.capacity() * size_of::<crate::model::Link>()
+            + p.strings.kept_bytes();
         if bytes > SPARE_BYTES {
             return;
         }

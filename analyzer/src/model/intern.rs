@@ -117,6 +117,12 @@ impl Interner {
         self.places.is_empty()
     }
 
+    /// Bytes that [`Interner::clear`] keeps: shared chunks, the places and the index.
+    pub fn kept_bytes(&self) -> usize {
+        let chunks: usize = self.chunks.iter().map(String::capacity).filter(|&c| c == CHUNK).sum();
+        chunks + self.places.capacity() * size_of::<Place>() + self.index.capacity() * size_of::<u32>()
+    }
+
     /// Forgets every string but the empty one, keeping the shared chunks (emptied, in
     /// order) and the index's memory for the next strings.
     pub fn clear(&mut self) {
@@ -180,6 +186,8 @@ mod tests {
         }
         // Shared chunks never grew past their first allocation.
         assert!(i.chunks.iter().all(|c| c.len() > OWN_CHUNK || c.capacity() <= CHUNK));
+        let shared = i.chunks.iter().filter(|c| c.capacity() == CHUNK).count();
+        assert!(i.kept_bytes() >= shared * CHUNK && i.kept_bytes() < (shared + 1) * CHUNK, "{}", i.kept_bytes());
     }
 
     #[test]
