@@ -28,7 +28,7 @@ use crate::graph;
 use crate::input::{self, Loaded, Sink};
 use crate::model::{
     Attr, Dump, Event, Link, Parent, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, SpanRef, StatusCode, Sym,
-    TraceId, Value,
+    TraceId, ValueType,
 };
 use rayon::prelude::*;
 use std::cmp::Reverse;
@@ -410,17 +410,8 @@ fn put_attrs(b: &mut Vec<u8>, attrs: &[Attr]) {
     put_u32(b, attrs.len() as u32);
     for a in attrs {
         put_u32(b, a.key.0);
-        let (tag, payload) = match a.value() {
-            Value::Str(s) => (0u8, u64::from(s.0)),
-            Value::Bool(x) => (1, u64::from(x)),
-            Value::Int(i) => (2, i as u64),
-            Value::Double(d) => (3, d.to_bits()),
-            Value::Bytes(s) => (4, u64::from(s.0)),
-            Value::Array(s) => (5, u64::from(s.0)),
-            Value::Map(s) => (6, u64::from(s.0)),
-            Value::Empty => (7, 0),
-        };
-        b.push(tag);
+        let (ty, payload) = a.raw();
+        b.push(ty as u8);
         put_u64(b, payload);
     }
 }
@@ -496,20 +487,9 @@ impl<R: Read> Decoder<R> {
         for _ in 0..self.u32()? {
             let key = Sym(self.u32()?);
             let tag = self.u8()?;
-            let x = self.u64()?;
-            let sym = Sym(x as u32);
-            let value = match tag {
-                0 => Value::Str(sym),
-                1 => Value::Bool(x != 0),
-                2 => Value::Int(x as i64),
-                3 => Value::Double(f64::from_bits(x)),
-                4 => Value::Bytes(sym),
-                5 => Value::Array(sym),
-                6 => Value::Map(sym),
-                7 => Value::Empty,
-                t => return Err(corrupt(format!("value tag {t}"))),
-            };
-            into.push(Attr::new(key, value));
+            let payload = self.u64()?;
+            let ty = *ValueType::ALL.get(usize::from(tag)).ok_or_else(|| corrupt(format!("value tag {tag}")))?;
+            into.push(Attr::from_raw(key, ty, payload));
         }
         Ok(input::batch::since(into, start))
     }

@@ -237,6 +237,17 @@ impl Attr {
         self.ty
     }
 
+    /// The value as stored: its type and 8 payload bytes (a symbol, an int, a double's bits,
+    /// 0 or 1), for compact encodings such as streaming mode's partition files.
+    pub fn raw(&self) -> (ValueType, u64) {
+        (self.ty, u64::from(self.payload[0]) | (u64::from(self.payload[1]) << 32))
+    }
+
+    /// The attribute [`Attr::raw`] gave these parts of.
+    pub fn from_raw(key: Sym, ty: ValueType, payload: u64) -> Attr {
+        Attr { key, ty, payload: [payload as u32, (payload >> 32) as u32] }
+    }
+
     /// Rewrites the key and a symbol value through `map` (used when merging string tables).
     pub fn remap(&mut self, map: &[Sym]) {
         self.key = map[self.key.0 as usize];
@@ -470,6 +481,9 @@ mod tests {
             let a = Attr::new(Sym(3), v);
             assert_eq!(a.key, Sym(3));
             assert_eq!(a.value_type(), v.value_type());
+            let (ty, payload) = a.raw();
+            let back = Attr::from_raw(a.key, ty, payload);
+            assert_eq!((back.key, back.raw()), (a.key, a.raw()));
             match (a.value(), v) {
                 (Value::Double(x), Value::Double(y)) => assert_eq!(x.to_bits(), y.to_bits()),
                 (x, y) => assert_eq!(x, y),
