@@ -205,24 +205,23 @@ const _: () = assert!(std::mem::size_of::<Attr>() == 16);
 impl Attr {
     /// An attribute of `key` set to `value`.
     pub fn new(key: Sym, value: Value) -> Attr {
-        let wide = |x: u64| [x as u32, (x >> 32) as u32];
         let (ty, payload) = match value {
-            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => (value.value_type(), [s.0, 0]),
-            Value::Bool(b) => (ValueType::Bool, [u32::from(b), 0]),
-            Value::Int(i) => (ValueType::Int, wide(i as u64)),
-            Value::Double(d) => (ValueType::Double, wide(d.to_bits())),
-            Value::Empty => (ValueType::Empty, [0, 0]),
+            Value::Str(s) | Value::Bytes(s) | Value::Array(s) | Value::Map(s) => (value.value_type(), u64::from(s.0)),
+            Value::Bool(b) => (ValueType::Bool, u64::from(b)),
+            Value::Int(i) => (ValueType::Int, i as u64),
+            Value::Double(d) => (ValueType::Double, d.to_bits()),
+            Value::Empty => (ValueType::Empty, 0),
         };
-        Attr { key, ty, payload }
+        Attr::from_raw(key, ty, payload)
     }
 
     /// The attribute's value.
     pub fn value(&self) -> Value {
-        let sym = Sym(self.payload[0]);
-        let wide = u64::from(self.payload[0]) | (u64::from(self.payload[1]) << 32);
-        match self.ty {
+        let (ty, wide) = self.raw();
+        let sym = Sym(wide as u32);
+        match ty {
             ValueType::Str => Value::Str(sym),
-            ValueType::Bool => Value::Bool(self.payload[0] != 0),
+            ValueType::Bool => Value::Bool(wide != 0),
             ValueType::Int => Value::Int(wide as i64),
             ValueType::Double => Value::Double(f64::from_bits(wide)),
             ValueType::Bytes => Value::Bytes(sym),
