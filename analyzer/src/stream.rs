@@ -678,6 +678,9 @@ pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Res
     for p in prepared {
         load_prepared(&mut sink, p, &opts.load)?;
     }
+    if let Some(p) = &opts.load.progress {
+        p.finish_loading();
+    }
     let (resource_attrs, spilled) = (spill.resource_attrs, spill.spilled);
     let counts = spill.finish()?;
     let parts = Partitions { dir, counts, resource_attrs };

@@ -325,3 +325,57 @@ fn replay_delivers_every_span_once_with_ids_parents_and_one_time_shift() {
     assert_eq!(summary["shift_ns"].as_i64().map(i128::from), shifts.first().copied());
     assert_eq!(summary["outcome"]["accepted"].as_u64(), Some(originals as u64));
 }
+
+/// Runs `tracecheck check -` with `stderr` as its standard error and gives it the healthy
+/// scenario dump on stdin only after a pause: the load is still waiting when the progress
+/// line is due, however fast the machine.
+fn check_stdin_after_a_pause(stderr: std::process::Stdio) -> std::process::Child {
+    let dump = common::read("sample-traces/scenario/healthy.jsonl");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tracecheck"))
+        .args(["check", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    stdin.write_all(&dump).expect("dump written");
+    child
+}
+
+#[cfg(unix)]
+#[test]
+fn progress_is_drawn_on_a_terminal_then_cleared_and_never_when_piped() {
+    use std::io::Read as _;
+    use std::os::fd::FromRawFd as _;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers given; the null pointers
+    // ask for no name, default terminal settings and no window size.
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and nothing else owns them.
+    let (mut master, slave) = unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) };
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Ends with EIO once the child, the last holder of the terminal's other side, exits.
+        while let Ok(n @ 1..) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let status = check_stdin_after_a_pause(slave.into()).wait().expect("exits");
+    assert_eq!(status.code(), Some(0));
+    let drawn = reader.join().expect("reader");
+    // stdin has no size: the line counts what was decoded, without a made-up total.
+    assert!(drawn.contains("\r\x1b[2Kreading: 0.0 MB decoded, 0 spans"), "{drawn:?}");
+    assert!(!drawn.contains("/0.0 MB"), "{drawn:?}");
+    // Nothing is left on the terminal.
+    assert!(drawn.ends_with("\r\x1b[2K"), "{drawn:?}");
+
+    let piped = check_stdin_after_a_pause(std::process::Stdio::piped()).wait_with_output().expect("exits");
+    assert_eq!(piped.status.code(), Some(0));
+    assert!(piped.stderr.is_empty(), "{:?}", String::from_utf8_lossy(&piped.stderr));
+}

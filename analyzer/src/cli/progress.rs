@@ -1,5 +1,6 @@
-//! A progress line on stderr while inputs load: bytes read of the total, and spans so far.
-//! Only on a terminal, and only once loading has taken more than a moment.
+//! A progress line on stderr while inputs load: bytes decoded (of the total, when known) and
+//! spans so far, then the analysis. Only on a terminal, and only once loading has taken more
+//! than a moment.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -17,17 +18,46 @@ pub struct Bar {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-fn total_bytes(files: &[PathBuf]) -> u64 {
-    files
-        .iter()
-        .map(|f| match std::fs::metadata(f) {
-            Ok(m) if m.is_dir() => std::fs::read_dir(f)
-                .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
-                .unwrap_or(0),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
+/// The bytes of every input, or `None` when one of them has no size to go by (stdin, a pipe).
+fn total_bytes(files: &[PathBuf]) -> Option<u64> {
+    let mut total = 0;
+    for f in tracecheck::input::expand(files, &mut Vec::new()) {
+        if tracecheck::input::is_stdin(&f) {
+            return None;
+        }
+        match std::fs::metadata(&f) {
+            Ok(m) if m.is_file() => total += m.len(),
+            Ok(_) => return None,
+            // The load reports it.
+            Err(_) => {}
+        }
+    }
+    Some(total)
+}
+
+/// The progress line: the share of the input decoded when its size is known, the bytes
+/// decoded when not, and the spans so far; once every input is read, the analysis.
+fn line(done: u64, total: Option<u64>, spans: u64, loaded: bool) -> String {
+    const WIDTH: u64 = 30;
+    if loaded {
+        return format!("analysing {spans} spans…");
+    }
+    match total {
+        Some(total) => {
+            let total = total.max(1);
+            let done = done.min(total);
+            let filled = (done as u128 * WIDTH as u128 / total as u128) as usize;
+            format!(
+                "reading {:.1}/{:.1} MB [{}{}] {:>3}%  {spans} spans",
+                done as f64 / 1e6,
+                total as f64 / 1e6,
+                "#".repeat(filled),
+                ".".repeat(WIDTH as usize - filled),
+                done * 100 / total
+            )
+        }
+        None => format!("reading: {:.1} MB decoded, {spans} spans", done as f64 / 1e6),
+    }
 }
 
 impl Bar {
@@ -37,32 +67,20 @@ impl Bar {
         if !std::io::stderr().is_terminal() {
             return (None, idle);
         }
-        let total = total_bytes(files).max(1);
+        let total = total_bytes(files);
         let progress = Arc::new(Progress::default());
         let (p, stop) = (progress.clone(), idle.stop.clone());
         let thread = std::thread::Builder::new().name("progress".into()).spawn(move || {
             std::thread::sleep(DELAY);
             let mut drawn = false;
             while !stop.load(Ordering::Acquire) {
-                let done = p.bytes.load(Ordering::Relaxed).min(total);
-                let spans = p.spans.load(Ordering::Relaxed);
-                if done >= total {
-                    let _ = write!(std::io::stderr().lock(), "\r\x1b[2Kanalysing {spans} spans…");
-                    drawn = true;
-                    std::thread::sleep(Duration::from_millis(150));
-                    continue;
-                }
-                let width = 30usize;
-                let filled = (done as u128 * width as u128 / total as u128) as usize;
-                let _ = write!(
-                    std::io::stderr().lock(),
-                    "\r\x1b[2Kreading {:.1}/{:.1} MB [{}{}] {:>3}%  {spans} spans",
-                    done as f64 / 1e6,
-                    total as f64 / 1e6,
-                    "#".repeat(filled),
-                    ".".repeat(width - filled),
-                    done * 100 / total
+                let text = line(
+                    p.bytes.load(Ordering::Relaxed),
+                    total,
+                    p.spans.load(Ordering::Relaxed),
+                    p.loaded.load(Ordering::Acquire),
                 );
+                let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{text}");
                 drawn = true;
                 std::thread::sleep(Duration::from_millis(150));
             }
@@ -79,5 +97,27 @@ impl Bar {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line;
+
+    #[test]
+    fn the_line_says_what_is_known_of_the_input() {
+        assert_eq!(line(0, Some(0), 0, false), "reading 0.0/0.0 MB [..............................]   0%  0 spans");
+        assert_eq!(
+            line(120_000_000, Some(480_000_000), 62_500, false),
+            "reading 120.0/480.0 MB [#######.......................]  25%  62500 spans"
+        );
+        // Compressed input is counted in input bytes scaled from the text: never past the end.
+        assert_eq!(
+            line(500_000_000, Some(480_000_000), 10, false),
+            "reading 480.0/480.0 MB [##############################] 100%  10 spans"
+        );
+        assert_eq!(line(3_260_000, None, 7, false), "reading: 3.3 MB decoded, 7 spans");
+        assert_eq!(line(3_260_000, None, 7, true), "analysing 7 spans…");
+        assert_eq!(line(3_260_000, Some(9_000_000), 7, true), "analysing 7 spans…");
     }
 }

@@ -77,16 +77,23 @@ impl Default for LoadOptions {
     }
 }
 
-/// How far a load has got: input bytes decoded and spans merged so far.
+/// How far a load has got: input bytes decoded and spans merged so far, and whether every
+/// input has been read.
 #[derive(Debug, Default)]
 pub struct Progress {
     pub bytes: std::sync::atomic::AtomicU64,
     pub spans: std::sync::atomic::AtomicU64,
+    pub loaded: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
     fn add_bytes(&self, n: usize) {
         self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every input has been read; what follows is analysis.
+    pub fn finish_loading(&self) {
+        self.loaded.store(true, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -129,6 +136,9 @@ fn in_memory_window() -> usize {
 pub fn load_into(inputs: &[PathBuf], opts: &LoadOptions, sink: &mut Sink<'_>) {
     for path in expand(inputs, &mut sink.loaded.errors) {
         load_path(sink, &path, &path.display().to_string(), opts);
+    }
+    if let Some(p) = &opts.progress {
+        p.finish_loading();
     }
 }
 
