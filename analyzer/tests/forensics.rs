@@ -379,3 +379,26 @@ fn progress_is_drawn_on_a_terminal_then_cleared_and_never_when_piped() {
     assert_eq!(piped.status.code(), Some(0));
     assert!(piped.stderr.is_empty(), "{:?}", String::from_utf8_lossy(&piped.stderr));
 }
+
+#[test]
+fn parquet_opens_in_pandas_and_duckdb_with_the_same_numbers() {
+    let probe = std::process::Command::new("python3").args(["-c", "import pandas, pyarrow, duckdb"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: needs python3 with pandas, pyarrow and duckdb");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pq, js) = (dir.path().join("stats.parquet"), dir.path().join("stats.json"));
+    let dump = "sample-traces/scenario/healthy.jsonl";
+    for (format, out) in [("parquet", &pq), ("json", &js)] {
+        let out = out.to_str().expect("utf-8 path");
+        let (code, _, err) = run(&["stats", dump, "--by", "service,name,kind", "--format", format, "-o", out]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let script = common::root().join("analyzer/tests/data/parquet_in_pandas_and_duckdb.py");
+    let out = std::process::Command::new("python3").arg(script).arg(&pq).arg(&js).output().expect("python3 runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    // 37 operations of the healthy run, 15 values each (3 keys and 12 figures).
+    assert!(said.contains("pandas: 37 rows, 555 values; duckdb: 37 rows"), "{said}");
+}
