@@ -35,6 +35,20 @@ pub struct Structure {
 }
 
 impl Structure {
+    /// The totals of one trace.
+    pub fn of(g: &TraceGraph) -> Structure {
+        Structure {
+            traces: 1,
+            roots: g.roots.len() as u64,
+            orphans: g.orphans.len() as u64,
+            traces_without_root: u64::from(g.roots.is_empty()),
+            duplicate_span_ids: g.duplicates.len() as u64,
+            cycles: g.cycles.len() as u64,
+            max_depth: g.max_depth(),
+            largest_trace: g.len() as u64,
+        }
+    }
+
     /// Adds the totals of other traces.
     pub fn add(&mut self, o: &Structure) {
         self.traces += o.traces;
@@ -148,17 +162,7 @@ pub(crate) fn gather(
                 if let Some(r) = rule_set {
                     r.eval_trace(dump, syms, &g, &mut partial);
                 }
-                let s = Structure {
-                    traces: 1,
-                    roots: g.roots.len() as u64,
-                    orphans: g.orphans.len() as u64,
-                    traces_without_root: u64::from(g.roots.is_empty()),
-                    duplicate_span_ids: g.duplicates.len() as u64,
-                    cycles: g.cycles.len() as u64,
-                    max_depth: g.max_depth(),
-                    largest_trace: g.len() as u64,
-                };
-                outcomes.push((outcome, s));
+                outcomes.push((outcome, Structure::of(&g)));
                 (outcomes, partial)
             },
         )

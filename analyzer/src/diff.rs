@@ -1,7 +1,9 @@
 //! Run-versus-run comparison: operations are matched by service, name and parent path (the
 //! names of their ancestors), never by span id; latency percentiles, counts and error rates
-//! are compared under relative and absolute tolerances.
+//! are compared under relative and absolute tolerances, and the runs' structural defects
+//! (orphans, traces without a root, duplicate span ids, cycles) per span.
 
+use crate::analysis::Structure;
 use crate::graph::{self, TraceGraph};
 use crate::model::{Dump, Parent, StatusCode};
 use crate::stats::nearest_rank;
@@ -34,15 +36,28 @@ pub struct OpFigures {
     pub max: Option<u64>,
 }
 
-/// Every operation of a dump with its figures.
-pub fn operations(dump: &Dump) -> BTreeMap<OpKey, OpFigures> {
+/// A run as `diff` sees it.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    /// Every operation with its figures.
+    pub operations: BTreeMap<OpKey, OpFigures>,
+    /// Structural totals over all traces.
+    pub structure: Structure,
+    pub spans: u64,
+}
+
+/// One span as an occurrence of its operation: duration (when known) and whether it failed.
+type Occurrence = (OpKey, Option<u64>, bool);
+
+/// Every operation of a dump with its figures, and the dump's structure.
+pub fn profile(dump: &Dump) -> Profile {
     let traces = graph::group(dump);
-    let parts: Vec<Vec<(OpKey, Option<u64>, bool)>> = traces
+    let parts: Vec<(Vec<Occurrence>, Structure)> = traces
         .ranges
         .par_iter()
         .map(|(id, range)| {
             let g = TraceGraph::build(dump, *id, &traces.order[range.clone()]);
-            (0..g.len())
+            let ops = (0..g.len())
                 .map(|k| {
                     let s = &dump.spans[g.spans[k] as usize];
                     let key = OpKey {
@@ -52,17 +67,23 @@ pub fn operations(dump: &Dump) -> BTreeMap<OpKey, OpFigures> {
                     };
                     (key, s.duration(), s.status == StatusCode::Error)
                 })
-                .collect()
+                .collect();
+            (ops, Structure::of(&g))
         })
         .collect();
+    let mut structure = Structure::default();
     let mut acc: BTreeMap<OpKey, (u64, u64, Vec<u64>)> = BTreeMap::new();
-    for (key, d, err) in parts.into_iter().flatten() {
-        let e = acc.entry(key).or_default();
-        e.0 += 1;
-        e.1 += u64::from(err);
-        e.2.extend(d);
+    for (ops, s) in parts {
+        structure.add(&s);
+        for (key, d, err) in ops {
+            let e = acc.entry(key).or_default();
+            e.0 += 1;
+            e.1 += u64::from(err);
+            e.2.extend(d);
+        }
     }
-    acc.into_iter()
+    let operations = acc
+        .into_iter()
         .map(|(k, (count, errors, mut d))| {
             d.sort_unstable();
             let f = OpFigures {
@@ -76,7 +97,8 @@ pub fn operations(dump: &Dump) -> BTreeMap<OpKey, OpFigures> {
             };
             (k, f)
         })
-        .collect()
+        .collect();
+    Profile { operations, structure, spans: dump.spans.len() as u64 }
 }
 
 fn parent_path(dump: &Dump, g: &TraceGraph, n: NodeIndex) -> String {
@@ -239,4 +261,45 @@ fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) 
 /// True when the comparison should fail a CI run: a regression or a vanished operation.
 pub fn fails(diffs: &[OpDiff]) -> bool {
     diffs.iter().any(|d| matches!(d.status, Status::Regressed | Status::Vanished))
+}
+
+/// A structural defect whose count differs between the runs.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StructureChange {
+    /// `orphans`, `traces_without_root`, `duplicate_span_ids` or `cycles`.
+    pub metric: &'static str,
+    pub base: u64,
+    pub candidate: u64,
+    /// Per 1,000 spans of each run, so that runs of different sizes compare.
+    pub base_per_1k_spans: f64,
+    pub candidate_per_1k_spans: f64,
+    /// The candidate has the defect and its rate grew beyond the relative tolerance (any
+    /// occurrence is a regression when the base had none).
+    pub regression: bool,
+}
+
+/// The structural defects whose counts differ between `base` and `candidate`.
+pub fn compare_structure(base: &Profile, candidate: &Profile, tol: Tolerance) -> Vec<StructureChange> {
+    let (b, c) = (&base.structure, &candidate.structure);
+    let per_1k = |n: u64, spans: u64| n as f64 * 1000.0 / spans.max(1) as f64;
+    [
+        ("orphans", b.orphans, c.orphans),
+        ("traces_without_root", b.traces_without_root, c.traces_without_root),
+        ("duplicate_span_ids", b.duplicate_span_ids, c.duplicate_span_ids),
+        ("cycles", b.cycles, c.cycles),
+    ]
+    .into_iter()
+    .filter(|(_, x, y)| x != y)
+    .map(|(metric, x, y)| {
+        let (rx, ry) = (per_1k(x, base.spans), per_1k(y, candidate.spans));
+        StructureChange {
+            metric,
+            base: x,
+            candidate: y,
+            base_per_1k_spans: rx,
+            candidate_per_1k_spans: ry,
+            regression: y > 0 && ry > rx * (1.0 + tol.max_regression),
+        }
+    })
+    .collect()
 }

@@ -226,6 +226,8 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
     let v: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["operations"], json!([]), "identical runs: no changes");
     assert_eq!(v["summary"]["regressed"], 0);
+    assert_eq!(v["structure"]["changes"], json!([]));
+    assert_eq!(v["structure"]["base"], v["structure"]["candidate"]);
 
     let slow = edited("kad.confirm_storage", |s| {
         let end: u64 = s["endTimeUnixNano"].as_str().expect("end").parse().expect("n");
@@ -271,6 +273,62 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
         .map(|o| (o["name"].as_str().unwrap_or(""), o["path"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(new, [("content.serve", "(missing parent)")]);
+    // The server span left behind is an orphan: a structural regression too.
+    assert_eq!(v["summary"]["structure_regressed"], 1);
+    let orphans = &v["structure"]["changes"][0];
+    assert_eq!(
+        (&orphans["metric"], &orphans["base"], &orphans["regression"]),
+        (&json!("orphans"), &json!(0), &json!(true))
+    );
+    assert_eq!(
+        orphans["candidate"],
+        v["operations"].as_array().expect("ops").iter().find(|o| o["status"] == "new").expect("new")["candidate"]["count"]
+    );
+}
+
+/// The healthy marketplace dump with one `peer_broadcast` span written twice.
+fn with_a_repeated_span() -> tempfile::NamedTempFile {
+    let text = String::from_utf8(common::read("sample-traces/p2p/healthy.jsonl")).expect("utf-8");
+    let mut f = tempfile::Builder::new().suffix(".jsonl").tempfile().expect("temp");
+    f.write_all(text.as_bytes()).expect("write");
+    let again = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+        .find_map(|v| {
+            v["resourceSpans"].as_array()?.iter().find_map(|rs| {
+                rs["scopeSpans"].as_array()?.iter().find_map(|ss| {
+                    let span = ss["spans"].as_array()?.iter().find(|s| s["name"] == "peer_broadcast")?;
+                    let scope = json!([{ "scope": ss["scope"], "spans": [span] }]);
+                    Some(json!({ "resourceSpans": [{ "resource": rs["resource"], "scopeSpans": scope }] }))
+                })
+            })
+        })
+        .expect("a peer_broadcast span");
+    writeln!(f, "{again}").expect("write");
+    f
+}
+
+#[test]
+fn diff_fails_on_a_structural_defect_alone() {
+    let base = "sample-traces/p2p/healthy.jsonl";
+    let twice = with_a_repeated_span();
+    let (code, out, _) = run(&["diff", base, twice.path().to_str().expect("p"), "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["summary"]["regressed"], 0, "no operation moved beyond the tolerances: {out}");
+    assert_eq!(v["summary"]["vanished"], 0);
+    assert_eq!(v["summary"]["structure_regressed"], 1);
+    assert_eq!(v["structure"]["changes"].as_array().map(Vec::len), Some(1), "{out}");
+    let dup = &v["structure"]["changes"][0];
+    assert_eq!((&dup["metric"], &dup["base"], &dup["candidate"]), (&json!("duplicate_span_ids"), &json!(0), &json!(1)));
+    let (code, human, _) = run(&["diff", base, twice.path().to_str().expect("p")]);
+    assert_eq!(code, 1);
+    assert!(human.contains("REGRESSED duplicate span ids 0 → 1"), "{human}");
+    // The other way round the defect is gone: not a regression.
+    let (code, out, _) = run(&["diff", twice.path().to_str().expect("p"), base, "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["structure"]["changes"][0]["regression"], false);
 }
 
 /// A received span's parent id, start and end.

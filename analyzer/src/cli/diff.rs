@@ -4,7 +4,7 @@ use super::{load_or_exit, write_out};
 use clap::ValueEnum;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use tracecheck::diff::{self, OpDiff, Status, Tolerance};
+use tracecheck::diff::{self, OpDiff, Profile, Status, StructureChange, Tolerance};
 use tracecheck::model::time::{fmt_ns, parse_duration};
 
 #[derive(clap::Args, Debug)]
@@ -14,6 +14,7 @@ pub struct Args {
     /// The run to judge against it.
     candidate: PathBuf,
     /// A latency percentile (p50, p90, p99) regresses when it grows by more than this…
+    /// (also the tolerance on the rate of structural defects per span)
     #[arg(long, default_value = "20%", value_parser = parse_percent)]
     max_regression: f64,
     /// …and by more than this.
@@ -64,8 +65,11 @@ pub fn run(args: Args) -> u8 {
         min_delta_ns: args.min_delta,
         max_error_rate_increase: args.max_error_increase,
     };
-    let diffs = diff::compare(&diff::operations(&base.dump), &diff::operations(&candidate.dump), tol);
-    let failed = diff::fails(&diffs);
+    let (b, c) = (diff::profile(&base.dump), diff::profile(&candidate.dump));
+    let diffs = diff::compare(&b.operations, &c.operations, tol);
+    let structure = diff::compare_structure(&b, &c, tol);
+    let structure_regressed = structure.iter().filter(|s| s.regression).count();
+    let failed = diff::fails(&diffs) || structure_regressed > 0;
     let count = |s: Status| diffs.iter().filter(|d| d.status == s).count();
     let summary = [
         ("regressed", count(Status::Regressed)),
@@ -74,6 +78,7 @@ pub fn run(args: Args) -> u8 {
         ("improved", count(Status::Improved)),
         ("changed", count(Status::Changed)),
         ("unchanged", count(Status::Unchanged)),
+        ("structure_regressed", structure_regressed),
     ];
     let shown: Vec<&OpDiff> = diffs.iter().filter(|d| args.all || d.status != Status::Unchanged).collect();
     let side = |path: &PathBuf, l: &tracecheck::input::Loaded| {
@@ -93,13 +98,14 @@ pub fn run(args: Args) -> u8 {
                 "tolerance": tol,
                 "summary": summary.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
                 "verdict": { "outcome": if failed { "fail" } else { "pass" }, "exit_code": u8::from(failed) },
+                "structure": { "base": b.structure, "candidate": c.structure, "changes": structure },
                 "operations": shown,
             });
             let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
             s.push('\n');
             s
         }
-        Format::Human => human(&args, &shown, &summary, failed, base.dump.spans.len(), candidate.dump.spans.len()),
+        Format::Human => human(&args, &shown, &summary, failed, (&b, &c), &structure),
     };
     match write_out(text.as_bytes(), args.output.as_deref()) {
         0 => u8::from(failed),
@@ -112,19 +118,44 @@ fn human(
     shown: &[&OpDiff],
     summary: &[(&str, usize)],
     failed: bool,
-    base_spans: usize,
-    candidate_spans: usize,
+    (base, candidate): (&Profile, &Profile),
+    structure: &[StructureChange],
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "diff {} ({base_spans} spans) → {} ({candidate_spans} spans); latency beyond +{:.0}% and {}, error rate beyond {:.1} points",
+        "diff {} ({} spans) → {} ({} spans); latency beyond +{:.0}% and {}, error rate beyond {:.1} points",
         args.base.display(),
+        base.spans,
         args.candidate.display(),
+        candidate.spans,
         args.max_regression * 100.0,
         fmt_ns(args.min_delta),
         args.max_error_increase * 100.0
     );
+    let (bs, cs) = (&base.structure, &candidate.structure);
+    let _ = writeln!(
+        out,
+        "structure: {} → {} traces, {} → {} roots, max depth {} → {}",
+        bs.traces, cs.traces, bs.roots, cs.roots, bs.max_depth, cs.max_depth
+    );
+    for s in structure {
+        let what = match s.metric {
+            "orphans" => "orphan spans",
+            "traces_without_root" => "traces without a root",
+            "duplicate_span_ids" => "duplicate span ids",
+            _ => "parent cycles",
+        };
+        let _ = writeln!(
+            out,
+            "{:<9} {what} {} → {} ({:.1} → {:.1} per 1,000 spans)",
+            if s.regression { "REGRESSED" } else { "CHANGED" },
+            s.base,
+            s.candidate,
+            s.base_per_1k_spans,
+            s.candidate_per_1k_spans
+        );
+    }
     for d in shown {
         let label = match d.status {
             Status::Regressed => "REGRESSED",
@@ -163,7 +194,7 @@ fn human(
             }
         }
     }
-    let parts: Vec<String> = summary.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let parts: Vec<String> = summary.iter().map(|(k, v)| format!("{v} {}", k.replace('_', " "))).collect();
     let _ = writeln!(out, "\n{}: {}", if failed { "FAIL" } else { "PASS" }, parts.join(", "));
     out
 }

@@ -38,7 +38,7 @@ enum Command {
     Stats(stats::Args),
     /// Draw traces as trees with a waterfall, findings and the critical path.
     Show(show::Args),
-    /// Compare two runs operation by operation (exit 1 on regression).
+    /// Compare two runs operation by operation and by structure (exit 1 on regression).
     Diff(diff::Args),
     /// Send a dump (or part of it) to an OTLP/HTTP endpoint such as a collector, Jaeger or Tempo.
     Replay(replay::Args),
