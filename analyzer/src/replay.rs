@@ -294,12 +294,29 @@ fn rejected_spans(body: &[u8]) -> u64 {
     0
 }
 
-/// Sends `ids` in batches of `batch` spans to `url` (`…/v1/traces` added when missing).
+/// The traces URL of an OTLP/HTTP endpoint given as `http://host:port[/path]` (`/v1/traces`
+/// added when missing), or why it cannot be used.
+pub fn traces_url(endpoint: &str) -> Result<String, String> {
+    let uri: ureq::http::Uri =
+        endpoint.parse().map_err(|e| format!("{endpoint:?} is not a URL ({e}); e.g. http://localhost:4318"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(format!(
+                "{endpoint:?}: this build speaks plain HTTP only (no TLS); send to a local collector's http:// port"
+            ));
+        }
+        _ => return Err(format!("{endpoint:?} is not an http:// URL; e.g. http://localhost:4318")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("{endpoint:?} names no host; e.g. http://localhost:4318"));
+    }
+    let u = endpoint.trim_end_matches('/');
+    Ok(if u.ends_with("/v1/traces") { u.to_owned() } else { format!("{u}/v1/traces") })
+}
+
+/// Sends `ids` in batches of `batch` spans to `url`, a URL made by [`traces_url`].
 pub fn send(dump: &Dump, ids: &[u32], shift: i64, url: &str, batch: usize) -> Outcome {
-    let url = {
-        let u = url.trim_end_matches('/');
-        if u.ends_with("/v1/traces") { u.to_owned() } else { format!("{u}/v1/traces") }
-    };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
         .http_status_as_error(false)
@@ -312,7 +329,7 @@ pub fn send(dump: &Dump, ids: &[u32], shift: i64, url: &str, batch: usize) -> Ou
         let mut delay = Duration::from_millis(200);
         let mut attempt = 1;
         loop {
-            let result = agent.post(&url).content_type("application/x-protobuf").send(&body[..]);
+            let result = agent.post(url).content_type("application/x-protobuf").send(&body[..]);
             let (retry, error) = match result {
                 Ok(mut resp) if resp.status().is_success() => {
                     let answer = resp.body_mut().read_to_vec().unwrap_or_default();
@@ -348,6 +365,18 @@ pub fn send(dump: &Dump, ids: &[u32], shift: i64, url: &str, batch: usize) -> Ou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_are_checked_before_anything_is_sent() {
+        assert_eq!(traces_url("http://localhost:4318").as_deref(), Ok("http://localhost:4318/v1/traces"));
+        assert_eq!(traces_url("http://127.0.0.1:4318/").as_deref(), Ok("http://127.0.0.1:4318/v1/traces"));
+        assert_eq!(traces_url("http://tempo:4318/v1/traces").as_deref(), Ok("http://tempo:4318/v1/traces"));
+        assert_eq!(traces_url("http://gw/otlp").as_deref(), Ok("http://gw/otlp/v1/traces"));
+        for bad in ["notaurl", "localhost:4318", "https://collector:4318", "ftp://x", "http://", ""] {
+            assert!(traces_url(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(traces_url("https://c:4318").is_err_and(|e| e.contains("no TLS")));
+    }
 
     #[test]
     fn base64_both_alphabets() {

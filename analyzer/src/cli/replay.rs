@@ -9,8 +9,9 @@ pub struct Args {
     /// Trace dumps (files, directories or `-`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// The OTLP/HTTP endpoint, e.g. http://localhost:4318 (`/v1/traces` is added).
-    #[arg(long, required = true)]
+    /// The OTLP/HTTP endpoint, e.g. http://localhost:4318 (`/v1/traces` is added; plain
+    /// HTTP only).
+    #[arg(long, required = true, value_parser = tracecheck::replay::traces_url)]
     otlp_endpoint: String,
     /// Only the spans this selector of the rule language matches.
     #[arg(long = "where", value_name = "SELECTOR")]
