@@ -144,7 +144,8 @@ fn human(
             "orphans" => "orphan spans",
             "traces_without_root" => "traces without a root",
             "duplicate_span_ids" => "duplicate span ids",
-            _ => "parent cycles",
+            "cycles" => "parent cycles",
+            other => other,
         };
         let _ = writeln!(
             out,
