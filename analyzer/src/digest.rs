@@ -18,7 +18,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    tracecheck_wire::hex::encode(bytes)
 }
 
 /// The digest of every span of `dump` (a multiset: a span exported twice counts twice).
@@ -83,12 +83,8 @@ pub fn rules<'a>(pack_digests: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 /// An unsigned LEB128 varint: lengths and counts are mostly below 128, one byte each.
-fn varint(buf: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        buf.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    buf.push(n as u8);
+fn varint(buf: &mut Vec<u8>, n: u64) {
+    tracecheck_wire::varint::put(buf, n);
 }
 
 /// Length-prefixed bytes.

@@ -4,17 +4,11 @@
 
 use crate::model::{Attr, Dump, Parent, Span, SpanKind, StatusCode, Value};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use tracecheck_wire::otlp_http;
 
 // ---- protobuf wire format --------------------------------------------------------------
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
+use tracecheck_wire::varint::put as varint;
 
 fn tag(out: &mut Vec<u8>, field: u32, wire: u8) {
     varint(out, (u64::from(field) << 3) | u64::from(wire));
@@ -50,30 +44,6 @@ fn message(out: &mut Vec<u8>, field: u32, build: impl FnOnce(&mut Vec<u8>)) {
     let mut inner = Vec::new();
     build(&mut inner);
     len_field(out, field, &inner);
-}
-
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        })
-    };
-    let s = s.trim_end_matches('=').as_bytes();
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    for chunk in s.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= val(c)? << (18 - 6 * i);
-        }
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
 }
 
 /// An `AnyValue` from the JSON text arrays and maps are kept as.
@@ -128,7 +98,11 @@ fn any_value(dump: &Dump, out: &mut Vec<u8>, v: &Value) {
         }
         Value::Bytes(s) => {
             let text = dump.str(s);
-            len_field(out, 7, &decode_base64(text).unwrap_or_else(|| text.as_bytes().to_vec()));
+            len_field(
+                out,
+                7,
+                &tracecheck_wire::base64::decode(text.as_bytes()).unwrap_or_else(|| text.as_bytes().to_vec()),
+            );
         }
         Value::Array(s) | Value::Map(s) => match serde_json::from_str::<serde_json::Value>(dump.str(s)) {
             Ok(j) => json_value(out, &j),
@@ -239,18 +213,7 @@ pub struct Outcome {
 
 /// `rejected_spans` of an `ExportTraceServiceResponse` (0 when absent or unreadable).
 fn rejected_spans(body: &[u8]) -> u64 {
-    fn read_varint(b: &[u8], i: &mut usize) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *b.get(*i)?;
-            *i += 1;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Some(v);
-            }
-        }
-        None
-    }
+    let read_varint = |b: &[u8], i: &mut usize| tracecheck_wire::varint::read(b, i).ok();
     // field 1 (partial_success, bytes) → field 1 (rejected_spans, varint)
     let mut i = 0;
     while i < body.len() {
@@ -294,69 +257,27 @@ fn rejected_spans(body: &[u8]) -> u64 {
     0
 }
 
-/// The traces URL of an OTLP/HTTP endpoint given as `http://host:port[/path]` (`/v1/traces`
-/// added when missing), or why it cannot be used.
-pub fn traces_url(endpoint: &str) -> Result<String, String> {
-    let uri: ureq::http::Uri =
-        endpoint.parse().map_err(|e| format!("{endpoint:?} is not a URL ({e}); e.g. http://localhost:4318"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(format!(
-                "{endpoint:?}: this build speaks plain HTTP only (no TLS); send to a local collector's http:// port"
-            ));
-        }
-        _ => return Err(format!("{endpoint:?} is not an http:// URL; e.g. http://localhost:4318")),
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(format!("{endpoint:?} names no host; e.g. http://localhost:4318"));
-    }
-    let u = endpoint.trim_end_matches('/');
-    Ok(if u.ends_with("/v1/traces") { u.to_owned() } else { format!("{u}/v1/traces") })
-}
+pub use tracecheck_wire::otlp_http::traces_url;
 
 /// Sends `ids` in batches of `batch` spans to `url`, a URL made by [`traces_url`].
 pub fn send(dump: &Dump, ids: &[u32], shift: i64, url: &str, batch: usize) -> Outcome {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = otlp_http::agent();
     let mut out = Outcome { spans: ids.len() as u64, ..Outcome::default() };
     for chunk in ids.chunks(batch.max(1)) {
         out.batches += 1;
         let body = encode_request(dump, chunk, shift);
-        let mut delay = Duration::from_millis(200);
-        let mut attempt = 1;
-        loop {
-            let result = agent.post(url).content_type("application/x-protobuf").send(&body[..]);
-            let (retry, error) = match result {
-                Ok(mut resp) if resp.status().is_success() => {
-                    let answer = resp.body_mut().read_to_vec().unwrap_or_default();
-                    let rejected = rejected_spans(&answer).min(chunk.len() as u64);
-                    out.rejected += rejected;
-                    out.accepted += chunk.len() as u64 - rejected;
-                    break;
-                }
-                Ok(resp) => {
-                    let code = resp.status().as_u16();
-                    (matches!(code, 429 | 502 | 503 | 504), format!("HTTP {code}"))
-                }
-                Err(e) => (true, e.to_string()),
-            };
-            if !retry || attempt == 5 {
-                out.failed += chunk.len() as u64;
-                out.errors.push(format!(
-                    "batch {} ({} spans): {error} after {attempt} attempt(s)",
-                    out.batches,
-                    chunk.len()
-                ));
-                break;
+        match otlp_http::export(&agent, url, &body) {
+            Ok(sent) => {
+                out.retries += u64::from(sent.attempts - 1);
+                let rejected = rejected_spans(&sent.response).min(chunk.len() as u64);
+                out.rejected += rejected;
+                out.accepted += chunk.len() as u64 - rejected;
             }
-            out.retries += 1;
-            std::thread::sleep(delay);
-            delay *= 2;
-            attempt += 1;
+            Err(failed) => {
+                out.retries += u64::from(failed.attempts - 1);
+                out.failed += chunk.len() as u64;
+                out.errors.push(format!("batch {} ({} spans): {failed}", out.batches, chunk.len()));
+            }
         }
     }
     out
@@ -365,25 +286,6 @@ pub fn send(dump: &Dump, ids: &[u32], shift: i64, url: &str, batch: usize) -> Ou
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoints_are_checked_before_anything_is_sent() {
-        assert_eq!(traces_url("http://localhost:4318").as_deref(), Ok("http://localhost:4318/v1/traces"));
-        assert_eq!(traces_url("http://127.0.0.1:4318/").as_deref(), Ok("http://127.0.0.1:4318/v1/traces"));
-        assert_eq!(traces_url("http://tempo:4318/v1/traces").as_deref(), Ok("http://tempo:4318/v1/traces"));
-        assert_eq!(traces_url("http://gw/otlp").as_deref(), Ok("http://gw/otlp/v1/traces"));
-        for bad in ["notaurl", "localhost:4318", "https://collector:4318", "ftp://x", "http://", ""] {
-            assert!(traces_url(bad).is_err(), "{bad:?} accepted");
-        }
-        assert!(traces_url("https://c:4318").is_err_and(|e| e.contains("no TLS")));
-    }
-
-    #[test]
-    fn base64_both_alphabets() {
-        assert_eq!(decode_base64("aGkhPw==").as_deref(), Some(&b"hi!?"[..]));
-        assert_eq!(decode_base64("aGk_").as_deref(), Some(&[0x68, 0x69, 0x3f][..]));
-        assert_eq!(decode_base64("a*"), None);
-    }
 
     #[test]
     fn reads_partial_success() {

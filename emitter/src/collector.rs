@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tracecheck_wire::otlp_http;
 
 /// Where the spans go.
 #[derive(Clone, Debug)]
@@ -155,7 +156,7 @@ fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
 enum Sink {
     Json(std::io::BufWriter<std::fs::File>, PathBuf),
     Proto(std::io::BufWriter<std::fs::File>, PathBuf),
-    Otlp(String),
+    Otlp(String, ureq::Agent),
 }
 
 impl Sink {
@@ -168,9 +169,8 @@ impl Sink {
         Ok(match output {
             Output::Json(p) => Sink::Json(create(p)?, p.clone()),
             Output::Proto(p) => Sink::Proto(create(p)?, p.clone()),
-            Output::Otlp(url) => {
-                let url = url.trim_end_matches('/');
-                Sink::Otlp(if url.ends_with("/v1/traces") { url.to_owned() } else { format!("{url}/v1/traces") })
+            Output::Otlp(endpoint) => {
+                Sink::Otlp(otlp_http::traces_url(endpoint).map_err(anyhow::Error::msg)?, otlp_http::agent())
             }
         })
     }
@@ -192,9 +192,9 @@ impl Sink {
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 Ok(4 + body.len() as u64)
             }
-            Sink::Otlp(url) => {
+            Sink::Otlp(url, agent) => {
                 let body = data.encode_to_vec();
-                post_with_retries(url, &body)?;
+                otlp_http::export(agent, url, &body).with_context(|| format!("OTLP export to {url} failed"))?;
                 Ok(body.len() as u64)
             }
         }
@@ -205,29 +205,7 @@ impl Sink {
             Sink::Json(mut w, path) | Sink::Proto(mut w, path) => {
                 w.flush().with_context(|| format!("cannot write {}", path.display()))
             }
-            Sink::Otlp(_) => Ok(()),
+            Sink::Otlp(..) => Ok(()),
         }
-    }
-}
-
-/// One OTLP/HTTP export, retried with exponential backoff on failures a retry can fix
-/// (connection errors, 429, 502, 503, 504), as the OTLP specification asks.
-fn post_with_retries(url: &str, body: &[u8]) -> anyhow::Result<()> {
-    let mut delay = Duration::from_millis(100);
-    let mut attempt = 1;
-    loop {
-        let result = ureq::post(url).content_type("application/x-protobuf").send(body);
-        let retryable = match &result {
-            Ok(_) => return Ok(()),
-            Err(ureq::Error::StatusCode(code)) => matches!(code, 429 | 502 | 503 | 504),
-            Err(ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_)) => true,
-            Err(_) => false,
-        };
-        if !retryable || attempt == 5 {
-            return result.map(drop).with_context(|| format!("OTLP export to {url} failed (attempt {attempt})"));
-        }
-        std::thread::sleep(delay);
-        delay *= 2;
-        attempt += 1;
     }
 }

@@ -41,7 +41,7 @@ fn signed_bytes(id: &str, version: &str, sha256: &str) -> Vec<u8> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    tracecheck_wire::hex::encode(bytes)
 }
 
 fn record_key(package_id: &str) -> String {

@@ -33,9 +33,7 @@ fn string(out: &mut String, s: &str) {
 
 fn hex(out: &mut String, bytes: &[u8]) {
     out.push('"');
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
+    tracecheck_wire::hex::push(out, bytes);
     out.push('"');
 }
 
@@ -284,28 +282,12 @@ fn any_value(out: &mut String, v: Option<&AnyValue>) {
         }
         Some(Value::BytesValue(b)) => {
             out.push_str("{\"bytesValue\":\"");
-            base64(out, b);
+            tracecheck_wire::base64::push(out, b);
             out.push_str("\"}");
         }
         // Reference to a profile's string table; not used by traces.
         #[allow(unreachable_patterns)]
         Some(_) => out.push_str("{}"),
-    }
-}
-
-/// Standard base64 with padding, as protobuf's JSON mapping writes `bytes`.
-fn base64(out: &mut String, bytes: &[u8]) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
     }
 }
 

@@ -346,23 +346,15 @@ fn kv_int(key: &str, v: u64) -> String {
     format!(r#"{{"key":"{key}","value":{{"intValue":"{v}"}}}}"#)
 }
 
-fn hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-}
-
 /// Appends one span as OTLP JSON, with the attributes an instrumented Rust service carries.
 fn write_span(out: &mut String, s: &Span, peer_id: &str) {
     out.push_str(r#"{"traceId":""#);
-    hex(out, &s.trace);
+    tracecheck_wire::hex::push(out, &s.trace);
     out.push_str(r#"","spanId":""#);
-    hex(out, &s.id);
+    tracecheck_wire::hex::push(out, &s.id);
     out.push_str(r#"","parentSpanId":""#);
     if let Some(p) = s.parent {
-        hex(out, &p);
+        tracecheck_wire::hex::push(out, &p);
     }
     let _ = write!(
         out,

@@ -9,20 +9,15 @@ use crate::model::{
     Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
     Value,
 };
-use std::fmt;
+use tracecheck_wire::varint::VarintError;
 
 /// Why protobuf bytes could not be decoded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid protobuf at byte {at} of the record: {what}")]
 pub struct WireError {
     /// Offset in the record where decoding failed.
     pub at: usize,
     pub what: &'static str,
-}
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid protobuf at byte {} of the record: {}", self.at, self.what)
-    }
 }
 
 /// One field's value.
@@ -52,16 +47,13 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, WireError> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let Some(&b) = self.buf.get(self.pos) else { return Err(self.err("varint runs past the end")) };
-            self.pos += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(v);
-            }
-        }
-        Err(self.err("varint longer than 10 bytes"))
+        // The error points where reading stopped: the end, or past the tenth byte.
+        tracecheck_wire::varint::read(self.buf, &mut self.pos).map_err(|e| {
+            self.err(match e {
+                VarintError::PastEnd => "varint runs past the end",
+                VarintError::TooLong => "varint longer than 10 bytes",
+            })
+        })
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
@@ -348,7 +340,7 @@ impl ProtoDecoder<'_> {
                     let s = self.intern(&text_form);
                     if n == 5 { Value::Array(s) } else { Value::Map(s) }
                 }
-                (7, Wire::Bytes(b)) => Value::Bytes(self.intern(&base64(b))),
+                (7, Wire::Bytes(b)) => Value::Bytes(self.intern(&tracecheck_wire::base64::encode(b))),
                 _ => out,
             };
             Ok(())
@@ -464,7 +456,7 @@ fn render_any(r: Reader<'_>, out: &mut String) -> Result<(), WireError> {
             }
             (4, Wire::Fixed64(bits)) => super::tape::push_json_f64(out, f64::from_bits(bits)),
             (5 | 6, Wire::Bytes(b)) => render(Reader::new(b, at), n == 6, out)?,
-            (7, Wire::Bytes(b)) => super::tape::push_json_str(out, &base64(b)),
+            (7, Wire::Bytes(b)) => super::tape::push_json_str(out, &tracecheck_wire::base64::encode(b)),
             _ => out.push_str("null"),
         }
         Ok(())
@@ -475,35 +467,9 @@ fn render_any(r: Reader<'_>, out: &mut String) -> Result<(), WireError> {
     Ok(())
 }
 
-/// Standard base64 with padding, as the protobuf JSON mapping writes bytes.
-pub fn base64(b: &[u8]) -> String {
-    const ALPHA: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
-    for chunk in b.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHA[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_standard_alphabet() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
-    }
 
     #[test]
     fn truncated_and_bad_wire_data_are_errors_not_panics() {

@@ -56,53 +56,37 @@ hex_display!(TraceId);
 hex_display!(SpanId);
 
 /// Why an id could not be decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// Neither hex nor base64 of the expected byte length.
+    #[error("has {0} characters, which is neither hex nor base64 of the expected size")]
     WrongLength(usize),
     /// The right length for hex or base64 but with characters of neither alphabet.
+    #[error("is not valid hex or base64")]
     BadCharacters,
     /// Decodes, but all bytes are zero.
+    #[error("is all zeros")]
     AllZeros,
-}
-
-impl fmt::Display for IdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IdError::WrongLength(n) => {
-                write!(f, "has {n} characters, which is neither hex nor base64 of the expected size")
-            }
-            IdError::BadCharacters => f.write_str("is not valid hex or base64"),
-            IdError::AllZeros => f.write_str("is all zeros"),
-        }
-    }
 }
 
 /// Decodes an id of `N` bytes from lowercase or uppercase hex (`2N` chars) or from
 /// standard or URL-safe base64, padded or not (what protobuf's JSON mapping writes).
 pub fn decode_id<const N: usize>(text: &str) -> Result<[u8; N], IdError> {
     let b = text.as_bytes();
-    let mut out = [0u8; N];
-    if b.len() == 2 * N {
-        // Every digit is looked up and the misses are tallied at the end: no branch per digit.
-        let mut bad = 0u8;
-        for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-            let (h, l) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
-            bad |= h | l;
-            *o = (h << 4) | (l & 0x0f);
-        }
-        if bad & NOT_HEX != 0 {
-            out = decode_base64(b).ok_or(IdError::BadCharacters)?;
+    let out = if b.len() == 2 * N {
+        match tracecheck_wire::hex::decode::<N>(b) {
+            Some(o) => o,
+            None => decode_base64(b).ok_or(IdError::BadCharacters)?,
         }
     } else {
-        out = decode_base64(b).ok_or_else(|| {
+        decode_base64(b).ok_or_else(|| {
             if b.len() == base64_len(N) || b.len() == base64_len_padded(N) {
                 IdError::BadCharacters
             } else {
                 IdError::WrongLength(b.len())
             }
-        })?;
-    }
+        })?
+    };
     if out.iter().all(|&x| x == 0) {
         return Err(IdError::AllZeros);
     }
@@ -130,64 +114,8 @@ const fn base64_len_padded(n: usize) -> usize {
     n.div_ceil(3) * 4
 }
 
-/// The flag [`HEX`] gives a byte that is not a hex digit.
-const NOT_HEX: u8 = 0x80;
-
-/// The value of each hex digit, [`NOT_HEX`] for any other byte.
-static HEX: [u8; 256] = {
-    let mut t = [NOT_HEX; 256];
-    let mut c = 0;
-    while c < 10 {
-        t[b'0' as usize + c] = c as u8;
-        c += 1;
-    }
-    let mut c = 0;
-    while c < 6 {
-        t[b'a' as usize + c] = 10 + c as u8;
-        t[b'A' as usize + c] = 10 + c as u8;
-        c += 1;
-    }
-    t
-};
-
-fn b64_val(c: u8) -> Option<u32> {
-    match c {
-        b'A'..=b'Z' => Some((c - b'A') as u32),
-        b'a'..=b'z' => Some((c - b'a') as u32 + 26),
-        b'0'..=b'9' => Some((c - b'0') as u32 + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
-    }
-}
-
 fn decode_base64<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
-    let trimmed = match text {
-        [rest @ .., b'=', b'='] | [rest @ .., b'='] => rest,
-        _ => text,
-    };
-    if trimmed.len() != base64_len(N) || (text.len() != trimmed.len() && text.len() != base64_len_padded(N)) {
-        return None;
-    }
-    let mut out = [0u8; N];
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    let mut pos = 0;
-    for &c in trimmed {
-        acc = (acc << 6) | b64_val(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            if pos == N {
-                return None;
-            }
-            out[pos] = (acc >> bits) as u8;
-            acc &= (1 << bits) - 1;
-            pos += 1;
-        }
-    }
-    // Leftover bits must be zero for a canonical encoding; tolerate them anyway.
-    (pos == N).then_some(out)
+    tracecheck_wire::base64::decode_exact::<N>(text)
 }
 
 #[cfg(test)]
