@@ -2,7 +2,7 @@
 //! the checks, compute latency statistics.
 
 use crate::checks::{self, Config, DumpAcc, Finding, HostPairSkew, TraceCx};
-use crate::graph::{self, TraceGraph, Traces};
+use crate::graph::{self, Traces};
 use crate::input::{self, LoadOptions, Loaded};
 use crate::model::{Dump, SpanId, SpanRef, Sym, TraceId};
 use crate::rules::{RuleResult, RuleSet, SuppressionResult, TracePartial};
@@ -21,46 +21,7 @@ pub struct Options {
     pub rules: Option<Arc<RuleSet>>,
 }
 
-/// Structural totals over all traces.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Structure {
-    pub traces: u64,
-    pub roots: u64,
-    pub orphans: u64,
-    pub traces_without_root: u64,
-    pub duplicate_span_ids: u64,
-    pub cycles: u64,
-    pub max_depth: u32,
-    pub largest_trace: u64,
-}
-
-impl Structure {
-    /// The totals of one trace.
-    pub fn of(g: &TraceGraph) -> Structure {
-        Structure {
-            traces: 1,
-            roots: g.roots.len() as u64,
-            orphans: g.orphans.len() as u64,
-            traces_without_root: u64::from(g.roots.is_empty()),
-            duplicate_span_ids: g.duplicates.len() as u64,
-            cycles: g.cycles.len() as u64,
-            max_depth: g.max_depth(),
-            largest_trace: g.len() as u64,
-        }
-    }
-
-    /// Adds the totals of other traces.
-    pub fn add(&mut self, o: &Structure) {
-        self.traces += o.traces;
-        self.roots += o.roots;
-        self.orphans += o.orphans;
-        self.traces_without_root += o.traces_without_root;
-        self.duplicate_span_ids += o.duplicate_span_ids;
-        self.cycles += o.cycles;
-        self.max_depth = self.max_depth.max(o.max_depth);
-        self.largest_trace = self.largest_trace.max(o.largest_trace);
-    }
-}
+pub use crate::graph::Structure;
 
 /// Everything a report is made from.
 #[derive(Debug)]
@@ -86,7 +47,12 @@ pub struct Analysis {
 /// Loads and analyses `inputs` as one dump, in memory ([`crate::stream`] analyses dumps
 /// larger than memory with the same results).
 pub fn analyze(inputs: &[PathBuf], opts: &Options) -> Analysis {
-    analyze_loaded(input::load(inputs, &opts.load), opts)
+    analyze_inputs(&input::Inputs::resolve(inputs), opts)
+}
+
+/// As [`analyze`], for inputs already resolved.
+pub fn analyze_inputs(inputs: &input::Inputs, opts: &Options) -> Analysis {
+    analyze_loaded(input::load_inputs(inputs, &opts.load), opts)
 }
 
 /// Analyses what was loaded.
@@ -150,30 +116,24 @@ pub(crate) fn gather(
     let rule_set = opts.rules.as_deref();
     // Per-trace check outcomes are kept in trace order; rule results are accumulated as
     // they come (one partial per worker), not stored per trace.
-    let (outcomes, partial) = traces
-        .ranges
-        .par_iter()
-        .fold(
-            || (Vec::new(), TracePartial::default()),
-            |(mut outcomes, mut partial): (Vec<(checks::TraceOutcome, Structure)>, TracePartial), (trace_id, range)| {
-                let g = TraceGraph::build(dump, *trace_id, &traces.order[range.clone()]);
-                let cx = TraceCx { dump, graph: &g, config: &opts.checks };
-                let outcome = checks::check_trace(&cx);
-                if let Some(r) = rule_set {
-                    r.eval_trace(dump, syms, &g, &mut partial);
-                }
-                outcomes.push((outcome, Structure::of(&g)));
-                (outcomes, partial)
-            },
-        )
-        .reduce(
-            || (Vec::new(), TracePartial::default()),
-            |(mut a, mut pa), (b, pb)| {
-                a.extend(b);
-                pa.merge(pb);
-                (a, pa)
-            },
-        );
+    let (outcomes, partial) = traces.fold_graphs(
+        dump,
+        || (Vec::new(), TracePartial::default()),
+        |(mut outcomes, mut partial): (Vec<(checks::TraceOutcome, Structure)>, TracePartial), g| {
+            let cx = TraceCx { dump, graph: &g, config: &opts.checks };
+            let outcome = checks::check_trace(&cx);
+            if let Some(r) = rule_set {
+                r.eval_trace(dump, syms, &g, &mut partial);
+            }
+            outcomes.push((outcome, Structure::of(&g)));
+            (outcomes, partial)
+        },
+        |(mut a, mut pa), (b, pb)| {
+            a.extend(b);
+            pa.merge(pb);
+            (a, pa)
+        },
+    );
     let mut out = Gathered { partial, spans: dump.spans.len() as u64, ..Gathered::default() };
     for (o, s) in outcomes {
         out.findings.extend(o.findings);

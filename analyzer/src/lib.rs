@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod diff;
 pub mod digest;
+pub mod finding;
 pub mod graph;
 pub mod input;
 pub mod model;

@@ -1,11 +1,11 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx, clock_skew};
+use super::hosts;
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::time::fmt_ns;
 
 /// T004.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::T004,
     name: "child-ends-after-parent",
-    severity: Severity::Warning,
     summary: "A synchronous child span ends after its parent (beyond the skew tolerance across hosts)",
     doc: "\
 What it checks
@@ -22,8 +22,8 @@ Why it matters
   ended early on some path, or the clocks of two hosts disagree.
 
 Example
-  traces.json:30: span 2b3c4d5e6f708192 \"log.flush\" ends 12.0ms after its parent
-  \"handle_request\" ends
+  sample-traces/checks/T004-child-ends-after-parent.jsonl:4: span 00f067aa0ba90015 \"late\" ends
+  10.00ms after its parent \"job\" ends
 
 How to fix
   End the parent after awaiting its children; for fire-and-forget work use span kinds
@@ -34,8 +34,8 @@ How to fix
 pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     for (p, c) in cx.parent_edges() {
         let (ps, cs) = (cx.span(p), cx.span(c));
-        let tol = clock_skew::tolerance(cx, ps, cs);
-        if clock_skew::is_async(ps, cs) || ps.end == 0 || cs.end == 0 || cs.end <= ps.end.saturating_add(tol) {
+        let tol = hosts::tolerance(cx, ps, cs);
+        if hosts::is_async(ps, cs) || ps.end == 0 || cs.end == 0 || cs.end <= ps.end.saturating_add(tol) {
             continue;
         }
         let msg = format!(
@@ -44,8 +44,8 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             cx.dump.str(cs.name),
             fmt_ns(cs.end - ps.end),
             cx.dump.str(ps.name),
-            clock_skew::host_note(cx.dump, ps, cs)
+            hosts::host_note(cx.dump, ps, cs)
         );
-        out.push(Finding::on_span(INFO.code, cx, c, msg).with_spans([ps.span_id]));
+        out.push(super::on_span(INFO.code, cx, c, msg).with_spans([ps.span_id]));
     }
 }

@@ -1,11 +1,11 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx, clock_skew};
+use super::hosts;
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::time::fmt_ns;
 
 /// T003.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::T003,
     name: "child-starts-before-parent",
-    severity: Severity::Warning,
     summary: "A child span starts before its parent (beyond the skew tolerance across hosts)",
     doc: "\
 What it checks
@@ -21,8 +21,8 @@ Why it matters
   cross-service latency. tracecheck never shifts timestamps to hide it.
 
 Example
-  traces.json:21: span 6e0c63257de34c92 \"peer_query\" starts 4.20ms before its parent
-  \"p2p.package.search\" (different hosts: node-1 -> node-3)
+  sample-traces/checks/T003-child-starts-before-parent.jsonl:4: span 00f067aa0ba90015 \"early\"
+  starts 5.00ms before its parent \"job\"
 
 How to fix
   Same host: let the SDK take start times. Different hosts: synchronise clocks (NTP/PTP) and
@@ -33,7 +33,7 @@ How to fix
 pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     for (p, c) in cx.parent_edges() {
         let (ps, cs) = (cx.span(p), cx.span(c));
-        let tol = clock_skew::tolerance(cx, ps, cs);
+        let tol = hosts::tolerance(cx, ps, cs);
         if ps.start == 0 || cs.start == 0 || cs.start.saturating_add(tol) >= ps.start {
             continue;
         }
@@ -43,8 +43,8 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             cx.dump.str(cs.name),
             fmt_ns(ps.start - cs.start),
             cx.dump.str(ps.name),
-            clock_skew::host_note(cx.dump, ps, cs)
+            hosts::host_note(cx.dump, ps, cs)
         );
-        out.push(Finding::on_span(INFO.code, cx, c, msg).with_spans([ps.span_id]));
+        out.push(super::on_span(INFO.code, cx, c, msg).with_spans([ps.span_id]));
     }
 }

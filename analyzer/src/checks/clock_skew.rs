@@ -1,13 +1,13 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::hosts::{host_of, is_async};
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::time::fmt_signed_ns;
-use crate::model::{Dump, Span, SpanFlags, SpanId, SpanKind, Sym, TraceId};
+use crate::model::{Dump, Span, SpanId, Sym, TraceId};
 use std::collections::BTreeMap;
 
 /// T005.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::T005,
     name: "clock-skew",
-    severity: Severity::Warning,
     summary: "Two hosts' clocks disagree: estimated offset per host pair",
     doc: "\
 What it checks
@@ -24,44 +24,13 @@ Why it matters
   their parents, which hides or invents real problems.
 
 Example
-  clock skew: host \"node-3\" is about +4.10ms ahead of \"node-1\" (median of 12 parent/child
-  pairs; 7 children outside their parent)
+  sample-traces/checks/T005-clock-skew.jsonl:5: clock skew: host \"host-d\" is about 50.00ms
+  ahead of \"host-a\" (median of 3 parent/child pairs; 3 children outside their parent)
 
 How to fix
   Run NTP or PTP on every host; in containers, check the host clock. Re-run after syncing.
 ",
 };
-
-/// The clock domain of a span.
-pub fn host_of(dump: &Dump, s: &Span) -> Option<Sym> {
-    dump.resource(s).host
-}
-
-/// Whether a parent/child relation is asynchronous, so the child may outlive the parent:
-/// messaging (PRODUCER/CONSUMER) or a Jaeger `FOLLOWS_FROM` reference.
-pub fn is_async(parent: &Span, child: &Span) -> bool {
-    parent.kind == SpanKind::Producer
-        || matches!(child.kind, SpanKind::Producer | SpanKind::Consumer)
-        || child.flags.has(SpanFlags::FOLLOWS_FROM)
-}
-
-/// The tolerance for a parent/child pair: none within one host (one clock), the configured
-/// skew tolerance across hosts or when a host is unknown.
-pub fn tolerance(cx: &TraceCx<'_>, parent: &Span, child: &Span) -> u64 {
-    let same = parent.resource == child.resource
-        || matches!((host_of(cx.dump, parent), host_of(cx.dump, child)), (Some(a), Some(b)) if a == b);
-    if same { 0 } else { cx.config.skew_tolerance }
-}
-
-/// ` (different hosts: a -> b)` when parent and child come from different hosts.
-pub fn host_note(dump: &Dump, parent: &Span, child: &Span) -> String {
-    match (host_of(dump, parent), host_of(dump, child)) {
-        (Some(a), Some(b)) if a != b => {
-            format!(" (different hosts: {} -> {})", dump.str(a), dump.str(b))
-        }
-        _ => String::new(),
-    }
-}
 
 /// One cross-host synchronous parent/child pair.
 #[derive(Clone, Copy, Debug)]

@@ -1,11 +1,10 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::{Attr, Dump, Sym};
 
 /// A003.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::A003,
     name: "duplicate-attribute-key",
-    severity: Severity::Warning,
     summary: "A span or resource has the same attribute key more than once",
     doc: "\
 What it checks
@@ -16,7 +15,8 @@ Why it matters
   see either. It usually means two layers set the same attribute.
 
 Example
-  traces.json:3: span 5b8aa5a2d2c872e8 \"GET /\" has attribute \"http.method\" 2 times
+  sample-traces/checks/A003-duplicate-attribute-key.jsonl:4: span 00f067aa0ba90014 \"job\" has
+  attribute \"k\" 2 times
 
 How to fix
   Set each attribute in one place; when enriching, overwrite instead of appending.

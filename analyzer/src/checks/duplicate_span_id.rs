@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx, span_ids};
+use super::{CheckInfo, Code, Finding, TraceCx, span_ids};
 
 /// S005.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::S005,
     name: "duplicate-span-id",
-    severity: Severity::Error,
     summary: "Several spans of one trace share a span id",
     doc: "\
 What it checks
@@ -17,8 +16,9 @@ Why it matters
   exports inflate counts and percentiles.
 
 Example
-  traces.json:14: span id 3a4b5c6d7e8f9012 is used by 2 spans of trace ...: \"dht.put\",
-  \"dht.put\" (exact repeats: the span was exported more than once)
+  sample-traces/checks/S005-duplicate-span-id.jsonl:4: span id 00f067aa0ba90015 is used by 2
+  spans of trace 4bf92f3577b34da6a3ce929d0e0e0002: \"twice\", \"twice\" (exact repeats: the span
+  was exported more than once)
 
 How to fix
   Repeats: make export idempotent (a retry after a timeout re-sends a batch that was in fact
@@ -47,7 +47,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
                 " (different spans: an id collision)"
             }
         );
-        let mut f = Finding::on_span(INFO.code, cx, group[0], msg);
+        let mut f = super::on_span(INFO.code, cx, group[0], msg);
         f.span_ids = span_ids(cx, &group[..1]);
         out.push(f);
     }

@@ -1,11 +1,10 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::{Attr, Dump, Sym};
 
 /// A002.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::A002,
     name: "empty-attribute-key",
-    severity: Severity::Warning,
     summary: "An attribute has an empty key",
     doc: "\
 What it checks
@@ -17,8 +16,8 @@ Why it matters
   it usually comes from building keys out of variables that were empty.
 
 Example
-  traces.json:3: span 5b8aa5a2d2c872e8 \"GET /\" has an attribute with an empty key
-  (value \"200\")
+  sample-traces/checks/A002-empty-attribute-key.jsonl:4: span 00f067aa0ba90014 \"job\" has an
+  attribute with an empty key (value \"x\")
 
 How to fix
   Find where the key is computed and make sure it is never empty; use the semantic
@@ -34,7 +33,7 @@ pub fn findings(dump: &Dump, attrs: &[Attr], what: &dyn Fn() -> String) -> Vec<F
         // The empty string is always symbol 0: no string lookup per attribute.
         .filter(|a| a.key == Sym::EMPTY)
         .map(|a| {
-            let v = super::missing_service_name::show(dump, &a.value());
+            let v = dump.value_text(&a.value());
             Finding::new(INFO.code, format!("{} has an attribute with an empty key (value {v})", what()))
         })
         .collect()

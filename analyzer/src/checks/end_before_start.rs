@@ -1,11 +1,10 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::time::fmt_ns;
 
 /// T001.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::T001,
     name: "end-before-start",
-    severity: Severity::Error,
     summary: "A span ends before it starts",
     doc: "\
 What it checks
@@ -17,7 +16,8 @@ Why it matters
   the times were set by hand, converted wrongly, or taken from two clocks.
 
 Example
-  traces.json:8: span 0102030405060708 \"db.query\" ends 2.50ms before it starts
+  sample-traces/checks/T001-end-before-start.jsonl:4: span 00f067aa0ba90015 \"backwards\" ends
+  20.00ms before it starts
 
 How to fix
   Let the SDK set both times, or take both from the same clock; check unit conversions
@@ -35,7 +35,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
                 cx.dump.str(s.name),
                 fmt_ns(s.start - s.end)
             );
-            out.push(Finding::on_span(INFO.code, cx, n, msg));
+            out.push(super::on_span(INFO.code, cx, n, msg));
         }
     }
 }

@@ -1,11 +1,10 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::StatusCode;
 
 /// E001.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::E001,
     name: "error-without-message",
-    severity: Severity::Warning,
     summary: "A span with ERROR status has no status message and no exception or error event",
     doc: "\
 What it checks
@@ -18,8 +17,8 @@ Why it matters
   for every failure; with the reason in the span the trace alone tells the story.
 
 Example
-  traces.json:17: span 9f8e7d6c5b4a3928 \"dht.put\" has status ERROR but no status message
-  and no exception event
+  sample-traces/checks/E001-error-without-message.jsonl:4: span 00f067aa0ba90014 \"job\" has
+  status ERROR but no status message and no exception event
 
 How to fix
   Set the status with a description (`Status::error(\"quorum failed\")`) or record the
@@ -41,6 +40,6 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             s.span_id,
             cx.dump.str(s.name)
         );
-        out.push(Finding::on_span(INFO.code, cx, n, msg));
+        out.push(super::on_span(INFO.code, cx, n, msg));
     }
 }

@@ -1,4 +1,4 @@
-use super::{CheckInfo, Code, Finding, Severity};
+use super::{CheckInfo, Code, Finding};
 use crate::model::{Dump, SpanRef, Sym, ValueType};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -7,7 +7,6 @@ use std::collections::HashMap;
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::A004,
     name: "inconsistent-attribute-type",
-    severity: Severity::Warning,
     summary: "One attribute key has several value types across spans of one operation",
     doc: "\
 What it checks
@@ -20,8 +19,8 @@ Why it matters
   a string; aggregations split. It usually means two code paths set the attribute differently.
 
 Example
-  traces.json:4: operation \"checkout\" / \"charge\": attribute \"retry.count\" is int in 120
-  spans and string in 3 spans
+  sample-traces/checks/A004-inconsistent-attribute-type.jsonl:4: operation \"payments\" /
+  \"Payments/Charge\": attribute \"rpc.system\" is string in 2 spans and int in 1 span
 
 How to fix
   Set the attribute with one type everywhere (numbers as numbers, not formatted strings).

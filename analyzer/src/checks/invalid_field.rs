@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I006.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I006,
     name: "invalid-field",
-    severity: Severity::Warning,
     summary: "A span field has a value of the wrong type or out of range; the field was ignored",
     doc: "\
 What it checks
@@ -18,7 +17,8 @@ Why it matters
   emitter really wrote.
 
 Example
-  traces.json:4: kind is 9, expected a span kind (0-5 or SPAN_KIND_*); ignored
+  sample-traces/checks/I006-invalid-field.jsonl:4: kind is 9, expected a span kind (0-5 or
+  SPAN_KIND_*); ignored
 
 How to fix
   Check the serializer: OTLP/JSON enums are integers, timestamps are decimal strings of

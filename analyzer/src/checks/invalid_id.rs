@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I004.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I004,
     name: "invalid-id",
-    severity: Severity::Error,
     summary: "A trace, span, parent or link id is not 16/8 bytes of hex or base64, or is all zeros",
     doc: "\
 What it checks
@@ -18,8 +17,8 @@ Why it matters
   traces look split.
 
 Example
-  traces.json:7: span dropped: spanId \"abc\" has 3 characters, which is neither hex nor
-  base64 of the expected size
+  sample-traces/checks/I004-invalid-id.jsonl:4: span dropped: spanId \"abc\" has 3 characters,
+  which is neither hex nor base64 of the expected size
 
 How to fix
   Check the exporter or the code that converts ids: OTLP/JSON wants lowercase hex; protobuf

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I001.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I001,
     name: "malformed-record",
-    severity: Severity::Error,
     summary: "A record is not valid JSON; it was skipped and the rest of the input analysed",
     doc: "\
 What it checks
@@ -17,8 +16,8 @@ Why it matters
   The report counts skipped records so nothing is lost silently.
 
 Example
-  traces.json:2: invalid JSON (ExpectedObjectKey) at column 2
-    {this is not valid JSON at all
+  sample-traces/checks/I001-malformed-record.jsonl:4: invalid JSON (ExpectedObjectContent) at
+  column 2
 
 How to fix
   Find what wrote the broken line: usually a process killed mid-write, two writers sharing

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx, span_ids};
+use super::{CheckInfo, Code, Finding, TraceCx, span_ids};
 
 /// S002.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::S002,
     name: "missing-root",
-    severity: Severity::Warning,
     summary: "A trace has no root span",
     doc: "\
 What it checks
@@ -16,8 +15,8 @@ Why it matters
   operation name are unknown, and rules about the operation cannot be evaluated.
 
 Example
-  traces.json:3: trace 0af7651916cd43dd8448eb211c80319c has no root span (1 span at the
-  top names a parent that is not in the dump)
+  sample-traces/checks/S002-missing-root.jsonl:4: trace 4bf92f3577b34da6a3ce929d0e0e0002 has
+  no root span (1 span at the top names a parent that is not in the dump)
 
 How to fix
   The root is usually lost at the entry service: check it exports, flushes on shutdown,
@@ -34,7 +33,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     tops.sort();
     let Some(&first) = tops.first() else {
         // Every span hangs off a cycle: S004 explains; still say the root is missing.
-        let f = Finding::on_span(
+        let f = super::on_span(
             INFO.code,
             cx,
             petgraph::graph::NodeIndex::new(0),
@@ -50,7 +49,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         if tops.len() == 1 { "" } else { "s" },
         if tops.len() == 1 { "s" } else { "" }
     );
-    let mut f = Finding::on_span(INFO.code, cx, first, msg);
+    let mut f = super::on_span(INFO.code, cx, first, msg);
     f.span_ids = span_ids(cx, &tops);
     out.push(f);
 }

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::{CheckInfo, Code, Finding, TraceCx};
 
 /// T002.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::T002,
     name: "missing-timestamp",
-    severity: Severity::Error,
     summary: "A span has no start or no end time (missing or zero)",
     doc: "\
 What it checks
@@ -16,7 +15,8 @@ Why it matters
   latency figures, and time checks cannot be applied to it.
 
 Example
-  traces.json:10: span 0a0b0c0d0e0f1011 \"kad.store_value\" has no end time
+  sample-traces/checks/T002-missing-timestamp.jsonl:4: span 00f067aa0ba90015 \"never ended\" has
+  no end time
 
 How to fix
   End every span on every path, errors included (a guard or `finally`), and flush the
@@ -34,6 +34,6 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             (false, false) => continue,
         };
         let msg = format!("span {} {:?} has {what}", s.span_id, cx.dump.str(s.name));
-        out.push(Finding::on_span(INFO.code, cx, n, msg));
+        out.push(super::on_span(INFO.code, cx, n, msg));
     }
 }

@@ -9,6 +9,7 @@ mod duplicate_span_id;
 mod empty_attribute_key;
 mod end_before_start;
 mod error_without_message;
+mod hosts;
 mod inconsistent_attribute_type;
 mod invalid_field;
 mod invalid_id;
@@ -19,88 +20,25 @@ mod missing_timestamp;
 mod multiple_roots;
 mod not_trace_data;
 mod orphan_span;
+mod orphans;
 mod parent_cycle;
 mod parent_in_other_trace;
 mod record_too_large;
+mod resources;
 mod self_parent;
 mod truncated_record;
 mod unknown_format;
 
 pub use clock_skew::{HostPairSkew, SkewSample};
-pub use orphan_span::{Orphan, parent_traces};
+pub use orphans::{Orphan, parent_traces};
+
+pub use crate::finding::{CheckId, Code, Finding, RuleDetail, Severity};
 
 use crate::graph::TraceGraph;
 use crate::input::{InputIssue, IssueKind};
-use crate::model::{Dump, SourceLoc, SpanId, SpanRef, TraceId};
+use crate::model::{Dump, SpanId, SpanRef, TraceId};
 use petgraph::graph::NodeIndex;
 use std::collections::HashMap;
-use std::fmt;
-
-/// How bad a finding is.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-macro_rules! codes {
-    ($($code:ident),* $(,)?) => {
-        /// Stable check codes. The letter is the family: I input, S structure, T time,
-        /// A attributes, E errors.
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-        pub enum Code { $($code),* }
-
-        impl Code {
-            /// The code as text (`S001`).
-            pub fn as_str(self) -> &'static str {
-                match self { $(Code::$code => stringify!($code)),* }
-            }
-
-            /// Parses a code, any case.
-            pub fn parse(s: &str) -> Option<Code> {
-                match s.to_ascii_uppercase().as_str() {
-                    $(stringify!($code) => Some(Code::$code),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-codes!(
-    I001, I002, I003, I004, I005, I006, I007, S001, S002, S003, S004, S005, S006, S007, T001, T002, T003, T004, T005,
-    A001, A002, A003, A004, E001,
-);
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for Code {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
 
 /// The description of a check: what `tracecheck explain` and `rules list` print.
 #[derive(Debug)]
@@ -108,11 +46,17 @@ pub struct CheckInfo {
     pub code: Code,
     /// Short kebab-case name.
     pub name: &'static str,
-    pub severity: Severity,
     /// One line.
     pub summary: &'static str,
     /// The full page: What it checks / Why it matters / Example / How to fix.
     pub doc: &'static str,
+}
+
+impl CheckInfo {
+    /// The severity of the check's findings.
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
 }
 
 /// Every built-in check, in code order.
@@ -146,106 +90,6 @@ pub static REGISTRY: &[&CheckInfo] = &[
 /// The description of `code`.
 pub fn info(code: Code) -> &'static CheckInfo {
     REGISTRY.iter().copied().find(|i| i.code == code).unwrap_or(&malformed_record::INFO)
-}
-
-/// What produced a finding: a built-in check or a rule of a rule pack. Built-in codes sort
-/// first, in code order, then rule ids.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum CheckId {
-    Builtin(Code),
-    Rule(std::sync::Arc<str>),
-}
-
-impl CheckId {
-    /// The code or rule id as text.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CheckId::Builtin(c) => c.as_str(),
-            CheckId::Rule(id) => id,
-        }
-    }
-}
-
-impl From<Code> for CheckId {
-    fn from(c: Code) -> CheckId {
-        CheckId::Builtin(c)
-    }
-}
-
-impl PartialEq<Code> for CheckId {
-    fn eq(&self, other: &Code) -> bool {
-        *self == CheckId::Builtin(*other)
-    }
-}
-
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for CheckId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-/// What a rule expected and found, with the rule's hint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleDetail {
-    pub expected: String,
-    pub actual: String,
-    pub hint: Option<String>,
-}
-
-/// One problem found in the input.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
-    pub code: CheckId,
-    pub severity: Severity,
-    pub trace_id: Option<TraceId>,
-    pub span_ids: Vec<SpanId>,
-    pub message: String,
-    pub loc: Option<SourceLoc>,
-    /// Set for findings of rules.
-    pub detail: Option<Box<RuleDetail>>,
-}
-
-impl Finding {
-    /// A finding with the default severity of `code`.
-    pub fn new(code: Code, message: String) -> Finding {
-        Finding {
-            code: CheckId::Builtin(code),
-            severity: info(code).severity,
-            trace_id: None,
-            span_ids: Vec::new(),
-            message,
-            loc: None,
-            detail: None,
-        }
-    }
-
-    /// A finding about one span of a trace graph.
-    pub fn on_span(code: Code, cx: &TraceCx<'_>, node: NodeIndex, message: String) -> Finding {
-        let span = cx.span(node);
-        Finding {
-            trace_id: Some(span.trace_id),
-            span_ids: vec![span.span_id],
-            loc: Some(span.loc),
-            ..Finding::new(code, message)
-        }
-    }
-
-    /// Adds more span ids.
-    pub fn with_spans(mut self, ids: impl IntoIterator<Item = SpanId>) -> Finding {
-        self.span_ids.extend(ids);
-        self
-    }
-
-    /// The ordering key of reports: severity (worst first), code, trace, spans, message.
-    pub fn sort_key(&self) -> impl Ord + '_ {
-        (std::cmp::Reverse(self.severity), &self.code, self.trace_id, &self.span_ids, &self.message)
-    }
 }
 
 /// Settings of the built-in checks.
@@ -313,7 +157,7 @@ pub fn check_trace(cx: &TraceCx<'_>) -> TraceOutcome {
     empty_attribute_key::run(cx, f);
     duplicate_attribute_key::run(cx, f);
     error_without_message::run(cx, f);
-    out.orphans = orphan_span::collect(cx);
+    out.orphans = orphans::collect(cx);
     out.skew_samples = clock_skew::samples(cx);
     out
 }
@@ -355,7 +199,7 @@ impl DumpAcc {
 
     /// Adds what the dump-wide checks need from the spans of `dump`.
     pub fn add_spans(&mut self, dump: &Dump) {
-        missing_service_name::examples(dump, &mut self.examples);
+        resources::examples(dump, &mut self.examples);
         self.types.merge(inconsistent_attribute_type::tally(dump));
     }
 }
@@ -370,8 +214,8 @@ pub fn check_dump(
     traces_of: &HashMap<SpanId, Vec<TraceId>>,
 ) -> DumpOutcome {
     let mut findings = Vec::new();
-    orphan_span::resolve(dump, &acc.orphans, traces_of, &mut findings);
-    missing_service_name::run(dump, &acc.examples, &mut findings);
+    orphans::resolve(dump, &acc.orphans, traces_of, &mut findings);
+    resources::run(dump, &acc.examples, &mut findings);
     inconsistent_attribute_type::run(dump, acc.types, &mut findings);
     let clock_skew = clock_skew::estimate(dump, config, acc.samples, &mut findings);
     DumpOutcome { findings, clock_skew }
@@ -393,6 +237,17 @@ pub fn from_input_issue(issue: &InputIssue) -> Finding {
         span_ids: issue.span_id.into_iter().collect(),
         loc: Some(issue.loc),
         ..Finding::new(code, issue.message.clone())
+    }
+}
+
+/// A finding about one span of a trace graph.
+pub fn on_span(code: Code, cx: &TraceCx<'_>, node: NodeIndex, message: String) -> Finding {
+    let span = cx.span(node);
+    Finding {
+        trace_id: Some(span.trace_id),
+        span_ids: vec![span.span_id],
+        loc: Some(span.loc),
+        ..Finding::new(code, message)
     }
 }
 

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx, span_ids};
+use super::{CheckInfo, Code, Finding, TraceCx, span_ids};
 
 /// S003.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::S003,
     name: "multiple-roots",
-    severity: Severity::Warning,
     summary: "A trace has more than one root span",
     doc: "\
 What it checks
@@ -16,8 +15,8 @@ Why it matters
   incoming context (the context was not extracted), or a trace id was reused.
 
 Example
-  traces.json:5: trace 4bf92f3577b34da6a3ce929d0e0e4736 has 2 root spans: \"GET /cart\",
-  \"cart.load\"
+  sample-traces/checks/S003-multiple-roots.jsonl:4: trace 4bf92f3577b34da6a3ce929d0e0e0002 has
+  2 root spans: \"job\", \"second root\"
 
 How to fix
   Extract the incoming context (traceparent) and start server spans as its children; never
@@ -33,7 +32,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     let names: Vec<String> = roots.iter().take(5).map(|&r| format!("{:?}", cx.dump.str(cx.span(r).name))).collect();
     let more = if roots.len() > 5 { format!(" and {} more", roots.len() - 5) } else { String::new() };
     let msg = format!("trace {} has {} root spans: {}{more}", cx.graph.trace_id, roots.len(), names.join(", "));
-    let mut f = Finding::on_span(INFO.code, cx, roots[0], msg);
+    let mut f = super::on_span(INFO.code, cx, roots[0], msg);
     f.span_ids = span_ids(cx, roots);
     out.push(f);
 }

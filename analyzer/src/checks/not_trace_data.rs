@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I005.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I005,
     name: "not-trace-data",
-    severity: Severity::Warning,
     summary: "A record is valid JSON but holds no trace data and no other known signal",
     doc: "\
 What it checks
@@ -16,7 +15,8 @@ Why it matters
   A file of the wrong shape should not pass as an empty but healthy dump.
 
 Example
-  traces.json:3: valid JSON but no trace data (keys: valid_json_but_no_resource_spans)
+  sample-traces/checks/I005-not-trace-data.jsonl:4: valid JSON but no trace data (keys: valid,
+  but)
 
 How to fix
   Make sure only OTLP TracesData is written to the dump, or convert the dump to OTLP JSON.

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx, span_ids};
+use super::{CheckInfo, Code, Finding, TraceCx, span_ids};
 
 /// S004.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::S004,
     name: "parent-cycle",
-    severity: Severity::Error,
     summary: "Parent references form a cycle",
     doc: "\
 What it checks
@@ -16,7 +15,8 @@ Why it matters
   path and every tree-shaped view of the trace are undefined.
 
 Example
-  traces.json:9: parent cycle of 2 spans: 1111111111111111 \"a\" -> 2222222222222222 \"b\"
+  sample-traces/checks/S004-parent-cycle.jsonl:4: parent cycle of 2 spans: 00f067aa0ba90015
+  \"a\" -> 00f067aa0ba90016 \"b\"
 
 How to fix
   Look for span id reuse (a counter or a seeded generator shared by threads) or a bug in the
@@ -32,7 +32,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
             .map(|&n| format!("{} {:?}", cx.span(n).span_id, cx.dump.str(cx.span(n).name)))
             .collect();
         let msg = format!("parent cycle of {} spans: {}", cycle.len(), parts.join(" -> "));
-        let mut f = Finding::on_span(INFO.code, cx, cycle[0], msg);
+        let mut f = super::on_span(INFO.code, cx, cycle[0], msg);
         f.span_ids = span_ids(cx, cycle);
         out.push(f);
     }

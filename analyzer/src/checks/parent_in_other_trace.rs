@@ -1,11 +1,12 @@
-use super::{CheckInfo, Code, Severity};
+use super::orphans::Orphan;
+use super::{CheckInfo, Code, Finding};
+use crate::model::{Dump, TraceId};
 
-/// S007. Found by the orphan resolution in `orphan_span.rs`, which looks the parent id up
-/// across all traces.
+/// S007. Found by the orphan pass ([`super::orphans`]), which looks the parent id up across
+/// all traces.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::S007,
     name: "parent-in-other-trace",
-    severity: Severity::Error,
     summary: "A span's parent id belongs to a span of another trace",
     doc: "\
 What it checks
@@ -18,11 +19,24 @@ Why it matters
   chain, so latency and error attribution are wrong.
 
 Example
-  traces.json:40: span 1c2d3e4f5a6b7c8d \"peer_query\" names parent 0a0b0c0d0e0f1011, which is
-  in trace 4bf92f3577b34da6a3ce929d0e0e4736, not in 00f067aa0ba902b7a3ce929d0e0e4736
+  sample-traces/checks/S007-parent-in-other-trace.jsonl:4: span 00f067aa0ba90015 \"wrong trace\"
+  names parent 00f067aa0ba90014, which is in trace 4bf92f3577b34da6a3ce929d0e0e0002, not in
+  4bf92f3577b34da6a3ce929d0e0e0003
 
 How to fix
   Propagate the whole context (W3C traceparent carries both ids) and start child spans from
   the extracted context, not from a new trace with a copied parent id.
 ",
 };
+
+/// The S007 finding for an orphan whose parent id is a span of trace `other`.
+pub fn finding(dump: &Dump, o: &Orphan, other: TraceId) -> Finding {
+    let name = dump.str(o.name);
+    Finding::new(
+        INFO.code,
+        format!(
+            "span {} {name:?} names parent {}, which is in trace {other}, not in {}",
+            o.span.span_id, o.parent, o.span.trace_id
+        ),
+    )
+}

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I007.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I007,
     name: "record-too-large",
-    severity: Severity::Error,
     summary: "A JSON record is larger than the record size limit; it was skipped unparsed",
     doc: "\
 What it checks
@@ -20,8 +19,8 @@ Why it matters
   usually many batches concatenated without newlines, or a runaway attribute.
 
 Example
-  traces.json:3: record of 2147483712 bytes is larger than the limit of 1073741824 bytes
-  (--max-record-size); skipped unparsed
+  sample-traces/healthy/checkout.jsonl:2: record of 1140 bytes is larger than the limit of
+  1024 bytes (--max-record-size); skipped unparsed
 
 How to fix
   Make the writer end every exported batch with a newline (the Collector's file exporter

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Finding, Severity, TraceCx};
+use super::{CheckInfo, Code, Finding, TraceCx};
 
 /// S006.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::S006,
     name: "self-parent",
-    severity: Severity::Error,
     summary: "A span names itself as its parent",
     doc: "\
 What it checks
@@ -15,7 +14,8 @@ Why it matters
   was written with the current span id in both places, and the real parent is lost.
 
 Example
-  traces.json:6: span 7a7a7a7a7a7a7a7a \"handle\" names itself as parent
+  sample-traces/checks/S006-self-parent.jsonl:4: span 00f067aa0ba90015 \"me\" names itself as
+  parent
 
 How to fix
   When injecting context for a child, the child's parent is the current span; when creating
@@ -27,6 +27,6 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
     for &n in &cx.graph.self_parents {
         let s = cx.span(n);
         let msg = format!("span {} {:?} names itself as parent", s.span_id, cx.dump.str(s.name));
-        out.push(Finding::on_span(INFO.code, cx, n, msg));
+        out.push(super::on_span(INFO.code, cx, n, msg));
     }
 }

@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I002.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I002,
     name: "truncated-record",
-    severity: Severity::Error,
     summary: "The input ends in the middle of a record",
     doc: "\
 What it checks
@@ -17,7 +16,8 @@ Why it matters
   of that record are missing from every result.
 
 Example
-  traces.json:812: record cut off: the input ends after 40960 bytes of an unclosed JSON value
+  sample-traces/checks/I002-truncated-record.jsonl:4: record cut off: the input ends after 498
+  bytes of an unclosed JSON value
 
 How to fix
   Copy the dump only after the writer has flushed and closed it (stop the Collector, or use

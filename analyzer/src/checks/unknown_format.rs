@@ -1,10 +1,9 @@
-use super::{CheckInfo, Code, Severity};
+use super::{CheckInfo, Code};
 
 /// I003.
 pub const INFO: CheckInfo = CheckInfo {
     code: Code::I003,
     name: "unknown-format",
-    severity: Severity::Error,
     summary: "An input file is in no format tracecheck reads",
     doc: "\
 What it checks
@@ -16,8 +15,9 @@ Why it matters
   must not look like a clean trace dump.
 
 Example
-  notes.txt:1: notes.txt is not in a known format: expected OTLP JSON (lines or
-  documents); it starts with \"hello world\"
+  sample-traces/checks/I003-unknown-format.txt:1: sample-traces/checks/I003-unknown-format.txt
+  is not in a known format: expected OTLP JSON or protobuf (plain, gzip or zstd), Jaeger or
+  Zipkin JSON; it starts with \"this is a plain \"
 
 How to fix
   Point tracecheck at the Collector's file exporter output (or another supported dump).

@@ -8,6 +8,12 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
+mod structure;
+mod timing;
+
+pub use structure::Structure;
+pub use timing::{children_by_start, critical_path, self_times, tops};
+
 /// How two spans of a trace are related.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum EdgeKind {
@@ -23,6 +29,46 @@ pub enum EdgeKind {
 pub struct Traces {
     pub order: Vec<u32>,
     pub ranges: Vec<(TraceId, std::ops::Range<usize>)>,
+}
+
+impl Traces {
+    /// The graph of the `i`-th trace.
+    pub fn graph(&self, dump: &Dump, i: usize) -> TraceGraph {
+        let (id, range) = &self.ranges[i];
+        TraceGraph::build(dump, *id, &self.order[range.clone()])
+    }
+
+    /// Builds every trace's graph in parallel and folds it into an accumulator: one per
+    /// worker from `identity`, combined with `reduce` in trace order (so a `reduce` that
+    /// appends keeps the traces in order). Each graph is dropped once folded.
+    pub fn fold_graphs<A, I, F, R>(&self, dump: &Dump, identity: I, fold: F, reduce: R) -> A
+    where
+        A: Send,
+        I: Fn() -> A + Sync + Send,
+        F: Fn(A, TraceGraph) -> A + Sync + Send,
+        R: Fn(A, A) -> A + Sync + Send,
+    {
+        (0..self.ranges.len())
+            .into_par_iter()
+            .fold(&identity, |acc, i| fold(acc, self.graph(dump, i)))
+            .reduce(&identity, reduce)
+    }
+
+    /// `f` of every trace's graph, in trace order, built in parallel.
+    pub fn map_graphs<T: Send>(&self, dump: &Dump, f: impl Fn(&TraceGraph) -> T + Sync + Send) -> Vec<T> {
+        self.fold_graphs(
+            dump,
+            Vec::new,
+            |mut out, g| {
+                out.push(f(&g));
+                out
+            },
+            |mut a, mut b| {
+                a.append(&mut b);
+                a
+            },
+        )
+    }
 }
 
 /// Groups the spans of `dump` by trace id. Within a trace, spans are ordered by span id,

@@ -1,6 +1,7 @@
 //! Record accounting and input issues: every record read is decoded, skipped with a
 //! reason, or counted as another signal, and the report says which.
 
+pub use crate::model::source::Dialect;
 use crate::model::{SourceLoc, SpanId, TraceId};
 use std::collections::BTreeMap;
 
@@ -36,18 +37,6 @@ impl IssueKind {
                 | IssueKind::TooLarge
         )
     }
-}
-
-/// The trace format a record was decoded as.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// OpenTelemetry OTLP (`TracesData`).
-    Otlp,
-    /// Jaeger's query API JSON (`/api/traces`) or its UI model.
-    Jaeger,
-    /// Zipkin v2 (or v1) JSON.
-    Zipkin,
 }
 
 /// Another telemetry signal found in a trace dump.

@@ -6,18 +6,7 @@
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
 
-/// How a file is compressed.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Compression {
-    None,
-    Gzip,
-    /// One zstd stream (possibly several frames) around the whole content.
-    Zstd,
-    /// The Collector file exporter's `compression: zstd`: each record compressed on its own,
-    /// then written with a 4-byte big-endian length prefix.
-    ZstdRecords,
-}
+pub use crate::model::source::Compression;
 
 /// Detects compression from the first bytes: magic at offset 0, or zstd magic at offset 4
 /// behind a length prefix.

@@ -2,7 +2,7 @@
 //! pointing at the dump line, plus annotations for rules that failed without a span.
 
 use super::Report;
-use crate::checks::Severity;
+use crate::finding::Severity;
 use crate::rules::RuleOutcome;
 use std::collections::BTreeMap;
 use std::io::{self, Write};

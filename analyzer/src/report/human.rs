@@ -1,7 +1,7 @@
 //! The report for people: counts, findings grouped by code, slowest operations, verdict.
 
 use super::{Outcome, Report};
-use crate::checks::Severity;
+use crate::finding::Severity;
 use crate::model::time::fmt_ns;
 use crate::rules::RuleOutcome;
 use std::io::{self, Write};

@@ -2,8 +2,8 @@
 //! start, duration, service (and instance), status, the findings on each span, and the
 //! critical path marked.
 
-use crate::checks::Finding;
-use crate::graph::TraceGraph;
+use crate::finding::Finding;
+use crate::graph::{TraceGraph, children_by_start, critical_path, tops};
 use crate::model::time::fmt_ns;
 use crate::model::{Dump, StatusCode, Sym};
 use petgraph::graph::NodeIndex;
@@ -26,58 +26,6 @@ impl Default for ShowStyle {
 
 /// Deepest indentation drawn; deeper spans are drawn at this depth with their depth shown.
 const MAX_INDENT: usize = 24;
-
-fn children_by_start(dump: &Dump, g: &TraceGraph, n: NodeIndex) -> Vec<NodeIndex> {
-    let mut c: Vec<NodeIndex> = g.children(n).collect();
-    c.sort_by_key(|&k| {
-        let s = &dump.spans[g.span_index(k)];
-        (s.start, s.end, s.span_id)
-    });
-    c
-}
-
-/// The spans starting each tree: roots, then orphans (their parent is missing), by start.
-fn tops(dump: &Dump, g: &TraceGraph) -> Vec<NodeIndex> {
-    let mut t: Vec<NodeIndex> = g.roots.iter().chain(&g.orphans).copied().collect();
-    t.sort_by_key(|&k| {
-        let s = &dump.spans[g.span_index(k)];
-        (s.start, s.span_id)
-    });
-    t
-}
-
-/// The critical path of each tree, as a mask over the graph's nodes: from a span's end, the
-/// child that finished last (its end clipped to the parent's) is on the path; the walk then
-/// continues from that child's start with the children that finished before it, and
-/// recursively inside every child taken.
-pub fn critical_path(dump: &Dump, g: &TraceGraph) -> Vec<bool> {
-    let mut on = vec![false; g.len()];
-    let mut stack: Vec<NodeIndex> = tops(dump, g);
-    while let Some(n) = stack.pop() {
-        if std::mem::replace(&mut on[n.index()], true) {
-            continue;
-        }
-        let span = &dump.spans[g.span_index(n)];
-        if span.duration().is_none() {
-            continue;
-        }
-        let mut kids: Vec<NodeIndex> =
-            g.children(n).filter(|&c| dump.spans[g.span_index(c)].duration().is_some()).collect();
-        kids.sort_by_key(|&c| {
-            let s = &dump.spans[g.span_index(c)];
-            std::cmp::Reverse((s.end.min(span.end), s.start))
-        });
-        let mut cursor = span.end;
-        for c in kids {
-            let s = &dump.spans[g.span_index(c)];
-            if s.end.min(span.end) <= cursor && s.start < cursor {
-                stack.push(c);
-                cursor = s.start;
-            }
-        }
-    }
-    on
-}
 
 struct Palette(bool);
 

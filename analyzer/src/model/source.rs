@@ -1,0 +1,57 @@
+//! Facts about what was read: each input file, the layout of its content, how it was
+//! compressed and which trace formats its records were decoded as. The input layer
+//! detects them; reports and locations use them.
+
+/// An input file as it was read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+    /// The layout of the (decompressed) content.
+    pub format: Format,
+    pub compression: Compression,
+    /// The trace formats its records were decoded as.
+    pub dialects: Vec<Dialect>,
+}
+
+/// The format of one input file, as detected from its bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// JSON, one record per line (the Collector file exporter's default).
+    JsonLines,
+    /// JSON documents, pretty-printed or concatenated.
+    JsonDocuments,
+    /// Length-prefixed records (`[u32 big-endian length][record]`): the file exporter's
+    /// proto format, or its per-record zstd compression of JSON or proto.
+    Records,
+    /// Nothing but whitespace.
+    Empty,
+    /// Not a format this tool reads.
+    Unknown,
+}
+
+/// How a file is compressed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compression {
+    None,
+    Gzip,
+    /// One zstd stream (possibly several frames) around the whole content.
+    Zstd,
+    /// The Collector file exporter's `compression: zstd`: each record compressed on its own,
+    /// then written with a 4-byte big-endian length prefix.
+    ZstdRecords,
+}
+
+/// The trace format a record was decoded as.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// OpenTelemetry OTLP (`TracesData`).
+    Otlp,
+    /// Jaeger's query API JSON (`/api/traces`) or its UI model.
+    Jaeger,
+    /// Zipkin v2 (or v1) JSON.
+    Zipkin,
+}
