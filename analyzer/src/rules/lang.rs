@@ -14,6 +14,7 @@
 //! aggregate  = function "(" [ field ] ")" cmp operand
 //! ```
 
+use super::lex::{Tok, lex};
 use std::fmt;
 
 /// A syntax error at a byte offset of the parsed text.
@@ -24,7 +25,7 @@ pub struct SyntaxError {
 }
 
 impl SyntaxError {
-    fn new(pos: usize, message: impl Into<String>) -> SyntaxError {
+    pub(super) fn new(pos: usize, message: impl Into<String>) -> SyntaxError {
         SyntaxError { pos, message: message.into() }
     }
 }
@@ -93,176 +94,6 @@ impl fmt::Display for CmpOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    LBrace,
-    RBrace,
-    LParen,
-    RParen,
-    Cmp(CmpOp),
-    /// `>>`
-    Desc,
-    /// `<<`
-    Anc,
-    Tilde,
-    And,
-    Or,
-    Not,
-    Ident(String),
-    Str(String),
-    Int(i64),
-    Float(f64),
-    /// Nanoseconds.
-    Duration(u64),
-    /// A fraction (`5%` is 0.05).
-    Percent(f64),
-    End,
-}
-
-impl Tok {
-    fn describe(&self) -> String {
-        match self {
-            Tok::LBrace => "`{`".into(),
-            Tok::RBrace => "`}`".into(),
-            Tok::LParen => "`(`".into(),
-            Tok::RParen => "`)`".into(),
-            Tok::Cmp(op) => format!("`{op}`"),
-            Tok::Desc => "`>>`".into(),
-            Tok::Anc => "`<<`".into(),
-            Tok::Tilde => "`~`".into(),
-            Tok::And => "`&&`".into(),
-            Tok::Or => "`||`".into(),
-            Tok::Not => "`!`".into(),
-            Tok::Ident(s) => format!("`{s}`"),
-            Tok::Str(s) => format!("string {s:?}"),
-            Tok::Int(n) => format!("number {n}"),
-            Tok::Float(n) => format!("number {n}"),
-            Tok::Duration(_) | Tok::Percent(_) => "a literal".into(),
-            Tok::End => "the end of the text".into(),
-        }
-    }
-}
-
-fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
-    let b = src.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let two = |s: &[u8]| b[i..].starts_with(s);
-        let tok = match c {
-            b' ' | b'\t' | b'\n' | b'\r' => {
-                i += 1;
-                continue;
-            }
-            b'{' => (Tok::LBrace, 1),
-            b'}' => (Tok::RBrace, 1),
-            b'(' => (Tok::LParen, 1),
-            b')' => (Tok::RParen, 1),
-            b'~' => (Tok::Tilde, 1),
-            _ if two(b"&&") => (Tok::And, 2),
-            _ if two(b"||") => (Tok::Or, 2),
-            _ if two(b"=~") => (Tok::Cmp(CmpOp::Match), 2),
-            _ if two(b"!~") => (Tok::Cmp(CmpOp::NotMatch), 2),
-            _ if two(b"!=") => (Tok::Cmp(CmpOp::Ne), 2),
-            _ if two(b">>") => (Tok::Desc, 2),
-            _ if two(b"<<") => (Tok::Anc, 2),
-            _ if two(b">=") => (Tok::Cmp(CmpOp::Ge), 2),
-            _ if two(b"<=") => (Tok::Cmp(CmpOp::Le), 2),
-            _ if two(b"==") => return Err(SyntaxError::new(i, "use `=` for equality, not `==`")),
-            b'=' => (Tok::Cmp(CmpOp::Eq), 1),
-            b'>' => (Tok::Cmp(CmpOp::Gt), 1),
-            b'<' => (Tok::Cmp(CmpOp::Lt), 1),
-            b'!' => (Tok::Not, 1),
-            b'"' | b'`' => {
-                let (s, len) = lex_string(src, i)?;
-                (Tok::Str(s), len)
-            }
-            b'0'..=b'9' => lex_number(src, i)?,
-            b'-' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => lex_number(src, i)?,
-            b'.' | b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
-                let mut j = i + 1;
-                while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'_' | b'.' | b'-' | b'/')) {
-                    j += 1;
-                }
-                let mut name = src[i..j].to_string();
-                // `span."key with spaces"`: a quoted attribute name.
-                if name.ends_with('.') && b.get(j) == Some(&b'"') {
-                    let (key, len) = lex_string(src, j)?;
-                    name.push_str(&key);
-                    j += len;
-                }
-                (Tok::Ident(name), j - i)
-            }
-            _ => {
-                let ch = src[i..].chars().next().unwrap_or('?');
-                return Err(SyntaxError::new(i, format!("unexpected character {ch:?}")));
-            }
-        };
-        out.push((tok.0, start));
-        i += tok.1;
-    }
-    out.push((Tok::End, src.len()));
-    Ok(out)
-}
-
-/// A string starting at `at` (`"…"` with escapes, or `` `…` `` raw). Returns the value and
-/// the length consumed.
-fn lex_string(src: &str, at: usize) -> Result<(String, usize), SyntaxError> {
-    let quote = src.as_bytes()[at];
-    let mut out = String::new();
-    let mut chars = src[at + 1..].char_indices();
-    while let Some((k, c)) = chars.next() {
-        match c {
-            _ if c as u32 == u32::from(quote) => return Ok((out, k + 2)),
-            '\\' if quote == b'"' => match chars.next() {
-                Some((_, '"')) => out.push('"'),
-                Some((_, '\\')) => out.push('\\'),
-                Some((_, 'n')) => out.push('\n'),
-                Some((_, 't')) => out.push('\t'),
-                Some((e, other)) => {
-                    return Err(SyntaxError::new(
-                        at + 1 + e,
-                        format!("unknown escape `\\{other}` (use \\\\, \\\", \\n or \\t; `…` strings take no escapes)"),
-                    ));
-                }
-                None => break,
-            },
-            _ => out.push(c),
-        }
-    }
-    Err(SyntaxError::new(at, "string is not closed"))
-}
-
-fn lex_number(src: &str, at: usize) -> Result<(Tok, usize), SyntaxError> {
-    let b = src.as_bytes();
-    let mut j = at + 1;
-    while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.' || b[j] == b'_') {
-        j += 1;
-    }
-    let digits: String = src[at..j].chars().filter(|&c| c != '_').collect();
-    let mut k = j;
-    while k < b.len() && (b[k].is_ascii_alphabetic() || b[k] == b'%' || src[k..].starts_with('µ')) {
-        k += src[k..].chars().next().map_or(1, char::len_utf8);
-    }
-    let unit = &src[j..k];
-    let bad = |what: &str| SyntaxError::new(at, format!("`{}` is not {what}", &src[at..k]));
-    let tok = match unit {
-        "" if digits.contains('.') => Tok::Float(digits.parse().map_err(|_| bad("a number"))?),
-        "" => Tok::Int(digits.parse().map_err(|_| bad("an integer in range"))?),
-        "%" => Tok::Percent(digits.parse::<f64>().map_err(|_| bad("a percentage"))? / 100.0),
-        _ => {
-            if digits.starts_with('-') {
-                return Err(bad("a duration (durations are not negative)"));
-            }
-            let ns = crate::model::time::parse_duration(&src[at..k]).map_err(|e| SyntaxError::new(at, e))?;
-            Tok::Duration(ns)
-        }
-    };
-    Ok((tok, k - at))
 }
 
 /// A field as written: an intrinsic or a scoped attribute name.
@@ -346,19 +177,19 @@ struct Parser {
 }
 
 impl Parser {
-    fn new(src: &str) -> Result<Parser, SyntaxError> {
+    pub(super) fn new(src: &str) -> Result<Parser, SyntaxError> {
         Ok(Parser { toks: lex(src)?, at: 0 })
     }
 
-    fn peek(&self) -> &Tok {
+    pub(super) fn peek(&self) -> &Tok {
         &self.toks[self.at].0
     }
 
-    fn pos(&self) -> usize {
+    pub(super) fn pos(&self) -> usize {
         self.toks[self.at].1
     }
 
-    fn bump(&mut self) -> (Tok, usize) {
+    pub(super) fn bump(&mut self) -> (Tok, usize) {
         let t = self.toks[self.at].clone();
         if self.at + 1 < self.toks.len() {
             self.at += 1;
@@ -366,7 +197,7 @@ impl Parser {
         t
     }
 
-    fn expect(&mut self, want: &Tok, what: &str) -> Result<usize, SyntaxError> {
+    pub(super) fn expect(&mut self, want: &Tok, what: &str) -> Result<usize, SyntaxError> {
         if self.peek() == want {
             Ok(self.bump().1)
         } else {
@@ -374,7 +205,7 @@ impl Parser {
         }
     }
 
-    fn end(&self) -> Result<(), SyntaxError> {
+    pub(super) fn end(&self) -> Result<(), SyntaxError> {
         match self.peek() {
             Tok::End => Ok(()),
             t => Err(SyntaxError::new(
@@ -384,7 +215,7 @@ impl Parser {
         }
     }
 
-    fn relation(&mut self) -> Option<Relation> {
+    pub(super) fn relation(&mut self) -> Option<Relation> {
         let r = match self.peek() {
             Tok::Cmp(CmpOp::Gt) => Relation::Child,
             Tok::Desc => Relation::Descendant,
@@ -397,7 +228,7 @@ impl Parser {
         Some(r)
     }
 
-    fn selector(&mut self) -> Result<Selector, SyntaxError> {
+    pub(super) fn selector(&mut self) -> Result<Selector, SyntaxError> {
         let first = self.spanset()?;
         let mut rest = Vec::new();
         while let Some(r) = self.relation() {
@@ -406,7 +237,7 @@ impl Parser {
         Ok(Selector { first, rest })
     }
 
-    fn spanset(&mut self) -> Result<Spanset, SyntaxError> {
+    pub(super) fn spanset(&mut self) -> Result<Spanset, SyntaxError> {
         let pos = self.pos();
         if self.peek() != &Tok::LBrace {
             return Err(SyntaxError::new(
@@ -424,7 +255,7 @@ impl Parser {
         Ok(Spanset { expr: Some(expr), pos })
     }
 
-    fn expr(&mut self) -> Result<Expr, SyntaxError> {
+    pub(super) fn expr(&mut self) -> Result<Expr, SyntaxError> {
         let mut terms = vec![self.and()?];
         while self.peek() == &Tok::Or {
             self.bump();
@@ -433,7 +264,7 @@ impl Parser {
         Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::Or(terms) })
     }
 
-    fn and(&mut self) -> Result<Expr, SyntaxError> {
+    pub(super) fn and(&mut self) -> Result<Expr, SyntaxError> {
         let mut terms = vec![self.unary()?];
         while self.peek() == &Tok::And {
             self.bump();
@@ -442,7 +273,7 @@ impl Parser {
         Ok(if terms.len() == 1 { terms.remove(0) } else { Expr::And(terms) })
     }
 
-    fn unary(&mut self) -> Result<Expr, SyntaxError> {
+    pub(super) fn unary(&mut self) -> Result<Expr, SyntaxError> {
         match self.peek() {
             Tok::Not => {
                 self.bump();
@@ -463,11 +294,11 @@ impl Parser {
         }
     }
 
-    fn next_is_cmp(&self) -> bool {
+    pub(super) fn next_is_cmp(&self) -> bool {
         matches!(self.toks.get(self.at + 1), Some((Tok::Cmp(_), _)))
     }
 
-    fn comparison(&mut self) -> Result<Expr, SyntaxError> {
+    pub(super) fn comparison(&mut self) -> Result<Expr, SyntaxError> {
         let pos = self.pos();
         let lhs = self.operand()?;
         let op = match self.peek() {
@@ -484,7 +315,7 @@ impl Parser {
         Ok(Expr::Cmp { lhs, op, rhs, pos })
     }
 
-    fn operand(&mut self) -> Result<Operand, SyntaxError> {
+    pub(super) fn operand(&mut self) -> Result<Operand, SyntaxError> {
         let (tok, pos) = self.bump();
         Ok(match tok {
             Tok::Str(s) => Operand::Literal(Literal::Str(s), pos),
@@ -517,7 +348,7 @@ impl Parser {
         })
     }
 
-    fn aggregate(&mut self) -> Result<Aggregate, SyntaxError> {
+    pub(super) fn aggregate(&mut self) -> Result<Aggregate, SyntaxError> {
         let (tok, function_pos) = self.bump();
         let Tok::Ident(function) = tok else {
             return Err(SyntaxError::new(
@@ -581,7 +412,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_structural_selectors() {
+    pub(super) fn parses_structural_selectors() {
         let s = parse_selector(r#"{ name = "a" } > { kind = client && duration > 2ms } >> {}"#).unwrap();
         assert_eq!(s.rest.len(), 2);
         assert_eq!(s.rest[0].0, Relation::Child);
@@ -592,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn precedence_and_count() {
+    pub(super) fn precedence_and_count() {
         let e = parse_expr(r#"!a = 1 || b = 2 && count(> { name = "x" }) >= span.n"#).unwrap();
         let Expr::Or(t) = e else { panic!("or at the top") };
         assert!(matches!(t[0], Expr::Not(_)));
@@ -601,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn strings_and_quoted_keys() {
+    pub(super) fn strings_and_quoted_keys() {
         let e = parse_expr(r#"span."a b" =~ `^x\.y$` && name = "q\"\\""#).unwrap();
         let Expr::And(t) = e else { panic!() };
         let Expr::Cmp { lhs: Operand::Field(f), rhs: Operand::Literal(Literal::Str(re), _), .. } = &t[0] else {
@@ -613,7 +444,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_point_at_the_problem() {
+    pub(super) fn errors_point_at_the_problem() {
         let e = parse_selector(r#"{ name = "a" "#).unwrap_err();
         assert_eq!(e.pos, 13);
         let e = parse_expr("duration > 5parsecs").unwrap_err();

@@ -3,20 +3,33 @@
 //! parallel ([`RuleSet::eval_trace`]), then settled over the whole dump
 //! ([`RuleSet::finish`]). The language is documented in `rules/README.md`.
 //!
-//! - [`lang`]: tokens and syntax tree;
-//! - [`compile`]: type checking into predicates;
-//! - [`pack`]: the TOML schema and validation;
-//! - [`eval`]: field values and predicates on a trace graph;
-//! - [`run`]: quantifiers, structure, aggregates and outcomes.
+//! - [`lang`] (and `lex`): tokens and syntax tree;
+//! - [`compile`] (and `compiled`): type checking into predicates;
+//! - [`pack`] (and `load`): the TOML schema, validation and loading;
+//! - [`eval`] (and `values`): field values and predicates on a trace graph;
+//! - `trace_eval`: per-trace quantifiers, expectations, order and containment;
+//! - `partial`: what the traces seen so far found, merged across workers and partitions;
+//! - `aggregate`, `settle`: dump-wide aggregates and each rule's outcome;
+//! - `suppress`: suppressions; `outcome`: the results reports show.
 
+mod aggregate;
 pub mod compile;
+mod compiled;
 pub mod eval;
 pub mod lang;
+mod lex;
+mod load;
+mod outcome;
 pub mod pack;
-pub mod run;
+mod partial;
+mod settle;
+mod suppress;
+mod trace_eval;
+mod values;
 
+pub use outcome::{AggregateResult, RuleOutcome, RuleResult, SuppressionResult};
 pub use pack::{Pack, Quantifier, Rule, RuleError, Scope, Suppression, Target};
-pub use run::{AggregateResult, RuleOutcome, RuleResult, SuppressionResult, TracePartial};
+pub use partial::TracePartial;
 
 use crate::model::{Dump, Sym};
 use std::path::{Path, PathBuf};
@@ -24,7 +37,7 @@ use std::path::{Path, PathBuf};
 /// Compiled rule packs.
 #[derive(Debug, Default)]
 pub struct RuleSet {
-    loaded: pack::Loaded,
+    loaded: load::Loaded,
 }
 
 impl RuleSet {
@@ -157,20 +170,14 @@ impl SpanFilter {
 
     /// The spans of `dump` the selector matches, as a mask indexed like `dump.spans`.
     pub fn mask(&self, dump: &Dump, traces: &crate::graph::Traces) -> Vec<bool> {
-        use rayon::prelude::*;
         let syms: Vec<Option<Sym>> = self.tables.strings.iter().map(|s| dump.strings.get(s)).collect();
-        let hits: Vec<u32> = traces
-            .ranges
-            .par_iter()
-            .flat_map_iter(|(id, range)| {
-                let g = crate::graph::TraceGraph::build(dump, *id, &traces.order[range.clone()]);
-                let cx = eval::Cx::trace(dump, &self.tables, &syms, &g);
-                let selected = cx.select(&self.selector);
-                selected.into_iter().zip(g.spans).filter(|(m, _)| *m).map(|(_, s)| s).collect::<Vec<u32>>()
-            })
-            .collect();
+        let hits: Vec<Vec<u32>> = traces.map_graphs(dump, |g| {
+            let cx = eval::Cx::trace(dump, &self.tables, &syms, g);
+            let selected = cx.select(&self.selector);
+            selected.into_iter().zip(&g.spans).filter(|(m, _)| *m).map(|(_, &s)| s).collect()
+        });
         let mut mask = vec![false; dump.spans.len()];
-        for i in hits {
+        for i in hits.into_iter().flatten() {
             mask[i as usize] = true;
         }
         mask

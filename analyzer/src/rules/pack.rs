@@ -1,12 +1,10 @@
 //! Rule pack files: the TOML schema (strict: unknown keys are errors), validation, and
 //! compilation into [`Rule`]s. Every error names the file, line and column.
 
-use super::compile::{Aggregate, Compiler, Context, Field, Pred, Selector, Tables};
-use super::lang::{self, SyntaxError};
-use crate::checks::{Code, Severity};
+use super::compile::{Aggregate, Field, Pred, Selector};
+use crate::finding::{Code, Severity};
 use serde::Deserialize;
 use std::fmt;
-use std::ops::Range;
 use std::sync::Arc;
 use toml::Spanned;
 
@@ -35,72 +33,72 @@ impl std::error::Error for RuleError {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PackFile {
-    schema: Spanned<i64>,
-    name: Spanned<String>,
+pub(super) struct PackFile {
+    pub(super) schema: Spanned<i64>,
+    pub(super) name: Spanned<String>,
     #[serde(default)]
-    description: Option<String>,
+    pub(super) description: Option<String>,
     #[serde(default)]
-    settings: Option<SettingsFile>,
+    pub(super) settings: Option<SettingsFile>,
     #[serde(default)]
-    rule: Vec<Spanned<RuleFile>>,
+    pub(super) rule: Vec<Spanned<RuleFile>>,
     #[serde(default)]
-    suppress: Vec<Spanned<SuppressFile>>,
+    pub(super) suppress: Vec<Spanned<SuppressFile>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct SettingsFile {
-    clock_skew: Option<Spanned<String>>,
-    min_samples: Option<Spanned<i64>>,
+pub(super) struct SettingsFile {
+    pub(super) clock_skew: Option<Spanned<String>>,
+    pub(super) min_samples: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleFile {
-    id: Spanned<String>,
-    title: String,
+pub(super) struct RuleFile {
+    pub(super) id: Spanned<String>,
+    pub(super) title: String,
     #[serde(default)]
-    severity: Option<Spanned<String>>,
+    pub(super) severity: Option<Spanned<String>>,
     #[serde(default)]
-    description: Option<String>,
+    pub(super) description: Option<String>,
     #[serde(default)]
-    hint: Option<String>,
+    pub(super) hint: Option<String>,
     #[serde(default)]
-    each: Option<Spanned<String>>,
+    pub(super) each: Option<Spanned<String>>,
     #[serde(default)]
-    any: Option<Spanned<String>>,
+    pub(super) any: Option<Spanned<String>>,
     #[serde(default)]
-    none: Option<Spanned<String>>,
+    pub(super) none: Option<Spanned<String>>,
     #[serde(default)]
-    expect: Vec<Spanned<String>>,
+    pub(super) expect: Vec<Spanned<String>>,
     #[serde(default)]
-    children_in_order: Vec<Spanned<String>>,
+    pub(super) children_in_order: Vec<Spanned<String>>,
     #[serde(default)]
-    within_parent: Option<bool>,
+    pub(super) within_parent: Option<bool>,
     #[serde(default)]
-    aggregate: Vec<Spanned<String>>,
+    pub(super) aggregate: Vec<Spanned<String>>,
     #[serde(default)]
-    group_by: Vec<Spanned<String>>,
+    pub(super) group_by: Vec<Spanned<String>>,
     #[serde(default)]
-    scope: Option<Spanned<String>>,
+    pub(super) scope: Option<Spanned<String>>,
     #[serde(default)]
-    min_samples: Option<Spanned<i64>>,
+    pub(super) min_samples: Option<Spanned<i64>>,
     #[serde(default)]
-    allow_inconclusive: bool,
+    pub(super) allow_inconclusive: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SuppressFile {
-    rule: Spanned<String>,
-    reason: Spanned<String>,
+pub(super) struct SuppressFile {
+    pub(super) rule: Spanned<String>,
+    pub(super) reason: Spanned<String>,
     #[serde(default)]
-    trace_id: Option<Spanned<String>>,
+    pub(super) trace_id: Option<Spanned<String>>,
     #[serde(default)]
-    span_id: Option<Spanned<String>>,
+    pub(super) span_id: Option<Spanned<String>>,
     #[serde(default, rename = "where")]
-    where_: Option<Spanned<String>>,
+    pub(super) where_: Option<Spanned<String>>,
 }
 
 /// How a rule quantifies over the spans its selector matches.
@@ -204,336 +202,4 @@ pub struct Pack {
     pub rules: usize,
     /// sha256 of the pack file's bytes.
     pub sha256: String,
-}
-
-/// Maps byte offsets of a file to lines and columns.
-struct Source<'a> {
-    path: &'a str,
-    text: &'a str,
-}
-
-impl Source<'_> {
-    fn at(&self, offset: usize, message: impl Into<String>) -> RuleError {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        RuleError { file: self.path.to_string(), line, column, message: message.into() }
-    }
-
-    fn span<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> RuleError {
-        self.at(s.span().start, message)
-    }
-
-    /// Maps an offset inside a string value back into the file. Exact when the raw text
-    /// between the quotes is the value (literal strings, basic strings without escapes);
-    /// otherwise the string's start.
-    fn inner(&self, s: &Spanned<String>, e: SyntaxError) -> RuleError {
-        let Range { start, end } = s.span();
-        let raw = self.text.get(start..end).unwrap_or("");
-        let value = s.get_ref();
-        let open = ["'''", "\"\"\"", "'", "\""].into_iter().find(|q| raw.starts_with(q)).map_or(0, str::len);
-        let mut body_start = start + open;
-        if open == 3 && self.text[body_start..].starts_with('\n') {
-            body_start += 1;
-        } else if open == 3 && self.text[body_start..].starts_with("\r\n") {
-            body_start += 2;
-        }
-        let exact = self.text.get(body_start..body_start + value.len()) == Some(value.as_str());
-        let offset = if exact { body_start + e.pos.min(value.len()) } else { start };
-        self.at(offset, e.message)
-    }
-
-    fn line_of(&self, offset: usize) -> String {
-        let e = self.at(offset, "");
-        format!("{}:{}", e.file, e.line)
-    }
-}
-
-/// Everything loaded from rule files.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub tables: Tables,
-    pub packs: Vec<Pack>,
-    pub rules: Vec<Rule>,
-    pub suppressions: Vec<Suppression>,
-}
-
-impl Loaded {
-    /// Parses, validates and compiles one pack, adding it to the set. On error nothing is
-    /// added.
-    pub fn add(&mut self, path: &str, text: &str) -> Result<(), RuleError> {
-        let src = Source { path, text };
-        let file: PackFile = toml::from_str(text).map_err(|e| match e.span() {
-            Some(s) => src.at(s.start, one_line(e.message())),
-            None => RuleError { file: path.to_string(), line: 0, column: 0, message: one_line(e.message()) },
-        })?;
-        if *file.schema.get_ref() != 1 {
-            return Err(src.span(
-                &file.schema,
-                format!("unsupported schema {}; this version of tracecheck reads schema = 1", file.schema.get_ref()),
-            ));
-        }
-        if file.name.get_ref().trim().is_empty() {
-            return Err(src.span(&file.name, "the pack needs a name"));
-        }
-        let settings = file.settings.unwrap_or_default();
-        let tolerance = match &settings.clock_skew {
-            Some(s) => crate::model::time::parse_duration(s.get_ref()).map_err(|e| src.span(s, e))?,
-            None => 0,
-        };
-        let default_min_samples = match &settings.min_samples {
-            Some(n) => positive(&src, n)?,
-            None => 1,
-        };
-        let pack_index = self.packs.len();
-        let mut rules = Vec::new();
-        for r in &file.rule {
-            let rule = compile_rule(&src, &mut self.tables, r, pack_index, tolerance, default_min_samples)?;
-            let taken = self.rules.iter().chain(&rules).find(|x: &&Rule| x.id == rule.id);
-            if let Some(other) = taken {
-                return Err(
-                    src.span(&r.get_ref().id, format!("rule id {} is already used ({})", rule.id, other.source))
-                );
-            }
-            rules.push(rule);
-        }
-        let mut suppressions = Vec::new();
-        for s in &file.suppress {
-            suppressions.push(compile_suppression(&src, &mut self.tables, s, |id| {
-                rules.iter().chain(&self.rules).any(|r| &*r.id == id)
-            })?);
-        }
-        self.packs.push(Pack {
-            name: file.name.into_inner(),
-            path: path.to_string(),
-            description: file.description,
-            rules: rules.len(),
-            sha256: crate::digest::sha256_hex(text.as_bytes()),
-        });
-        self.rules.extend(rules);
-        self.suppressions.extend(suppressions);
-        Ok(())
-    }
-}
-
-fn one_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
-}
-
-fn positive(src: &Source<'_>, n: &Spanned<i64>) -> Result<usize, RuleError> {
-    usize::try_from(*n.get_ref()).ok().filter(|&v| v > 0).ok_or_else(|| src.span(n, "min_samples must be at least 1"))
-}
-
-fn compile_rule(
-    src: &Source<'_>,
-    tables: &mut Tables,
-    spanned: &Spanned<RuleFile>,
-    pack: usize,
-    tolerance: u64,
-    default_min_samples: usize,
-) -> Result<Rule, RuleError> {
-    let r = spanned.get_ref();
-    let id = r.id.get_ref();
-    let valid_id = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid_id {
-        return Err(
-            src.span(&r.id, format!("rule id {id:?} must start with a letter and use only letters, digits, - and _"))
-        );
-    }
-    if Code::parse(id).is_some() {
-        return Err(src.span(&r.id, format!("rule id {id} is the code of a built-in check; choose another")));
-    }
-    let severity = match &r.severity {
-        None => Severity::Error,
-        Some(s) => match s.get_ref().as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            "info" => Severity::Info,
-            other => return Err(src.span(s, format!("unknown severity {other:?} (use error, warning or info)"))),
-        },
-    };
-    let quantified: Vec<(Quantifier, &Spanned<String>)> =
-        [(Quantifier::Each, &r.each), (Quantifier::Any, &r.any), (Quantifier::None, &r.none)]
-            .into_iter()
-            .filter_map(|(q, s)| s.as_ref().map(|s| (q, s)))
-            .collect();
-    let (quantifier, selector_text) = match quantified.as_slice() {
-        [one] => *one,
-        [] => return Err(src.span(spanned, format!("rule {id} needs exactly one of `each`, `any` or `none`"))),
-        [_, second, ..] => {
-            return Err(src.span(
-                second.1,
-                format!("rule {id} has more than one of `each`, `any` and `none`; split it into two rules"),
-            ));
-        }
-    };
-    let selector =
-        compile_text(src, tables, Context::Trace, selector_text, |c, t| c.selector(&lang::parse_selector(t)?))?;
-    let expect = r
-        .expect
-        .iter()
-        .map(|s| compile_text(src, tables, Context::Trace, s, |c, t| c.expr(&lang::parse_expr(t)?)))
-        .collect::<Result<Vec<_>, RuleError>>()?;
-    let children_in_order = r
-        .children_in_order
-        .iter()
-        .map(|s| {
-            compile_text(src, tables, Context::Trace, s, |c, t| {
-                let sel = lang::parse_selector(t)?;
-                if let Some((_, set)) = sel.rest.first() {
-                    return Err(SyntaxError {
-                        pos: set.pos,
-                        message: "children_in_order takes single spansets".into(),
-                    });
-                }
-                Ok(c.selector(&sel)?.first)
-            })
-        })
-        .collect::<Result<Vec<_>, RuleError>>()?;
-    if children_in_order.len() == 1 {
-        return Err(src.span(&r.children_in_order[0], "children_in_order needs at least two spansets"));
-    }
-    let aggregates = r
-        .aggregate
-        .iter()
-        .map(|s| compile_text(src, tables, Context::Trace, s, |c, t| c.aggregate(&lang::parse_aggregate(t)?)))
-        .collect::<Result<Vec<_>, RuleError>>()?;
-    let group_by = r
-        .group_by
-        .iter()
-        .map(|s| {
-            let f = compile_text(src, tables, Context::Trace, s, |c, t| {
-                c.field(&lang::FieldName { text: t.to_string(), pos: 0 })
-            })?;
-            Ok(f.compiled)
-        })
-        .collect::<Result<Vec<_>, RuleError>>()?;
-    let scope = match &r.scope {
-        None => Scope::Dump,
-        Some(s) => match s.get_ref().as_str() {
-            "trace" => Scope::Trace,
-            "dump" => Scope::Dump,
-            other => return Err(src.span(s, format!("unknown scope {other:?} (use trace or dump)"))),
-        },
-    };
-    // Keys that do not apply to the quantifier are errors, not silently ignored.
-    let misplaced = |key: &str, present: bool| -> Result<(), RuleError> {
-        if present {
-            Err(src.span(spanned, format!("rule {id}: `{key}` does not apply to `{}` rules", quantifier.as_str())))
-        } else {
-            Ok(())
-        }
-    };
-    match quantifier {
-        Quantifier::None => {
-            misplaced("expect", !r.expect.is_empty())?;
-            misplaced("children_in_order", !r.children_in_order.is_empty())?;
-            misplaced("within_parent", r.within_parent.is_some())?;
-            misplaced("aggregate", !r.aggregate.is_empty())?;
-            misplaced("scope", r.scope.is_some())?;
-        }
-        Quantifier::Any => {
-            misplaced("children_in_order", !r.children_in_order.is_empty())?;
-            misplaced("within_parent", r.within_parent.is_some())?;
-        }
-        Quantifier::Each => {}
-    }
-    if !r.group_by.is_empty() && r.aggregate.is_empty() {
-        return Err(src.span(&r.group_by[0], format!("rule {id}: `group_by` needs `aggregate`")));
-    }
-    let min_samples = match &r.min_samples {
-        Some(n) => positive(src, n)?,
-        None => default_min_samples,
-    };
-    Ok(Rule {
-        id: Arc::from(id.as_str()),
-        pack,
-        title: r.title.clone(),
-        severity,
-        description: r.description.clone(),
-        hint: r.hint.clone(),
-        quantifier,
-        selector,
-        expect,
-        children_in_order,
-        within_parent: r.within_parent.unwrap_or(false),
-        aggregates,
-        group_by,
-        scope,
-        min_samples,
-        allow_inconclusive: r.allow_inconclusive,
-        tolerance,
-        source: src.line_of(spanned.span().start),
-    })
-}
-
-/// Compiles the text of one string value, mapping errors to its place in the file.
-fn compile_text<T>(
-    src: &Source<'_>,
-    tables: &mut Tables,
-    context: Context,
-    s: &Spanned<String>,
-    f: impl FnOnce(&mut Compiler<'_>, &str) -> Result<T, SyntaxError>,
-) -> Result<Sourced<T>, RuleError> {
-    let text = s.get_ref().as_str();
-    let mut c = Compiler { tables, context, text };
-    let compiled = f(&mut c, text).map_err(|e| src.inner(s, e))?;
-    Ok(Sourced { compiled, text: text.to_string() })
-}
-
-fn compile_suppression(
-    src: &Source<'_>,
-    tables: &mut Tables,
-    spanned: &Spanned<SuppressFile>,
-    rule_exists: impl Fn(&str) -> bool,
-) -> Result<Suppression, RuleError> {
-    let s = spanned.get_ref();
-    let name = s.rule.get_ref();
-    let target = match Code::parse(name) {
-        Some(code) => Target::Builtin(code),
-        None if rule_exists(name) => Target::Rule(Arc::from(name.as_str())),
-        None => {
-            return Err(src.span(
-                &s.rule,
-                format!("suppression names {name:?}, which is neither a built-in code nor a rule loaded before it"),
-            ));
-        }
-    };
-    if s.reason.get_ref().trim().is_empty() {
-        return Err(src.span(&s.reason, "a suppression needs a reason that says why the finding is acceptable"));
-    }
-    let trace_id = match &s.trace_id {
-        Some(t) => Some(
-            crate::model::decode_id::<16>(t.get_ref())
-                .ok()
-                .map(crate::model::TraceId)
-                .ok_or_else(|| src.span(t, "trace_id must be 32 hex digits"))?,
-        ),
-        None => None,
-    };
-    let span_id = match &s.span_id {
-        Some(t) => Some(
-            crate::model::decode_id::<8>(t.get_ref())
-                .ok()
-                .map(crate::model::SpanId)
-                .ok_or_else(|| src.span(t, "span_id must be 16 hex digits"))?,
-        ),
-        None => None,
-    };
-    let where_ = match &s.where_ {
-        Some(w) => Some(compile_text(src, tables, Context::SpanOnly, w, |c, t| {
-            Ok(c.selector(&lang::parse_selector(t)?)?.first)
-        })?),
-        None => None,
-    };
-    Ok(Suppression {
-        target,
-        reason: s.reason.get_ref().clone(),
-        trace_id,
-        span_id,
-        where_,
-        source: src.line_of(spanned.span().start),
-    })
 }

@@ -1,0 +1,106 @@
+//! The dump-wide settlement of each rule: `any` and `each` without matches, dump-scope
+//! aggregates, and the rule's outcome.
+
+use super::RuleSet;
+#[allow(unused_imports)]
+use super::aggregate::*;
+use super::eval::Cx;
+#[allow(unused_imports)]
+use super::outcome::*;
+use super::pack::{Quantifier, Scope};
+#[allow(unused_imports)]
+use super::partial::*;
+#[allow(unused_imports)]
+use super::trace_eval::*;
+use crate::finding::{CheckId, Finding};
+use crate::model::{Dump, SpanRef, Sym};
+use std::collections::BTreeMap;
+
+impl RuleSet {
+    /// Settles every rule over the dump: `any` and `each` with no matches, dump-scope
+    /// aggregates. `span_at` names the span of a dump index, as the values of `merged` hold
+    /// them. Returns per-rule results (outcomes settled by [`RuleSet::suppress`]) and the
+    /// findings of all rules.
+    pub fn finish(
+        &self,
+        dump: &Dump,
+        syms: &[Option<Sym>],
+        mut merged: TracePartial,
+        span_at: &dyn Fn(u32) -> Option<SpanRef>,
+    ) -> (Vec<RuleResult>, Vec<Finding>) {
+        let cx = Cx::span_only(dump, self.tables(), syms);
+        let rules = self.rules();
+        merged.tallies.resize(rules.len(), Tally::default());
+        let mut groups: BTreeMap<(u32, GroupKey), GroupAcc> = merged.groups.into_iter().collect();
+        let mut findings = merged.findings;
+        let mut results = Vec::with_capacity(rules.len());
+        for (ri, rule) in rules.iter().enumerate() {
+            let t = &merged.tallies[ri];
+            let mut inconclusive = t.inconclusive_reason.clone().map(|r| {
+                if t.inconclusive > 1 { format!("{r} (and {} more trace group(s))", t.inconclusive - 1) } else { r }
+            });
+            let mut error = t.error.clone();
+            if rule.quantifier == Quantifier::Each && t.matched == 0 {
+                inconclusive = Some(format!("no span matched {}", rule.selector.text));
+            }
+            if rule.quantifier == Quantifier::Any && rule.scope == Scope::Dump && t.satisfied == 0 {
+                let actual = if t.matched == 0 {
+                    "no span in the dump matched the selector".to_string()
+                } else {
+                    format!("{} span(s) matched the selector, none satisfied the expectations", t.matched)
+                };
+                findings.push(rule_finding(rule, None, expected_any(rule), actual));
+            }
+            let mut aggregates = Vec::new();
+            if rule.scope == Scope::Dump && !rule.aggregates.is_empty() {
+                // Groups in the order of their printed values: symbols follow input order.
+                let mut keys: Vec<(Option<String>, (u32, GroupKey))> = groups
+                    .range((ri as u32, Vec::new())..)
+                    .take_while(|(k, _)| k.0 == ri as u32)
+                    .map(|(k, _)| (group_label(&cx, rule, &k.1), k.clone()))
+                    .collect();
+                keys.sort();
+                if keys.is_empty() && inconclusive.is_none() {
+                    inconclusive = Some(format!("no span matched {}", rule.selector.text));
+                }
+                for (label, key) in keys {
+                    let Some(acc) = groups.get_mut(&key) else { continue };
+                    for a in judge_group(span_at, rule, acc, label, None, "the dump", &mut findings) {
+                        match a.outcome {
+                            RuleOutcome::Inconclusive if inconclusive.is_none() => inconclusive = Some(a.why()),
+                            RuleOutcome::Error if error.is_none() => error = a.reason.clone(),
+                            _ => {}
+                        }
+                        aggregates.push(a);
+                    }
+                }
+            }
+            results.push(RuleResult {
+                id: rule.id.clone(),
+                pack: self.packs()[rule.pack].name.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity,
+                quantifier: rule.quantifier,
+                outcome: RuleOutcome::Pass,
+                matched: t.matched,
+                findings: 0,
+                suppressed: 0,
+                allow_inconclusive: rule.allow_inconclusive,
+                reason: String::new(),
+                aggregates,
+                source: rule.source.clone(),
+                inconclusive,
+                error,
+                raw_findings: 0,
+            });
+        }
+        for f in &findings {
+            if let CheckId::Rule(id) = &f.code
+                && let Some(r) = results.iter_mut().find(|r| &r.id == id)
+            {
+                r.raw_findings += 1;
+            }
+        }
+        (results, findings)
+    }
+}

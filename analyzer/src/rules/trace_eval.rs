@@ -1,0 +1,251 @@
+//! Per-trace evaluation: quantifiers, expectations, children order and containment, and
+//! the samples aggregates need.
+
+use super::RuleSet;
+#[allow(unused_imports)]
+use super::aggregate::*;
+use super::eval::{Cx, Rv};
+#[allow(unused_imports)]
+use super::outcome::*;
+use super::pack::{Quantifier, Rule, Scope};
+#[allow(unused_imports)]
+use super::partial::*;
+use crate::finding::{CheckId, Finding, RuleDetail};
+use crate::graph::TraceGraph;
+use crate::model::time::fmt_ns;
+use crate::model::{Dump, SpanRef, StatusCode, Sym};
+use std::collections::HashMap;
+
+/// Builds a rule finding.
+pub(super) fn rule_finding(rule: &Rule, span: Option<SpanRef>, expected: String, actual: String) -> Finding {
+    Finding {
+        code: CheckId::Rule(rule.id.clone()),
+        severity: rule.severity,
+        trace_id: span.map(|s| s.trace_id),
+        span_ids: span.map(|s| s.span_id).into_iter().collect(),
+        message: format!("{}: expected {expected}; found {actual}", rule.title),
+        loc: span.map(|s| s.loc),
+        detail: Some(Box::new(RuleDetail { expected, actual, hint: rule.hint.clone() })),
+    }
+}
+
+impl RuleSet {
+    /// Evaluates every rule on one trace, adding what it finds to `p`.
+    pub fn eval_trace(&self, dump: &Dump, syms: &[Option<Sym>], graph: &TraceGraph, p: &mut TracePartial) {
+        let cx = Cx::trace(dump, self.tables(), syms, graph).with_memo(&p.memo);
+        let rules = self.rules();
+        if p.tallies.len() < rules.len() {
+            p.tallies.resize(rules.len(), Tally::default());
+        }
+        for (ri, rule) in rules.iter().enumerate() {
+            let mask = cx.select(&rule.selector.compiled);
+            let matches: Vec<usize> = (0..mask.len()).filter(|&k| mask[k]).collect();
+            p.tallies[ri].matched += matches.len() as u64;
+            match rule.quantifier {
+                Quantifier::Each => {
+                    for &k in &matches {
+                        check_match(&cx, rule, k, &mut p.findings);
+                    }
+                }
+                Quantifier::Any => {
+                    let sat =
+                        matches.iter().filter(|&&k| rule.expect.iter().all(|e| cx.test_node(&e.compiled, k))).count();
+                    p.tallies[ri].satisfied += sat as u64;
+                    if rule.scope == Scope::Trace && sat == 0 {
+                        let root = graph.roots.first().map_or(0, |r| r.index());
+                        let actual = format!("none in this trace ({} span(s) matched the selector)", matches.len());
+                        let at = SpanRef::of(cx.span(root));
+                        p.findings.push(rule_finding(rule, Some(at), expected_any(rule), actual));
+                    }
+                }
+                Quantifier::None => {
+                    let last = rule.selector.compiled.rest.last().map_or(&rule.selector.compiled.first, |(_, p)| p);
+                    for &k in &matches {
+                        let span = cx.span(k);
+                        let actual = format!("{:?} matches ({})", dump.str(span.name), cx.actual(last, span, Some(k)));
+                        p.findings.push(rule_finding(
+                            rule,
+                            Some(SpanRef::of(span)),
+                            format!("no span matching {}", rule.selector.text),
+                            actual,
+                        ));
+                    }
+                }
+            }
+            if !rule.aggregates.is_empty() && !matches.is_empty() {
+                let groups = collect_groups(&cx, rule, &matches);
+                match rule.scope {
+                    Scope::Dump => {
+                        for (key, acc) in groups {
+                            p.groups.entry((ri as u32, key)).or_default().merge(acc);
+                        }
+                    }
+                    Scope::Trace => {
+                        let mut groups: Vec<(Option<String>, GroupKey, GroupAcc)> =
+                            groups.into_iter().map(|(k, a)| (group_label(&cx, rule, &k), k, a)).collect();
+                        groups.sort_by(|a, b| a.0.cmp(&b.0));
+                        let fallback = graph.roots.first().map(|r| SpanRef::of(cx.span(r.index())));
+                        let at = |i: u32| dump.spans.get(i as usize).map(SpanRef::of);
+                        for (label, _, mut acc) in groups {
+                            for a in judge_group(&at, rule, &mut acc, label, fallback, "this trace", &mut p.findings) {
+                                let t = &mut p.tallies[ri];
+                                match a.outcome {
+                                    RuleOutcome::Inconclusive => {
+                                        t.inconclusive += 1;
+                                        t.inconclusive_reason.get_or_insert_with(|| a.why());
+                                    }
+                                    RuleOutcome::Error => {
+                                        t.error.get_or_insert_with(|| a.reason.clone().unwrap_or_default());
+                                    }
+                                    RuleOutcome::Pass | RuleOutcome::Fail => {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn expected_any(rule: &Rule) -> String {
+    let mut e = format!("at least one span matching {}", rule.selector.text);
+    if !rule.expect.is_empty() {
+        let list: Vec<&str> = rule.expect.iter().map(|e| e.text.as_str()).collect();
+        e.push_str(&format!(" with {}", list.join(" and ")));
+    }
+    if rule.scope == Scope::Trace {
+        e.push_str(" in every trace");
+    }
+    e
+}
+
+pub(super) fn group_label(cx: &Cx<'_>, rule: &Rule, key: &GroupKey) -> Option<String> {
+    if rule.group_by.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> =
+        rule.group_by.iter().zip(key).map(|(f, k)| format!("{} = {}", f.display(), cx.show(k.value()))).collect();
+    Some(parts.join(", "))
+}
+
+pub(super) fn collect_groups(cx: &Cx<'_>, rule: &Rule, matches: &[usize]) -> HashMap<GroupKey, GroupAcc> {
+    let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
+    for &k in matches {
+        let span = cx.span(k);
+        let key: GroupKey = rule.group_by.iter().map(|f| KeyPart::of(cx.field(f, span, Some(k)))).collect();
+        let acc = groups.entry(key).or_default();
+        acc.matched += 1;
+        acc.errors += u64::from(span.status == StatusCode::Error);
+        acc.values.resize_with(rule.aggregates.len(), Vec::new);
+        for (ai, agg) in rule.aggregates.iter().enumerate() {
+            let Some(field) = &agg.compiled.arg else { continue };
+            let v = cx.field(field, span, Some(k));
+            match v.number() {
+                Some(x) => acc.values[ai].push((x, cx.graph.map_or(0, |g| g.spans[k]))),
+                None if v == Rv::Nil => {}
+                None => {
+                    acc.bad.get_or_insert_with(|| {
+                        format!(
+                            "{} is {} ({}) on span {} ({}); aggregates need numbers",
+                            field.display(),
+                            v.type_name(),
+                            cx.show(v),
+                            span.span_id,
+                            cx.dump.location(span.loc)
+                        )
+                    });
+                }
+            }
+        }
+    }
+    groups
+}
+
+/// Checks one match of an `each` rule: expectations, children order, containment.
+pub(super) fn check_match(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
+    let span = cx.span(k);
+    for e in &rule.expect {
+        if !cx.test_node(&e.compiled, k) {
+            out.push(rule_finding(
+                rule,
+                Some(SpanRef::of(span)),
+                e.text.clone(),
+                cx.actual(&e.compiled, span, Some(k)),
+            ));
+        }
+    }
+    if !rule.children_in_order.is_empty() {
+        check_order(cx, rule, k, out);
+    }
+    if rule.within_parent {
+        let g = cx.graph.expect("rules run on trace graphs");
+        if let Some(p) = g.parent[k] {
+            let parent = cx.span(p.index());
+            let tol = rule.tolerance;
+            let times = span.start != 0 && span.end != 0 && parent.start != 0 && parent.end != 0;
+            if times {
+                let early = parent.start.saturating_sub(span.start);
+                let late = span.end.saturating_sub(parent.end);
+                if early > tol || late > tol {
+                    let actual = if early > tol {
+                        format!("starts {} before its parent", fmt_ns(early))
+                    } else {
+                        format!("ends {} after its parent", fmt_ns(late))
+                    };
+                    let expected =
+                        format!("within its parent {:?} (tolerance {})", cx.dump.str(parent.name), fmt_ns(tol));
+                    let mut f = rule_finding(rule, Some(SpanRef::of(span)), expected, actual);
+                    f.span_ids.push(parent.span_id);
+                    out.push(f);
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn check_order(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
+    let span = cx.span(k);
+    let children = cx.related(super::lang::Relation::Child, k);
+    let sets: Vec<Vec<usize>> = rule
+        .children_in_order
+        .iter()
+        .map(|p| children.iter().copied().filter(|&c| cx.test_node(&p.compiled, c)).collect())
+        .collect();
+    let order_text = rule.children_in_order.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" then ");
+    for (i, set) in sets.iter().enumerate() {
+        if set.is_empty() {
+            let present: Vec<String> =
+                children.iter().map(|&c| format!("{:?}", cx.dump.str(cx.span(c).name))).collect();
+            let actual = if present.is_empty() {
+                "no children".to_string()
+            } else {
+                format!("no child matching {}; children: {}", rule.children_in_order[i].text, present.join(", "))
+            };
+            out.push(rule_finding(rule, Some(SpanRef::of(span)), format!("children in order: {order_text}"), actual));
+            return;
+        }
+    }
+    for i in 1..sets.len() {
+        // The latest end among the earlier group against the earliest start of the later.
+        let last_end =
+            sets[i - 1].iter().map(|&c| cx.span(c)).filter(|s| s.end != 0).max_by_key(|s| (s.end, s.span_id));
+        let first_start =
+            sets[i].iter().map(|&c| cx.span(c)).filter(|s| s.start != 0).min_by_key(|s| (s.start, s.span_id));
+        if let (Some(a), Some(b)) = (last_end, first_start)
+            && b.start.saturating_add(rule.tolerance) < a.end
+        {
+            let actual = format!(
+                "{:?} ({}) starts {} before {:?} ({}) ends",
+                cx.dump.str(b.name),
+                b.span_id,
+                fmt_ns(a.end - b.start),
+                cx.dump.str(a.name),
+                a.span_id
+            );
+            let mut f = rule_finding(rule, Some(SpanRef::of(span)), format!("children in order: {order_text}"), actual);
+            f.span_ids.extend([a.span_id, b.span_id]);
+            out.push(f);
+        }
+    }
+}
