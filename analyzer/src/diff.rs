@@ -3,12 +3,11 @@
 //! are compared under relative and absolute tolerances, and the runs' structural defects
 //! (orphans, traces without a root, duplicate span ids, cycles) per span.
 
-use crate::analysis::Structure;
+use crate::graph::Structure;
 use crate::graph::{self, TraceGraph};
 use crate::model::{Dump, Parent, StatusCode};
-use crate::stats::nearest_rank;
+use crate::stats::OpAcc;
 use petgraph::graph::NodeIndex;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Ancestors kept in a parent path; deeper ones are summarised as `…`.
@@ -52,50 +51,42 @@ type Occurrence = (OpKey, Option<u64>, bool);
 /// Every operation of a dump with its figures, and the dump's structure.
 pub fn profile(dump: &Dump) -> Profile {
     let traces = graph::group(dump);
-    let parts: Vec<(Vec<Occurrence>, Structure)> = traces
-        .ranges
-        .par_iter()
-        .map(|(id, range)| {
-            let g = TraceGraph::build(dump, *id, &traces.order[range.clone()]);
-            let ops = (0..g.len())
-                .map(|k| {
-                    let s = &dump.spans[g.spans[k] as usize];
-                    let key = OpKey {
-                        service: dump.resource(s).service_name.map_or("", |x| dump.str(x)).to_owned(),
-                        name: dump.str(s.name).to_owned(),
-                        path: parent_path(dump, &g, NodeIndex::new(k)),
-                    };
-                    (key, s.duration(), s.status == StatusCode::Error)
-                })
-                .collect();
-            (ops, Structure::of(&g))
-        })
-        .collect();
+    let parts: Vec<(Vec<Occurrence>, Structure)> = traces.map_graphs(dump, |g| {
+        let ops = (0..g.len())
+            .map(|k| {
+                let s = &dump.spans[g.spans[k] as usize];
+                let key = OpKey {
+                    service: dump.resource(s).service_name.map_or("", |x| dump.str(x)).to_owned(),
+                    name: dump.str(s.name).to_owned(),
+                    path: parent_path(dump, g, NodeIndex::new(k)),
+                };
+                (key, s.duration(), s.status == StatusCode::Error)
+            })
+            .collect();
+        (ops, Structure::of(g))
+    });
     let mut structure = Structure::default();
-    let mut acc: BTreeMap<OpKey, (u64, u64, Vec<u64>)> = BTreeMap::new();
+    let mut acc: BTreeMap<OpKey, OpAcc> = BTreeMap::new();
     for (ops, s) in parts {
         structure.add(&s);
         for (key, d, err) in ops {
-            let e = acc.entry(key).or_default();
-            e.0 += 1;
-            e.1 += u64::from(err);
-            e.2.extend(d);
+            acc.entry(key).or_default().add(d, err);
         }
     }
     let operations = acc
         .into_iter()
-        .map(|(k, (count, errors, mut d))| {
-            d.sort_unstable();
-            let f = OpFigures {
-                count,
-                errors,
-                error_rate: errors as f64 / count.max(1) as f64,
-                p50: nearest_rank(&d, 50.0),
-                p90: nearest_rank(&d, 90.0),
-                p99: nearest_rank(&d, 99.0),
-                max: d.last().copied(),
+        .map(|(k, a)| {
+            let f = a.finish();
+            let figures = OpFigures {
+                count: f.count,
+                errors: f.errors,
+                error_rate: f.error_rate(),
+                p50: f.percentile(50.0),
+                p90: f.percentile(90.0),
+                p99: f.percentile(99.0),
+                max: f.max(),
             };
-            (k, f)
+            (k, figures)
         })
         .collect();
     Profile { operations, structure, spans: dump.spans.len() as u64 }
@@ -152,10 +143,56 @@ pub enum Status {
     Unchanged,
 }
 
+/// A figure of an operation that `diff` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    P50,
+    P90,
+    P99,
+    ErrorRate,
+    Count,
+}
+
+impl Metric {
+    /// The name in reports (`p99`, `error_rate`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::P50 => "p50",
+            Metric::P90 => "p90",
+            Metric::P99 => "p99",
+            Metric::ErrorRate => "error_rate",
+            Metric::Count => "count",
+        }
+    }
+}
+
+/// A structural defect whose rate `diff` compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Defect {
+    Orphans,
+    TracesWithoutRoot,
+    DuplicateSpanIds,
+    Cycles,
+}
+
+impl Defect {
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Defect::Orphans => "orphan spans",
+            Defect::TracesWithoutRoot => "traces without a root",
+            Defect::DuplicateSpanIds => "duplicate span ids",
+            Defect::Cycles => "parent cycles",
+        }
+    }
+}
+
 /// One compared figure.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Change {
-    pub metric: &'static str,
+    pub metric: Metric,
     pub base: f64,
     pub candidate: f64,
     pub delta: f64,
@@ -202,7 +239,7 @@ pub fn compare(
 fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) {
     let mut changes = Vec::new();
     let (mut worse, mut better) = (false, false);
-    for (metric, x, y) in [("p50", b.p50, c.p50), ("p90", b.p90, c.p90), ("p99", b.p99, c.p99)] {
+    for (metric, x, y) in [(Metric::P50, b.p50, c.p50), (Metric::P90, b.p90, c.p90), (Metric::P99, b.p99, c.p99)] {
         let (Some(x), Some(y)) = (x, y) else { continue };
         let delta = y as f64 - x as f64;
         let relative = (x > 0).then(|| delta / x as f64);
@@ -225,7 +262,7 @@ fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) 
         worse |= rate_delta > 0.0;
         better |= rate_delta < 0.0;
         changes.push(Change {
-            metric: "error_rate",
+            metric: Metric::ErrorRate,
             base: b.error_rate,
             candidate: c.error_rate,
             delta: rate_delta,
@@ -238,7 +275,7 @@ fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) 
     let count_changed = count_relative.abs() > tol.max_regression;
     if count_changed {
         changes.push(Change {
-            metric: "count",
+            metric: Metric::Count,
             base: b.count as f64,
             candidate: c.count as f64,
             delta: count_delta,
@@ -266,8 +303,7 @@ pub fn fails(diffs: &[OpDiff]) -> bool {
 /// A structural defect whose count differs between the runs.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StructureChange {
-    /// `orphans`, `traces_without_root`, `duplicate_span_ids` or `cycles`.
-    pub metric: &'static str,
+    pub metric: Defect,
     pub base: u64,
     pub candidate: u64,
     /// Per 1,000 spans of each run, so that runs of different sizes compare.
@@ -283,10 +319,10 @@ pub fn compare_structure(base: &Profile, candidate: &Profile, tol: Tolerance) ->
     let (b, c) = (&base.structure, &candidate.structure);
     let per_1k = |n: u64, spans: u64| n as f64 * 1000.0 / spans.max(1) as f64;
     [
-        ("orphans", b.orphans, c.orphans),
-        ("traces_without_root", b.traces_without_root, c.traces_without_root),
-        ("duplicate_span_ids", b.duplicate_span_ids, c.duplicate_span_ids),
-        ("cycles", b.cycles, c.cycles),
+        (Defect::Orphans, b.orphans, c.orphans),
+        (Defect::TracesWithoutRoot, b.traces_without_root, c.traces_without_root),
+        (Defect::DuplicateSpanIds, b.duplicate_span_ids, c.duplicate_span_ids),
+        (Defect::Cycles, b.cycles, c.cycles),
     ]
     .into_iter()
     .filter(|(_, x, y)| x != y)

@@ -64,13 +64,13 @@ pub struct StreamStats {
 /// The memory an in-memory analysis of `inputs` is expected to need, in bytes: about the size
 /// of plain input, several times the size of compressed input. `None` when it cannot be
 /// known (stdin).
-pub fn estimate_memory(inputs: &[PathBuf]) -> Option<u64> {
+pub fn estimate_memory(inputs: &input::Inputs) -> Option<u64> {
     let mut total = 0u64;
-    for path in input::expand(inputs, &mut Vec::new()) {
-        if input::is_stdin(&path) {
+    for path in &inputs.files {
+        if input::is_stdin(path) {
             return None;
         }
-        let Ok(mut f) = File::open(&path) else { continue };
+        let Ok(mut f) = File::open(path) else { continue };
         let meta = f.metadata().ok();
         // A pipe (`<(zcat dump.gz)`) or device has no size to go by.
         if meta.as_ref().is_some_and(|m| !m.is_file()) {
@@ -656,14 +656,14 @@ fn merge_digests(files: &[PathBuf]) -> io::Result<String> {
 }
 
 /// Analyses `inputs` as [`analysis::analyze`] does, partition by partition.
-pub fn analyze(inputs: &[PathBuf], opts: &Options, s: &StreamOptions) -> io::Result<(Analysis, StreamStats)> {
+pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io::Result<(Analysis, StreamStats)> {
     let dir = TempDir::new(&s.temp_dir)?;
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded { errors: inputs.errors.clone(), ..Loaded::default() };
 
     // Pass 0: stdin, pipes and compressed streams to disk, so that their size is known.
     let mut prepared = Vec::new();
     let mut spooled = 0;
-    for (i, path) in input::expand(inputs, &mut loaded.errors).iter().enumerate() {
+    for (i, path) in inputs.files.iter().enumerate() {
         let (p, written) = prepare(path, &dir.0.join(format!("input-{i}")))?;
         prepared.push(p);
         spooled += written;

@@ -1,4 +1,4 @@
-//! The `tracecheck` binary: exit codes 0/1/2/3, outputs, `explain`, `rules list`.
+//! The `tracecheck` binary: exit codes 0/1/2/3/4, outputs, `explain`, `rules list`.
 
 mod common;
 
@@ -243,4 +243,42 @@ fn check_with_rules_writes_junit_and_the_github_step_summary() {
     assert_eq!(out.status.code(), Some(0));
     let md = std::fs::read_to_string(&summary).expect("summary appended");
     assert!(md.starts_with("## tracecheck: ✅ PASS"), "{md}");
+}
+
+/// An output that cannot be written is exit 4 for every command that writes one, whatever
+/// the verdict would have been; it is not bad usage (2).
+#[test]
+fn an_unwritable_output_is_exit_4_for_every_command() {
+    let out = "/nonexistent-dir/tracecheck-out";
+    let healthy = "sample-traces/healthy/checkout.jsonl";
+    for args in [
+        vec!["check", healthy, "-o", out],
+        vec!["check", "sample-traces/checks/S004-parent-cycle.jsonl", "--format", "json", "-o", out],
+        vec!["stats", healthy, "-o", out],
+        vec!["stats", healthy, "--format", "parquet", "-o", out],
+        vec!["diff", healthy, healthy, "-o", out],
+        vec!["show", healthy, "--worst", "1", "-o", out],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 4, "{args:?}: {err}");
+        assert!(err.contains("tracecheck: cannot"), "{args:?}: {err}");
+    }
+}
+
+/// `--color` takes the same three values wherever it is accepted.
+#[test]
+fn color_is_one_flag_with_the_same_values_everywhere() {
+    for cmd in [
+        vec!["check", "sample-traces/healthy/checkout.jsonl"],
+        vec!["show", "sample-traces/healthy/checkout.jsonl", "--worst", "1"],
+    ] {
+        let mut args = cmd.clone();
+        args.extend(["--color", "always"]);
+        let (code, out, _) = run(&args);
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains('\x1b'), "{args:?}: colour when asked");
+        let mut args = cmd.clone();
+        args.extend(["--color", "sometimes"]);
+        assert_eq!(run(&args).0, 2, "{args:?}: an unknown value is bad usage");
+    }
 }

@@ -112,7 +112,7 @@ fn streaming_report_is_byte_identical_on_every_bundled_and_real_dump() {
     let tmp = tempfile::tempdir().expect("tmp");
     for partitions in [1, 7, 64] {
         let s = StreamOptions { budget: 1 << 20, temp_dir: tmp.path().to_path_buf(), partitions: Some(partitions) };
-        let (a, stats) = stream::analyze(&inputs, &opts, &s).expect("stream");
+        let (a, stats) = stream::analyze(&tracecheck::input::Inputs::resolve(&inputs), &opts, &s).expect("stream");
         assert_eq!(stats.partitions, partitions);
         assert!(a.loaded.dump.spans.is_empty(), "spans were kept in memory");
         if partitions > 1 {
@@ -165,7 +165,7 @@ fn an_unusable_temporary_directory_is_a_clear_error() {
         "--temp-dir",
         "/nonexistent/tracecheck-tmp",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/tracecheck-tmp") && err.contains("streaming"), "{err}");
 }
@@ -217,7 +217,7 @@ fn compressed_inputs_are_inflated_to_disk_with_the_same_report() {
     assert!(whole.spans > 0);
     let spill = tempfile::tempdir().expect("tmp");
     let s = StreamOptions { budget: 1 << 20, temp_dir: spill.path().to_path_buf(), partitions: Some(5) };
-    let (a, stats) = stream::analyze(&inputs, &opts, &s).expect("stream");
+    let (a, stats) = stream::analyze(&tracecheck::input::Inputs::resolve(&inputs), &opts, &s).expect("stream");
     assert!(stats.spilled > 0);
     // Decompressed to disk, not in memory: two whole copies of the text and two partial ones.
     assert!(stats.spooled > 2 * text.len() as u64 && stats.spooled < 4 * text.len() as u64, "{stats:?}");

@@ -83,7 +83,7 @@ fn streaming_mode_reports_a_synth_dump_byte_for_byte_as_in_memory() {
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).expect("spill dir");
     let s = StreamOptions { budget: 1 << 20, temp_dir: spill, partitions: Some(5) };
-    let (streamed, stats) = analyze(&[path], &opts, &s).expect("stream");
+    let (streamed, stats) = analyze(&tracecheck::input::Inputs::resolve(&[path]), &opts, &s).expect("stream");
     assert_eq!(stats.partitions, 5);
     assert!(stats.largest_partition < 10_000, "partitions too uneven: {stats:?}");
     assert!(report(&streamed) == report(&whole), "streaming and in-memory reports differ");

@@ -1,10 +1,12 @@
 //! `tracecheck check FILES…`
 
-use super::{EXIT_USAGE, FailOn};
+use super::args::{Color, Inputs, Output, Rules};
+use super::{Exit, FailOn};
 use clap::ValueEnum;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use tracecheck::analysis::{self, Options};
+use tracecheck::input;
 use tracecheck::model::time::parse_duration;
 use tracecheck::report::{self, Report, VerdictOptions};
 use tracecheck::stream;
@@ -19,14 +21,10 @@ fn fmt_bytes(n: u64) -> String {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Trace dumps: files, directories (files in name order) or `-` for stdin; all are
-    /// analysed together as one dump.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
-    /// Rule packs to evaluate besides the built-in checks: TOML files, or directories
-    /// (every *.toml in them).
-    #[arg(long = "rules", short = 'r', value_name = "PACK")]
-    rules: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: Inputs,
+    #[command(flatten)]
+    rules: Rules,
     /// Output format. `github` prints workflow annotations and, when
     /// $GITHUB_STEP_SUMMARY is set, appends the Markdown summary to that file.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -53,15 +51,13 @@ pub struct Args {
     /// Where streaming mode writes its temporary files (default: $TMPDIR or /tmp).
     #[arg(long, value_name = "DIR")]
     temp_dir: Option<PathBuf>,
-    /// Colour in human output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    #[command(flatten)]
     color: Color,
     /// Findings shown per code in human output.
     #[arg(long, default_value_t = 10)]
     max_per_code: usize,
-    /// Write the report to this file instead of stdout.
-    #[arg(long, short = 'o')]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    output: Output,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -73,25 +69,21 @@ enum Format {
     Markdown,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> Exit {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
     opts.load.max_record_bytes = args.max_record_size;
-    match super::load_rules(&args.rules) {
+    match super::load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
-        Err(code) => return code,
+        Err(exit) => return exit,
     }
-    let (progress, bar) = super::progress::Bar::start(&args.files);
+    // Directories and patterns are expanded once, for the progress total, the memory
+    // estimate and the load alike.
+    let inputs = input::Inputs::resolve(&args.inputs.files);
+    let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
     let budget = args.max_memory.map(|b| b as u64).or_else(stream::default_budget);
-    let streaming = budget.filter(|&b| match stream::estimate_memory(&args.files) {
+    let streaming = budget.filter(|&b| match stream::estimate_memory(&inputs) {
         Some(need) => need > b,
         // stdin or a pipe: its size is known only once read, so a budget given on the
         // command line spools it to disk rather than betting memory on it.
@@ -99,10 +91,10 @@ pub fn run(args: Args) -> u8 {
     });
     let temp_dir = args.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     let run = match streaming {
-        None => Ok((analysis::analyze(&args.files, &opts), None)),
+        None => Ok((analysis::analyze_inputs(&inputs, &opts), None)),
         Some(budget) => {
             let s = stream::StreamOptions { budget, temp_dir: temp_dir.clone(), partitions: None };
-            stream::analyze(&args.files, &opts, &s).map(|(a, st)| (a, Some((budget, st))))
+            stream::analyze(&inputs, &opts, &s).map(|(a, st)| (a, Some((budget, st))))
         }
     };
     bar.finish();
@@ -126,16 +118,11 @@ pub fn run(args: Args) -> u8 {
         }
         Err(e) => {
             eprintln!("tracecheck: streaming mode failed with temporary files in {}: {e}", temp_dir.display());
-            return EXIT_USAGE;
+            return Exit::Incomplete;
         }
     };
     let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
+    let color = args.color.enabled(&args.output);
     let mut buf = Vec::new();
     let written = match args.format {
         Format::Json => report::json::write(&report, &mut buf),
@@ -158,10 +145,7 @@ pub fn run(args: Args) -> u8 {
     };
     if let Err(e) = written {
         eprintln!("tracecheck: cannot write the report: {e}");
-        return EXIT_USAGE;
+        return Exit::Incomplete;
     }
-    match super::write_out(&buf, args.output.as_deref()) {
-        0 => report.verdict.exit_code,
-        failed => failed,
-    }
+    super::write_out(&buf, args.output.path(), report.verdict.outcome.into())
 }

@@ -1,11 +1,12 @@
 //! `tracecheck diff BASE CANDIDATE`
 
-use super::{load_or_exit, write_out};
+use super::args::Output;
+use super::{Exit, load_or_exit, write_out};
 use clap::ValueEnum;
-use std::fmt::Write as _;
 use std::path::PathBuf;
-use tracecheck::diff::{self, OpDiff, Profile, Status, StructureChange, Tolerance};
-use tracecheck::model::time::{fmt_ns, parse_duration};
+use tracecheck::diff::Tolerance;
+use tracecheck::model::time::parse_duration;
+use tracecheck::report::diff::{self, DiffReport};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -28,8 +29,8 @@ pub struct Args {
     /// Also list operations that did not change.
     #[arg(long)]
     all: bool,
-    #[arg(long, short = 'o')]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    output: Output,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -51,151 +52,30 @@ fn parse_percent(s: &str) -> Result<f64, String> {
     Ok(v / scale)
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> Exit {
     let base = match load_or_exit(std::slice::from_ref(&args.base)) {
         Ok(l) => l,
-        Err(code) => return code,
+        Err(exit) => return exit,
     };
     let candidate = match load_or_exit(std::slice::from_ref(&args.candidate)) {
         Ok(l) => l,
-        Err(code) => return code,
+        Err(exit) => return exit,
     };
     let tol = Tolerance {
         max_regression: args.max_regression,
         min_delta_ns: args.min_delta,
         max_error_rate_increase: args.max_error_increase,
     };
-    let (b, c) = (diff::profile(&base.dump), diff::profile(&candidate.dump));
-    let diffs = diff::compare(&b.operations, &c.operations, tol);
-    let structure = diff::compare_structure(&b, &c, tol);
-    let structure_regressed = structure.iter().filter(|s| s.regression).count();
-    let failed = diff::fails(&diffs) || structure_regressed > 0;
-    let count = |s: Status| diffs.iter().filter(|d| d.status == s).count();
-    let summary = [
-        ("regressed", count(Status::Regressed)),
-        ("vanished", count(Status::Vanished)),
-        ("new", count(Status::New)),
-        ("improved", count(Status::Improved)),
-        ("changed", count(Status::Changed)),
-        ("unchanged", count(Status::Unchanged)),
-        ("structure_regressed", structure_regressed),
-    ];
-    let shown: Vec<&OpDiff> = diffs.iter().filter(|d| args.all || d.status != Status::Unchanged).collect();
-    let side = |path: &PathBuf, l: &tracecheck::input::Loaded| {
-        serde_json::json!({
-            "path": path.display().to_string(),
-            "spans": l.dump.spans.len(),
-            "digest": tracecheck::digest::spans(&l.dump),
-        })
+    let (base_path, candidate_path) = (args.base.display().to_string(), args.candidate.display().to_string());
+    let report = DiffReport::new((&base_path, &base.dump), (&candidate_path, &candidate.dump), tol, args.all);
+    let mut buf = Vec::new();
+    let written = match args.format {
+        Format::Json => diff::write_json(&report, &mut buf),
+        Format::Human => diff::write_human(&report, &mut buf),
     };
-    let text = match args.format {
-        Format::Json => {
-            let v = serde_json::json!({
-                "schema": "tracecheck.diff/v1",
-                "tool": { "name": "tracecheck", "version": env!("CARGO_PKG_VERSION") },
-                "base": side(&args.base, &base),
-                "candidate": side(&args.candidate, &candidate),
-                "tolerance": tol,
-                "summary": summary.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
-                "verdict": { "outcome": if failed { "fail" } else { "pass" }, "exit_code": u8::from(failed) },
-                "structure": { "base": b.structure, "candidate": c.structure, "changes": structure },
-                "operations": shown,
-            });
-            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-            s.push('\n');
-            s
-        }
-        Format::Human => human(&args, &shown, &summary, failed, (&b, &c), &structure),
-    };
-    match write_out(text.as_bytes(), args.output.as_deref()) {
-        0 => u8::from(failed),
-        code => code,
+    if let Err(e) = written {
+        eprintln!("tracecheck: cannot write the report: {e}");
+        return Exit::Incomplete;
     }
-}
-
-fn human(
-    args: &Args,
-    shown: &[&OpDiff],
-    summary: &[(&str, usize)],
-    failed: bool,
-    (base, candidate): (&Profile, &Profile),
-    structure: &[StructureChange],
-) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "diff {} ({} spans) → {} ({} spans); latency beyond +{:.0}% and {}, error rate beyond {:.1} points",
-        args.base.display(),
-        base.spans,
-        args.candidate.display(),
-        candidate.spans,
-        args.max_regression * 100.0,
-        fmt_ns(args.min_delta),
-        args.max_error_increase * 100.0
-    );
-    let (bs, cs) = (&base.structure, &candidate.structure);
-    let _ = writeln!(
-        out,
-        "structure: {} → {} traces, {} → {} roots, max depth {} → {}",
-        bs.traces, cs.traces, bs.roots, cs.roots, bs.max_depth, cs.max_depth
-    );
-    for s in structure {
-        let what = match s.metric {
-            "orphans" => "orphan spans",
-            "traces_without_root" => "traces without a root",
-            "duplicate_span_ids" => "duplicate span ids",
-            "cycles" => "parent cycles",
-            other => other,
-        };
-        let _ = writeln!(
-            out,
-            "{:<9} {what} {} → {} ({:.1} → {:.1} per 1,000 spans)",
-            if s.regression { "REGRESSED" } else { "CHANGED" },
-            s.base,
-            s.candidate,
-            s.base_per_1k_spans,
-            s.candidate_per_1k_spans
-        );
-    }
-    for d in shown {
-        let label = match d.status {
-            Status::Regressed => "REGRESSED",
-            Status::Vanished => "VANISHED",
-            Status::New => "NEW",
-            Status::Improved => "IMPROVED",
-            Status::Changed => "CHANGED",
-            Status::Unchanged => "unchanged",
-        };
-        let path = if d.key.path.is_empty() { "(root)".to_owned() } else { d.key.path.clone() };
-        let _ = writeln!(out, "{label:<9} {} {:?} under {path}", d.key.service, d.key.name);
-        for c in &d.changes {
-            let rel = c.relative.map_or(String::new(), |r| format!(", {:+.0}%", r * 100.0));
-            let line = match c.metric {
-                "error_rate" => format!(
-                    "error rate {:.1}% → {:.1}% ({:+.1} points)",
-                    c.base * 100.0,
-                    c.candidate * 100.0,
-                    c.delta * 100.0
-                ),
-                "count" => format!("count {} → {} ({:+}{rel})", c.base, c.candidate, c.delta),
-                m => format!(
-                    "{m} {} → {} ({}{}{rel})",
-                    fmt_ns(c.base as u64),
-                    fmt_ns(c.candidate as u64),
-                    if c.delta >= 0.0 { "+" } else { "-" },
-                    fmt_ns(c.delta.abs() as u64)
-                ),
-            };
-            let _ = writeln!(out, "          {line}");
-        }
-        if matches!(d.status, Status::Vanished | Status::New) {
-            let f = d.base.as_ref().or(d.candidate.as_ref());
-            if let Some(f) = f {
-                let _ = writeln!(out, "          {} span(s), p99 {}", f.count, f.p99.map_or("-".into(), fmt_ns));
-            }
-        }
-    }
-    let parts: Vec<String> = summary.iter().map(|(k, v)| format!("{v} {}", k.replace('_', " "))).collect();
-    let _ = writeln!(out, "\n{}: {}", if failed { "FAIL" } else { "PASS" }, parts.join(", "));
-    out
+    write_out(&buf, args.output.path(), Exit::failed_if(report.failed()))
 }

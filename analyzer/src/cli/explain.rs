@@ -1,6 +1,6 @@
 //! `tracecheck explain CODE`
 
-use super::EXIT_USAGE;
+use super::Exit;
 use super::rules::{default_packs, load};
 use std::path::PathBuf;
 use tracecheck::checks::{self, Code};
@@ -15,25 +15,25 @@ pub struct Args {
     rules: Vec<PathBuf>,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> Exit {
     if let Some(code) = Code::parse(&args.code) {
         let i = checks::info(code);
-        println!("{} {} ({})", i.code, i.name, i.severity);
+        println!("{} {} ({})", i.code, i.name, i.severity());
         println!("{}", i.summary);
         println!();
         print!("{}", i.doc);
-        return 0;
+        return Exit::Pass;
     }
     let paths = default_packs(args.rules);
     if !paths.is_empty() {
-        let Some(set) = load(&paths) else { return EXIT_USAGE };
+        let Some(set) = load(&paths, "") else { return Exit::Usage };
         if let Some(rule) = set.rule(&args.code) {
             print!("{}", describe(rule, &set.packs()[rule.pack].name));
-            return 0;
+            return Exit::Pass;
         }
     }
     eprintln!("tracecheck: unknown check code or rule id {:?}; `tracecheck rules list` lists them", args.code);
-    EXIT_USAGE
+    Exit::Usage
 }
 
 fn describe(r: &Rule, pack: &str) -> String {

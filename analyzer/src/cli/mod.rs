@@ -1,7 +1,10 @@
-//! Command-line interface: one file per subcommand.
+//! Command-line interface: one file per subcommand, the flags they share, and the exit
+//! status they all return.
 
+mod args;
 mod check;
 mod diff;
+mod exit;
 mod explain;
 mod progress;
 mod replay;
@@ -10,11 +13,10 @@ mod show;
 mod stats;
 
 use clap::{Parser, Subcommand, ValueEnum};
+pub use exit::Exit;
 use std::process::ExitCode;
-use tracecheck::checks::Severity;
-
-/// Exit code for bad usage.
-pub const EXIT_USAGE: u8 = 2;
+use tracecheck::finding::Severity;
+use tracecheck::input::Inputs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -73,16 +75,16 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+            return if e.use_stderr() { Exit::Usage } else { Exit::Pass }.into();
         }
     };
     if let Some(n) = cli.threads
         && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global()
     {
         eprintln!("tracecheck: cannot start {n} threads: {e}");
-        return ExitCode::from(EXIT_USAGE);
+        return Exit::Usage.into();
     }
-    let code = match cli.command {
+    let exit = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Show(args) => show::run(args),
@@ -91,17 +93,16 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Rules(cmd) => rules::run(cmd),
     };
-    ExitCode::from(code)
+    exit.into()
 }
-
-/// Exit code for unreadable or empty input.
-pub const EXIT_UNUSABLE: u8 = 3;
 
 /// Loads `files` for the commands other than `check`: input errors are printed; unreadable
 /// input or input without spans gives exit 3.
-pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::Loaded, u8> {
-    let (progress, bar) = progress::Bar::start(files);
-    let loaded = tracecheck::input::load(files, &tracecheck::input::LoadOptions { progress, ..Default::default() });
+pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::Loaded, Exit> {
+    let inputs = Inputs::resolve(files);
+    let (progress, bar) = progress::Bar::start(&inputs);
+    let loaded =
+        tracecheck::input::load_inputs(&inputs, &tracecheck::input::LoadOptions { progress, ..Default::default() });
     bar.finish();
     for e in &loaded.errors {
         eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
@@ -118,18 +119,18 @@ pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::L
         );
     }
     if !loaded.errors.is_empty() {
-        return Err(EXIT_UNUSABLE);
+        return Err(Exit::Unusable);
     }
     if loaded.dump.spans.is_empty() {
         eprintln!("tracecheck: no spans in the input");
-        return Err(EXIT_UNUSABLE);
+        return Err(Exit::Unusable);
     }
     Ok(loaded)
 }
 
-/// Writes `buf` to `output` or stdout; a closed pipe is not an error. Returns 0, or 2 when
-/// the output cannot be written.
-pub fn write_out(buf: &[u8], output: Option<&std::path::Path>) -> u8 {
+/// Writes `buf` to `output` or stdout; a closed pipe is not an error. Returns `done`, or
+/// [`Exit::Incomplete`] when the output cannot be written.
+pub fn write_out(buf: &[u8], output: Option<&std::path::Path>, done: Exit) -> Exit {
     use std::io::Write;
     let result = match output {
         Some(path) => std::fs::write(path, buf),
@@ -141,28 +142,19 @@ pub fn write_out(buf: &[u8], output: Option<&std::path::Path>) -> u8 {
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             eprintln!("tracecheck: cannot write the output: {e}");
-            EXIT_USAGE
+            Exit::Incomplete
         }
-        _ => 0,
+        _ => done,
     }
 }
 
 /// Loads rule packs (none when `paths` is empty); a broken pack prints its errors and gives
 /// exit 2.
-pub fn load_rules(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<tracecheck::rules::RuleSet>>, u8> {
+pub fn load_rules(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<tracecheck::rules::RuleSet>>, Exit> {
     if paths.is_empty() {
         return Ok(None);
     }
-    match tracecheck::rules::RuleSet::load(paths) {
-        Ok(set) => Ok(Some(std::sync::Arc::new(set))),
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            eprintln!("tracecheck: {} error(s) in the rule packs; nothing was checked", errors.len());
-            Err(EXIT_USAGE)
-        }
-    }
+    rules::load(paths, "; nothing was checked").map(|set| Some(std::sync::Arc::new(set))).ok_or(Exit::Usage)
 }
 
 /// Parses a size: bytes, or a number with KB/MB/GB (powers of 1000) or KiB/MiB/GiB (of 1024).
@@ -189,20 +181,20 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 /// Compiles a `--where` selector; a broken one prints its error and gives exit 2.
-pub fn parse_filter(text: Option<&str>) -> Result<Option<tracecheck::rules::SpanFilter>, u8> {
+pub fn parse_filter(text: Option<&str>) -> Result<Option<tracecheck::rules::SpanFilter>, Exit> {
     text.map(tracecheck::rules::SpanFilter::parse).transpose().map_err(|e| {
         eprintln!("tracecheck: {e}");
-        EXIT_USAGE
+        Exit::Usage
     })
 }
 
 /// The index in `traces.ranges` of the one trace whose hex id starts with `wanted` (8 hex
 /// characters or more); otherwise prints why and gives exit 2.
-pub fn find_trace(traces: &tracecheck::graph::Traces, wanted: &str) -> Result<usize, u8> {
+pub fn find_trace(traces: &tracecheck::graph::Traces, wanted: &str) -> Result<usize, Exit> {
     let wanted = wanted.trim().to_ascii_lowercase();
     if wanted.len() < 8 {
         eprintln!("tracecheck: --trace needs at least 8 hex characters");
-        return Err(EXIT_USAGE);
+        return Err(Exit::Usage);
     }
     let hits: Vec<usize> =
         (0..traces.ranges.len()).filter(|&i| traces.ranges[i].0.to_string().starts_with(&wanted)).collect();
@@ -210,11 +202,11 @@ pub fn find_trace(traces: &tracecheck::graph::Traces, wanted: &str) -> Result<us
         [one] => Ok(one),
         [] => {
             eprintln!("tracecheck: no trace {wanted} in the input ({} traces)", traces.ranges.len());
-            Err(EXIT_USAGE)
+            Err(Exit::Usage)
         }
         _ => {
             eprintln!("tracecheck: {} traces start with {wanted}; give more of the id", hits.len());
-            Err(EXIT_USAGE)
+            Err(Exit::Usage)
         }
     }
 }

@@ -3,11 +3,10 @@
 //! than a moment.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tracecheck::input::Progress;
+use tracecheck::input::{Inputs, Progress};
 
 /// Nothing is drawn for loads shorter than this.
 const DELAY: Duration = Duration::from_millis(400);
@@ -19,13 +18,13 @@ pub struct Bar {
 }
 
 /// The bytes of every input, or `None` when one of them has no size to go by (stdin, a pipe).
-fn total_bytes(files: &[PathBuf]) -> Option<u64> {
+fn total_bytes(inputs: &Inputs) -> Option<u64> {
     let mut total = 0;
-    for f in tracecheck::input::expand(files, &mut Vec::new()) {
-        if tracecheck::input::is_stdin(&f) {
+    for f in &inputs.files {
+        if tracecheck::input::is_stdin(f) {
             return None;
         }
-        match std::fs::metadata(&f) {
+        match std::fs::metadata(f) {
             Ok(m) if m.is_file() => total += m.len(),
             Ok(_) => return None,
             // The load reports it.
@@ -62,12 +61,12 @@ fn line(done: u64, total: Option<u64>, spans: u64, loaded: bool) -> String {
 
 impl Bar {
     /// Returns the counters to give the loader, and the bar drawing them (if any).
-    pub fn start(files: &[PathBuf]) -> (Option<Arc<Progress>>, Bar) {
+    pub fn start(inputs: &Inputs) -> (Option<Arc<Progress>>, Bar) {
         let idle = Bar { stop: Arc::new(AtomicBool::new(false)), thread: None };
         if !std::io::stderr().is_terminal() {
             return (None, idle);
         }
-        let total = total_bytes(files);
+        let total = total_bytes(inputs);
         let progress = Arc::new(Progress::default());
         let (p, stop) = (progress.clone(), idle.stop.clone());
         let thread = std::thread::Builder::new().name("progress".into()).spawn(move || {

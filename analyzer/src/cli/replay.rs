@@ -1,14 +1,14 @@
 //! `tracecheck replay FILES… --otlp-endpoint URL`
 
-use super::{find_trace, load_or_exit, parse_filter};
-use std::path::PathBuf;
+use super::args::Inputs;
+use super::{Exit, find_trace, load_or_exit, parse_filter};
 use tracecheck::graph;
+use tracecheck::report::replay::{self, ReplayReport};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Trace dumps (files, directories or `-`).
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: Inputs,
     /// The OTLP/HTTP endpoint, e.g. http://localhost:4318 (`/v1/traces` is added; plain
     /// HTTP only).
     #[arg(long, required = true, value_parser = tracecheck::replay::traces_url)]
@@ -30,21 +30,21 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> Exit {
     let filter = match parse_filter(args.filter.as_deref()) {
         Ok(f) => f,
-        Err(code) => return code,
+        Err(exit) => return exit,
     };
-    let loaded = match load_or_exit(&args.files) {
+    let loaded = match load_or_exit(&args.inputs.files) {
         Ok(l) => l,
-        Err(code) => return code,
+        Err(exit) => return exit,
     };
     let dump = &loaded.dump;
     let traces = graph::group(dump);
     let mask = filter.as_ref().map(|f| f.mask(dump, &traces));
     let wanted = match args.trace.as_deref().map(|t| find_trace(&traces, t)).transpose() {
         Ok(w) => w.map(|i| traces.ranges[i].0),
-        Err(code) => return code,
+        Err(exit) => return exit,
     };
     let ids: Vec<u32> = (0..dump.spans.len() as u32)
         .filter(|&i| mask.as_ref().is_none_or(|m| m[i as usize]))
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> u8 {
         .collect();
     if ids.is_empty() {
         eprintln!("tracecheck: no span selected; nothing sent");
-        return 1;
+        return Exit::Fail;
     }
     let shift = if args.rebase_time {
         let newest =
@@ -66,24 +66,16 @@ pub fn run(args: Args) -> u8 {
         0
     };
     let outcome = tracecheck::replay::send(dump, &ids, shift, &args.otlp_endpoint, args.batch);
-    if args.json {
-        let v = serde_json::json!({ "endpoint": args.otlp_endpoint, "shift_ns": shift, "outcome": outcome });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    let report = ReplayReport { endpoint: args.otlp_endpoint, shift_ns: shift, outcome };
+    let mut buf = Vec::new();
+    let written = if args.json {
+        replay::write_json(&report, &mut buf)
     } else {
-        println!(
-            "replayed {} spans in {} request(s) to {}: {} accepted, {} rejected, {} failed ({} retries){}",
-            outcome.spans,
-            outcome.batches,
-            args.otlp_endpoint,
-            outcome.accepted,
-            outcome.rejected,
-            outcome.failed,
-            outcome.retries,
-            if shift != 0 { format!("; times shifted by {shift} ns") } else { String::new() }
-        );
-        for e in &outcome.errors {
-            eprintln!("tracecheck: {e}");
-        }
+        replay::write_human(&report, &mut buf, &mut std::io::stderr())
+    };
+    if let Err(e) = written {
+        eprintln!("tracecheck: cannot write the report: {e}");
+        return Exit::Incomplete;
     }
-    u8::from(outcome.accepted != outcome.spans)
+    super::write_out(&buf, None, Exit::failed_if(!report.complete()))
 }

@@ -1,6 +1,6 @@
 //! `tracecheck rules list` and `tracecheck rules check`
 
-use super::EXIT_USAGE;
+use super::Exit;
 use std::path::PathBuf;
 use tracecheck::checks::REGISTRY;
 use tracecheck::rules::RuleSet;
@@ -34,32 +34,33 @@ pub fn default_packs(given: Vec<PathBuf>) -> Vec<PathBuf> {
     }
 }
 
-/// Loads packs, printing errors; `None` after an error.
-pub fn load(paths: &[PathBuf]) -> Option<RuleSet> {
+/// Loads packs, printing errors and their count (followed by `after`); `None` after an
+/// error.
+pub fn load(paths: &[PathBuf], after: &str) -> Option<RuleSet> {
     match RuleSet::load(paths) {
         Ok(set) => Some(set),
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!("tracecheck: {} error(s) in the rule packs", errors.len());
+            eprintln!("tracecheck: {} error(s) in the rule packs{after}", errors.len());
             None
         }
     }
 }
 
-pub fn run(cmd: Command) -> u8 {
+pub fn run(cmd: Command) -> Exit {
     match cmd {
         Command::List { rules } => {
             println!("{:<8} {:<8} {:<30} summary", "code", "severity", "name");
             for i in REGISTRY {
-                println!("{:<8} {:<8} {:<30} {}", i.code.as_str(), i.severity.as_str(), i.name, i.summary);
+                println!("{:<8} {:<8} {:<30} {}", i.code.as_str(), i.severity().as_str(), i.name, i.summary);
             }
             let paths = default_packs(rules);
             if paths.is_empty() {
-                return 0;
+                return Exit::Pass;
             }
-            let Some(set) = load(&paths) else { return EXIT_USAGE };
+            let Some(set) = load(&paths, "") else { return Exit::Usage };
             for (i, pack) in set.packs().iter().enumerate() {
                 println!();
                 println!("{} ({}, {} rules)", pack.name, pack.path, pack.rules);
@@ -67,17 +68,17 @@ pub fn run(cmd: Command) -> u8 {
                     println!("{:<8} {:<8} {:<30} {}", &*r.id, r.severity.as_str(), r.quantifier.as_str(), r.title);
                 }
             }
-            0
+            Exit::Pass
         }
         Command::Check { files } => {
-            let Some(set) = load(&files) else { return EXIT_USAGE };
+            let Some(set) = load(&files, "") else { return Exit::Usage };
             for pack in set.packs() {
                 println!("{}: ok, pack {:?} with {} rule(s)", pack.path, pack.name, pack.rules);
             }
             if !set.suppressions().is_empty() {
                 println!("{} suppression(s), each with a reason", set.suppressions().len());
             }
-            0
+            Exit::Pass
         }
     }
 }

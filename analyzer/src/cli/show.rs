@@ -1,21 +1,20 @@
 //! `tracecheck show FILES… --trace ID | --worst N`
 
-use super::{EXIT_UNUSABLE, find_trace, load_rules, write_out};
+use super::args::{Color, Inputs, Output, Rules};
+use super::{Exit, find_trace, load_rules, write_out};
 use std::collections::HashMap;
-use std::io::IsTerminal as _;
-use std::path::PathBuf;
 use tracecheck::analysis::{self, Options};
-use tracecheck::checks::{Finding, Severity};
-use tracecheck::graph::{self, TraceGraph};
+use tracecheck::finding::{Finding, Severity};
+use tracecheck::graph;
+use tracecheck::input;
 use tracecheck::model::TraceId;
 use tracecheck::report::show::{ShowStyle, render};
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["trace", "worst"])))]
 pub struct Args {
-    /// Trace dumps (files, directories or `-`), analysed together.
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: Inputs,
     /// The trace to show: its id in hex, or a unique prefix of it (8 characters or more).
     #[arg(long)]
     trace: Option<String>,
@@ -23,28 +22,27 @@ pub struct Args {
     /// slowest.
     #[arg(long, value_name = "N")]
     worst: Option<usize>,
-    /// Rule packs whose findings are shown on their spans.
-    #[arg(long = "rules", short = 'r', value_name = "PACK")]
-    rules: Vec<PathBuf>,
+    #[command(flatten)]
+    rules: Rules,
     /// Line width (default: $COLUMNS, else 120); the waterfall needs about 100.
     #[arg(long)]
     width: Option<usize>,
-    /// Colour: auto (on a terminal, unless NO_COLOR), always, never.
-    #[arg(long, default_value = "auto")]
-    color: String,
-    #[arg(long, short = 'o')]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    color: Color,
+    #[command(flatten)]
+    output: Output,
 }
 
-pub fn run(args: Args) -> u8 {
+pub fn run(args: Args) -> Exit {
     let mut opts = Options::default();
-    match load_rules(&args.rules) {
+    match load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
-        Err(code) => return code,
+        Err(exit) => return exit,
     }
-    let (progress, bar) = super::progress::Bar::start(&args.files);
+    let inputs = input::Inputs::resolve(&args.inputs.files);
+    let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
-    let a = analysis::analyze(&args.files, &opts);
+    let a = analysis::analyze_inputs(&inputs, &opts);
     bar.finish();
     for e in &a.loaded.errors {
         eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
@@ -53,7 +51,7 @@ pub fn run(args: Args) -> u8 {
         if a.loaded.errors.is_empty() {
             eprintln!("tracecheck: no spans in the input");
         }
-        return EXIT_UNUSABLE;
+        return Exit::Unusable;
     }
     let dump = &a.loaded.dump;
     let traces = graph::group(dump);
@@ -66,7 +64,7 @@ pub fn run(args: Args) -> u8 {
     let chosen: Vec<usize> = if let Some(wanted) = &args.trace {
         match find_trace(&traces, wanted) {
             Ok(i) => vec![i],
-            Err(code) => return code,
+            Err(exit) => return exit,
         }
     } else {
         let n = args.worst.unwrap_or(1);
@@ -93,23 +91,17 @@ pub fn run(args: Args) -> u8 {
         });
         scored.into_iter().take(n).map(|s| s.0).collect()
     };
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
+    let color = args.color.enabled(&args.output);
     let width =
         args.width.or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())).unwrap_or(120).clamp(60, 400);
     let mut out = String::new();
     for (k, i) in chosen.into_iter().enumerate() {
-        let (id, range) = &traces.ranges[i];
-        let g = TraceGraph::build(dump, *id, &traces.order[range.clone()]);
-        let fs = findings.get(id).map(Vec::as_slice).unwrap_or_default();
+        let g = traces.graph(dump, i);
+        let fs = findings.get(&g.trace_id).map(Vec::as_slice).unwrap_or_default();
         if k > 0 {
             out.push('\n');
         }
         out.push_str(&render(dump, &g, fs, ShowStyle { width, color }));
     }
-    write_out(out.as_bytes(), args.output.as_deref())
+    write_out(out.as_bytes(), args.output.path(), Exit::Pass)
 }

@@ -1,14 +1,19 @@
 //! Reports: one serializable model built from an [`Analysis`], and one writer per format.
 
+pub mod diff;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod replay;
 pub mod show;
+pub mod stats;
 
-use crate::analysis::{Analysis, Structure};
-use crate::checks::{self, CheckId, Severity};
+use crate::analysis::Analysis;
+use crate::checks;
+use crate::finding::{CheckId, Severity};
+use crate::graph::Structure;
 use crate::input::{Accounting, LoadError};
 use crate::model::InputFile;
 use crate::rules::{RuleOutcome, RuleResult, SuppressionResult};
@@ -139,6 +144,21 @@ pub struct Tool {
     pub version: &'static str,
 }
 
+impl Tool {
+    /// This build of tracecheck.
+    pub fn this() -> Tool {
+        Tool { name: "tracecheck", version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// Writes `value` as pretty JSON with the keys of every object in name order, followed by
+/// a newline: the form the `stats`, `diff` and `replay` schemas have always had.
+pub fn write_sorted_json(value: &impl serde::Serialize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let v = serde_json::to_value(value)?;
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    out.write_all(b"\n")
+}
+
 /// The report every output format is written from.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Report {
@@ -220,7 +240,7 @@ impl Report {
         let verdict = verdict(a, &summary, &counts, opts);
         Report {
             schema: SCHEMA,
-            tool: Tool { name: "tracecheck", version: env!("CARGO_PKG_VERSION") },
+            tool: Tool::this(),
             digest: Digests {
                 spans: a.spans_digest.clone(),
                 spans_method: crate::digest::SPANS_METHOD,

@@ -2,11 +2,9 @@
 //! with count, errors, error rate, min, mean, exact percentiles, max and self time per group;
 //! written as a table, CSV, JSON or Parquet.
 
-use super::{PERCENTILE_METHOD, nearest_rank};
-use crate::graph::{TraceGraph, Traces};
+use super::{OpAcc, PERCENTILE_METHOD};
 use crate::model::{Dump, SpanKind, StatusCode};
 use polars_core::prelude::*;
-use rayon::prelude::*;
 
 /// A column spans can be grouped by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,52 +31,6 @@ impl By {
             _ => None,
         }
     }
-}
-
-/// Self time of every span (indexed like `dump.spans`): its duration minus the part of it its
-/// children cover (the union of their intervals, clipped to the span). `None` for spans
-/// without a usable duration.
-pub fn self_times(dump: &Dump, traces: &Traces) -> Vec<Option<u64>> {
-    let per_trace: Vec<Vec<(u32, u64)>> = traces
-        .ranges
-        .par_iter()
-        .map(|(id, range)| {
-            let g = TraceGraph::build(dump, *id, &traces.order[range.clone()]);
-            let mut out = Vec::with_capacity(g.len());
-            let mut covered: Vec<(u64, u64)> = Vec::new();
-            for k in 0..g.len() {
-                let node = petgraph::graph::NodeIndex::new(k);
-                let span = &dump.spans[g.span_index(node)];
-                let Some(d) = span.duration() else { continue };
-                covered.clear();
-                for c in g.children(node) {
-                    let child = &dump.spans[g.span_index(c)];
-                    if child.duration().is_some() {
-                        let (s, e) = (child.start.max(span.start), child.end.min(span.end));
-                        if s < e {
-                            covered.push((s, e));
-                        }
-                    }
-                }
-                covered.sort_unstable();
-                let (mut busy, mut reach) = (0u64, span.start);
-                for &(s, e) in &covered {
-                    let s = s.max(reach);
-                    if e > s {
-                        busy += e - s;
-                        reach = e;
-                    }
-                }
-                out.push((g.spans[k], d - busy.min(d)));
-            }
-            out
-        })
-        .collect();
-    let mut times = vec![None; dump.spans.len()];
-    for (i, t) in per_trace.into_iter().flatten() {
-        times[i as usize] = Some(t);
-    }
-    times
 }
 
 fn kind_name(k: SpanKind) -> &'static str {
@@ -158,17 +110,19 @@ pub fn group_stats(spans: &DataFrame, by: &[By]) -> PolarsResult<DataFrame> {
     let (mut self_total, mut self_mean) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for &g in &order {
         let rows = &groups[g];
-        let mut d: Vec<u64> = rows.iter().filter_map(|&i| duration[i]).collect();
-        d.sort_unstable();
-        let e = rows.iter().filter(|&&i| error[i] == Some(true)).count() as u64;
-        count.push(rows.len() as u64);
-        errors.push(e);
-        rate.push(e as f64 / rows.len().max(1) as f64);
-        min.push(d.first().copied());
-        max.push(d.last().copied());
-        mean.push((!d.is_empty()).then(|| d.iter().map(|&x| x as f64).sum::<f64>() / d.len() as f64));
+        let mut acc = OpAcc::default();
+        for &i in rows {
+            acc.add(duration[i], error[i] == Some(true));
+        }
+        let f = acc.finish();
+        count.push(f.count);
+        errors.push(f.errors);
+        rate.push(f.error_rate());
+        min.push(f.min());
+        max.push(f.max());
+        mean.push(f.mean());
         for (slot, p) in pct.iter_mut().zip([50.0, 90.0, 95.0, 99.0]) {
-            slot.push(nearest_rank(&d, p));
+            slot.push(f.percentile(p));
         }
         let s: Vec<u64> = rows.iter().filter_map(|&i| self_ns[i]).collect();
         self_total.push(s.iter().sum::<u64>());

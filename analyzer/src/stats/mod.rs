@@ -22,6 +22,74 @@ pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     Some(sorted[rank - 1])
 }
 
+/// Count, errors and durations of one operation or group of spans, added span by span and
+/// merged part by part: the one aggregation behind `check`'s latency table, `stats` and
+/// `diff`.
+#[derive(Clone, Debug, Default)]
+pub struct OpAcc {
+    count: u64,
+    errors: u64,
+    durations: Vec<u64>,
+}
+
+impl OpAcc {
+    /// Adds one span: its duration when usable, and whether its status is ERROR.
+    pub fn add(&mut self, duration: Option<u64>, error: bool) {
+        self.count += 1;
+        self.errors += u64::from(error);
+        self.durations.extend(duration);
+    }
+
+    /// Adds the spans of `other`.
+    pub fn merge(&mut self, other: OpAcc) {
+        self.count += other.count;
+        self.errors += other.errors;
+        self.durations.extend(other.durations);
+    }
+
+    /// The figures, with the durations sorted.
+    pub fn finish(mut self) -> OpSummary {
+        self.durations.sort_unstable();
+        OpSummary { count: self.count, errors: self.errors, durations: self.durations }
+    }
+}
+
+/// The figures of one operation or group: counts, and its durations sorted for exact
+/// percentiles.
+#[derive(Clone, Debug)]
+pub struct OpSummary {
+    pub count: u64,
+    pub errors: u64,
+    /// Usable durations (ns), sorted.
+    pub durations: Vec<u64>,
+}
+
+impl OpSummary {
+    /// Errors over spans (0 for none).
+    pub fn error_rate(&self) -> f64 {
+        self.errors as f64 / self.count.max(1) as f64
+    }
+
+    /// The `p`-th percentile by nearest rank ([`nearest_rank`]).
+    pub fn percentile(&self, p: f64) -> Option<u64> {
+        nearest_rank(&self.durations, p)
+    }
+
+    pub fn min(&self) -> Option<u64> {
+        self.durations.first().copied()
+    }
+
+    pub fn max(&self) -> Option<u64> {
+        self.durations.last().copied()
+    }
+
+    /// The arithmetic mean of the durations.
+    pub fn mean(&self) -> Option<f64> {
+        let d = &self.durations;
+        (!d.is_empty()).then(|| d.iter().map(|&x| x as f64).sum::<f64>() / d.len() as f64)
+    }
+}
+
 /// Latency of one operation (service, span name), in nanoseconds.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OperationLatency {
@@ -41,17 +109,10 @@ pub struct OperationLatency {
     pub max: Option<u64>,
 }
 
-#[derive(Debug, Default)]
-struct Acc {
-    count: u64,
-    errors: u64,
-    durations: Vec<u64>,
-}
-
 /// Counts and durations per operation, gathered from a dump in one piece or part by part
 /// (parts must share their string table).
 #[derive(Debug, Default)]
-pub struct LatencyAcc(HashMap<(Sym, Sym), Acc, foldhash::fast::FixedState>);
+pub struct LatencyAcc(HashMap<(Sym, Sym), OpAcc, foldhash::fast::FixedState>);
 
 impl LatencyAcc {
     /// Adds every span of `dump`.
@@ -61,12 +122,7 @@ impl LatencyAcc {
             .par_iter()
             .fold(LatencyAcc::default, |mut m, s| {
                 let service = dump.resource(s).service_name.unwrap_or(Sym::EMPTY);
-                let a = m.0.entry((service, s.name)).or_default();
-                a.count += 1;
-                a.errors += u64::from(s.status == StatusCode::Error);
-                if let Some(d) = s.duration() {
-                    a.durations.push(d);
-                }
+                m.0.entry((service, s.name)).or_default().add(s.duration(), s.status == StatusCode::Error);
                 m
             })
             .reduce(LatencyAcc::default, |mut a, b| {
@@ -79,10 +135,7 @@ impl LatencyAcc {
     /// Adds `other` into `self`.
     pub fn merge(&mut self, other: LatencyAcc) {
         for (k, v) in other.0 {
-            let e = self.0.entry(k).or_default();
-            e.count += v.count;
-            e.errors += v.errors;
-            e.durations.extend(v.durations);
+            self.0.entry(k).or_default().merge(v);
         }
     }
 
@@ -91,20 +144,19 @@ impl LatencyAcc {
         let mut out: Vec<OperationLatency> = self
             .0
             .into_par_iter()
-            .map(|((service, name), mut a)| {
-                a.durations.sort_unstable();
-                let d = &a.durations;
+            .map(|((service, name), a)| {
+                let f = a.finish();
                 OperationLatency {
                     service: dump.str(service).to_string(),
                     name: dump.str(name).to_string(),
-                    count: a.count,
-                    errors: a.errors,
-                    timed: d.len() as u64,
-                    min: d.first().copied(),
-                    p50: nearest_rank(d, 50.0),
-                    p90: nearest_rank(d, 90.0),
-                    p99: nearest_rank(d, 99.0),
-                    max: d.last().copied(),
+                    count: f.count,
+                    errors: f.errors,
+                    timed: f.durations.len() as u64,
+                    min: f.min(),
+                    p50: f.percentile(50.0),
+                    p90: f.percentile(90.0),
+                    p99: f.percentile(99.0),
+                    max: f.max(),
                 }
             })
             .collect();
