@@ -161,3 +161,44 @@ fn clock_skew_estimate_is_reported_per_host_pair() {
     assert_eq!(healthy.outside, 0);
     assert_eq!(r.findings.iter().filter(|f| f.code == Code::T005).count(), 1);
 }
+
+/// The Example section of a check's documentation, with its lines joined.
+fn example_of(doc: &str) -> String {
+    let after = doc.split("\nExample\n").nth(1).expect("an Example section");
+    let section = after.split("\n\n").next().unwrap_or_default();
+    section.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `tracecheck explain` prints each check's documentation; its example is a finding the
+/// check really prints (`file:line: message`) on its fixture, so the page cannot drift from
+/// the code. I007 has no fixture (a record over 1 GiB): its example is the healthy dump
+/// read with a 1 KiB record limit.
+#[test]
+fn every_explain_example_is_what_the_check_prints_on_its_fixture() {
+    let mut compared = 0;
+    for info in REGISTRY {
+        let findings = if info.code == Code::I007 {
+            let rel = "sample-traces/healthy/checkout.jsonl";
+            let load = tracecheck::input::LoadOptions { max_record_bytes: 1024, ..Default::default() };
+            common::report_with(&[(rel, &read(rel))], &load).findings
+        } else {
+            let (fixture, ..) = EXPECTED.iter().find(|e| e.1 == info.code.as_str()).expect("a fixture");
+            report_of_files(&[&format!("sample-traces/checks/{fixture}")]).findings
+        };
+        let printed: Vec<String> = findings
+            .iter()
+            .filter(|f| f.code == info.code)
+            .map(|f| format!("{}: {}", f.source.as_deref().unwrap_or_default(), f.message))
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let example = example_of(info.doc);
+        assert!(
+            printed.contains(&example),
+            "{}: the explain example\n  {example}\nis not what the check prints on its fixture:\n  {}",
+            info.code,
+            printed.join("\n  ")
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, REGISTRY.len());
+}

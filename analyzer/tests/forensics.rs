@@ -414,7 +414,7 @@ fn progress_is_drawn_on_a_terminal_then_cleared_and_never_when_piped() {
         unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
     if rc != 0 {
         // A container without /dev/pts: nothing to draw on.
-        eprintln!("SKIPPED: no pseudo-terminal ({})", std::io::Error::last_os_error());
+        common::cannot_run(&format!("no pseudo-terminal ({})", std::io::Error::last_os_error()));
         return;
     }
     // SAFETY: both descriptors were just opened and nothing else owns them.
@@ -446,7 +446,7 @@ fn progress_is_drawn_on_a_terminal_then_cleared_and_never_when_piped() {
 fn parquet_opens_in_pandas_and_duckdb_with_the_same_numbers() {
     let probe = std::process::Command::new("python3").args(["-c", "import pandas, pyarrow, duckdb"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: needs python3 with pandas, pyarrow and duckdb");
+        common::cannot_run("needs python3 with pandas, pyarrow and duckdb");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

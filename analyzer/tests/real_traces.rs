@@ -13,7 +13,7 @@ fn real_traces() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: {} is not present; real-trace conformance not checked", dir.display());
+        common::cannot_run(&format!("{} is not present; real-trace conformance not checked", dir.display()));
         None
     }
 }
@@ -137,8 +137,9 @@ fn every_file_is_analysed_without_panic_and_accounted_for() {
         );
         assert_eq!(c.input.spans_read, c.spans + c.input.spans_dropped, "{rel}: every span accounted for");
         if c.spans == 0 {
-            // Not OTLP (Zipkin, Jaeger, console exporter, not JSON): a clear skip reason, exit 3.
-            assert!(c.input.records_skipped > 0, "{rel}: nothing decoded and nothing said");
+            // Not OTLP (Zipkin, Jaeger, console exporter, not JSON) or no valid span id: a clear
+            // skip reason or an I004 per dropped span, exit 3.
+            assert!(c.input.records_skipped + c.input.spans_dropped > 0, "{rel}: nothing decoded and nothing said");
             assert_eq!(r.verdict.exit_code, 3, "{rel}");
         }
     }
