@@ -41,33 +41,53 @@ fn digit(c: u8) -> Option<u32> {
 /// outside the alphabets or a length no encoding has (one digit past a group of four).
 pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
     let digits = strip_padding(text);
-    if digits.len() % 4 == 1 {
-        return None;
-    }
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in digits {
-        acc = (acc << 6) | digit(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits should be zero in a canonical encoding; they are tolerated.
+    decode_digits(digits, |b| {
+        out.push(b);
+        true
+    })?;
     Some(out)
 }
 
 /// Decodes exactly `N` bytes: `ceil(4N/3)` digits unpadded, or `4 × ceil(N/3)` with
-/// padding; `None` for any other length or character.
+/// padding; `None` for any other length or character. Nothing is allocated (ids are
+/// decoded with it, span after span).
 pub fn decode_exact<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     let digits = strip_padding(text);
     let padded = text.len() != digits.len();
     if digits.len() != (N * 4).div_ceil(3) || (padded && text.len() != N.div_ceil(3) * 4) {
         return None;
     }
-    decode(digits)?.try_into().ok()
+    let mut out = [0u8; N];
+    let mut n = 0;
+    decode_digits(digits, |b| {
+        let slot = out.get_mut(n);
+        n += 1;
+        slot.map(|s| *s = b).is_some()
+    })?;
+    (n == N).then_some(out)
+}
+
+/// Feeds the bytes of unpadded `digits` to `push`, which returns false to stop; `None` for
+/// an impossible length, a character outside the alphabets, or a refused byte. Leftover
+/// bits should be zero in a canonical encoding; they are tolerated.
+fn decode_digits(digits: &[u8], mut push: impl FnMut(u8) -> bool) -> Option<()> {
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in digits {
+        acc = (acc << 6) | digit(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            if !push((acc >> bits) as u8) {
+                return None;
+            }
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(())
 }
 
 fn strip_padding(text: &[u8]) -> &[u8] {

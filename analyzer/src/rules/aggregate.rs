@@ -1,13 +1,10 @@
 //! Aggregates over groups of matches: their statistics, thresholds and findings.
 
 use super::compile::{Aggregate, Function, Lit};
-#[allow(unused_imports)]
-use super::outcome::*;
+use super::outcome::{AggregateResult, RuleOutcome};
 use super::pack::{Rule, Sourced};
-#[allow(unused_imports)]
-use super::partial::*;
-#[allow(unused_imports)]
-use super::trace_eval::*;
+use super::partial::GroupAcc;
+use super::trace_eval::rule_finding;
 use crate::finding::Finding;
 use crate::model::SpanRef;
 use crate::model::time::fmt_ns;

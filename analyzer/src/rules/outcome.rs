@@ -1,12 +1,6 @@
 //! What became of each rule and suppression: the results reports show.
 
-#[allow(unused_imports)]
-use super::aggregate::*;
 use super::pack::Quantifier;
-#[allow(unused_imports)]
-use super::partial::*;
-#[allow(unused_imports)]
-use super::trace_eval::*;
 use crate::finding::Severity;
 use std::sync::Arc;
 

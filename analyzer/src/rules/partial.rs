@@ -1,13 +1,7 @@
 //! What the rules found in some traces (matches, groups, aggregate samples), kept
 //! until the whole dump is seen and merged across workers and partitions.
 
-#[allow(unused_imports)]
-use super::aggregate::*;
 use super::eval::{RegexMemo, Rv};
-#[allow(unused_imports)]
-use super::outcome::*;
-#[allow(unused_imports)]
-use super::trace_eval::*;
 use crate::finding::Finding;
 use crate::model::{SpanKind, StatusCode, Sym, ValueType};
 use std::collections::HashMap;

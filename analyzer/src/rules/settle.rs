@@ -2,16 +2,12 @@
 //! aggregates, and the rule's outcome.
 
 use super::RuleSet;
-#[allow(unused_imports)]
-use super::aggregate::*;
+use super::aggregate::judge_group;
 use super::eval::Cx;
-#[allow(unused_imports)]
-use super::outcome::*;
+use super::outcome::{RuleOutcome, RuleResult};
 use super::pack::{Quantifier, Scope};
-#[allow(unused_imports)]
-use super::partial::*;
-#[allow(unused_imports)]
-use super::trace_eval::*;
+use super::partial::{GroupAcc, GroupKey, Tally, TracePartial};
+use super::trace_eval::{expected_any, group_label, rule_finding};
 use crate::finding::{CheckId, Finding};
 use crate::model::{Dump, SpanRef, Sym};
 use std::collections::BTreeMap;

@@ -1,16 +1,9 @@
 //! Suppressions: which findings each silences, and how the outcomes change.
 
 use super::RuleSet;
-#[allow(unused_imports)]
-use super::aggregate::*;
 use super::eval::Cx;
-#[allow(unused_imports)]
-use super::outcome::*;
+use super::outcome::{RuleResult, SuppressionResult};
 use super::pack::Target;
-#[allow(unused_imports)]
-use super::partial::*;
-#[allow(unused_imports)]
-use super::trace_eval::*;
 use crate::finding::{CheckId, Finding};
 use crate::graph::Traces;
 use crate::model::{Dump, Span, Sym};

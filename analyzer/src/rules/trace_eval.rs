@@ -2,14 +2,11 @@
 //! the samples aggregates need.
 
 use super::RuleSet;
-#[allow(unused_imports)]
-use super::aggregate::*;
+use super::aggregate::judge_group;
 use super::eval::{Cx, Rv};
-#[allow(unused_imports)]
-use super::outcome::*;
+use super::outcome::RuleOutcome;
 use super::pack::{Quantifier, Rule, Scope};
-#[allow(unused_imports)]
-use super::partial::*;
+use super::partial::{GroupAcc, GroupKey, KeyPart, Tally, TracePartial};
 use crate::finding::{CheckId, Finding, RuleDetail};
 use crate::graph::TraceGraph;
 use crate::model::time::fmt_ns;
