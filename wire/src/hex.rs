@@ -23,6 +23,7 @@ pub static VALUE: [u8; 256] = {
 };
 
 /// Appends `bytes` as lower-case hex.
+#[inline]
 pub fn push(out: &mut String, bytes: &[u8]) {
     out.reserve(bytes.len() * 2);
     for b in bytes {
@@ -32,6 +33,7 @@ pub fn push(out: &mut String, bytes: &[u8]) {
 }
 
 /// `bytes` as lower-case hex.
+#[inline]
 pub fn encode(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     push(&mut s, bytes);

@@ -10,6 +10,7 @@ pub enum VarintError {
 }
 
 /// Appends `v`.
+#[inline]
 pub fn put(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -19,6 +20,7 @@ pub fn put(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Reads a varint at `*pos` of `buf` and moves `*pos` past it.
+#[inline]
 pub fn read(buf: &[u8], pos: &mut usize) -> Result<u64, VarintError> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
