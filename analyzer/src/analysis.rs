@@ -2,23 +2,39 @@
 //! the checks, compute latency statistics.
 
 use crate::checks::{self, Config, DumpAcc, Finding, HostPairSkew, TraceCx};
-use crate::graph::{self, Traces};
+use crate::finding::{Collected, DEFAULT_MAX_FINDINGS, FindingCounts, FindingsOut};
+use crate::graph::{self, TraceGraph, Traces};
 use crate::input::{self, LoadOptions, Loaded};
-use crate::model::{Dump, SpanId, SpanRef, Sym, TraceId};
+use crate::model::{Dump, Span, SpanId, SpanRef, Sym, TraceId};
 use crate::rules::{RuleResult, RuleSet, SuppressionResult, TracePartial};
 use crate::stats::{LatencyAcc, OperationLatency};
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Options of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     pub load: LoadOptions,
     pub checks: Config,
     /// Rule packs evaluated besides the built-in checks.
     pub rules: Option<Arc<RuleSet>>,
+    /// Findings listed per check code or rule (all are counted).
+    pub max_findings: usize,
+    /// Where every reported finding is written as it is found (`--findings-out`).
+    pub findings_out: Option<Arc<FindingsOut>>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            load: LoadOptions::default(),
+            checks: Config::default(),
+            rules: None,
+            max_findings: DEFAULT_MAX_FINDINGS,
+            findings_out: None,
+        }
+    }
 }
 
 pub use crate::graph::Structure;
@@ -31,8 +47,11 @@ pub struct Analysis {
     /// Spans analysed.
     pub spans: u64,
     pub structure: Structure,
-    /// Sorted by [`Finding::sort_key`].
+    /// The listed findings (at most [`Options::max_findings`] per code or rule), sorted by
+    /// [`Finding::sort_key`].
     pub findings: Vec<Finding>,
+    /// Exact counts of every reported finding.
+    pub finding_counts: FindingCounts,
     pub latency: Vec<OperationLatency>,
     pub clock_skew: Vec<HostPairSkew>,
     /// One result per rule, in load order.
@@ -68,32 +87,93 @@ pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
         opts.rules.as_deref().is_some_and(|r| r.suppression_where_holds(dump, &syms, &traces, f, i))
     };
     let mut settled = settle(&loaded, gathered, opts, &syms, &traces_of, &span_at);
-    settled.suppress(opts, &where_holds);
+    settled.suppress(dump, opts, &where_holds);
     settled.into_analysis(loaded, opts)
 }
 
+/// Where each finding goes once found: suppressions first, then the exact counts and the
+/// listed examples, and `--findings-out`.
+#[derive(Clone, Copy)]
+pub(crate) struct Funnel<'a> {
+    rules: Option<&'a RuleSet>,
+    out: Option<&'a FindingsOut>,
+}
+
+impl<'a> Funnel<'a> {
+    pub(crate) fn of(opts: &'a Options) -> Funnel<'a> {
+        Funnel { rules: opts.rules.as_deref(), out: opts.findings_out.as_deref() }
+    }
+
+    /// Takes `findings` about spans of `dump`; `where_holds(k, f, i)` tells whether the
+    /// `where` of suppression `i` holds for `f`, which is `findings[k]`.
+    pub(crate) fn take(
+        self,
+        dump: &Dump,
+        mut findings: Vec<Finding>,
+        where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
+        into: &mut Collected,
+    ) {
+        if let Some(set) = self.rules {
+            let mut k = 0;
+            findings.retain(|f| {
+                let hit = set.suppressed_by(f, &|i| where_holds(k, f, i));
+                k += 1;
+                if let Some(i) = hit {
+                    into.silence(&f.code, i);
+                }
+                hit.is_none()
+            });
+        }
+        if let Some(out) = self.out {
+            out.write(dump, &findings);
+        }
+        for f in findings {
+            into.add(f);
+        }
+    }
+}
+
+/// The span of `g` that `f` is about (its first span id).
+fn span_in<'d>(dump: &'d Dump, g: &TraceGraph, f: &Finding) -> Option<&'d Span> {
+    let id = *f.span_ids.first()?;
+    g.spans.iter().map(|&i| &dump.spans[i as usize]).find(|s| s.span_id == id && Some(s.trace_id) == f.trace_id)
+}
+
 /// What the per-trace work over a dump, or over one partition of it, gathers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Gathered {
-    findings: Vec<Finding>,
+    collected: Collected,
     structure: Structure,
     pub(crate) dump_acc: DumpAcc,
     partial: TracePartial,
     latency: LatencyAcc,
     /// Per-span digests; streaming mode takes them out per partition ([`Gathered::take_digests`]).
-    digests: Vec<[u8; 32]>,
+    digests: Vec<crate::digest::Keyed>,
     spans: u64,
 }
 
 impl Gathered {
+    /// Nothing gathered yet.
+    pub(crate) fn empty(opts: &Options) -> Gathered {
+        Gathered {
+            collected: Collected::new(opts.max_findings),
+            structure: Structure::default(),
+            dump_acc: DumpAcc::default(),
+            partial: TracePartial::default(),
+            latency: LatencyAcc::default(),
+            digests: Vec::new(),
+            spans: 0,
+        }
+    }
+
     /// Takes the per-span digests out, so a partition's can go to disk.
-    pub(crate) fn take_digests(&mut self) -> Vec<[u8; 32]> {
+    pub(crate) fn take_digests(&mut self) -> Vec<crate::digest::Keyed> {
         std::mem::take(&mut self.digests)
     }
 
     /// Adds a partition's gathering; `global` maps its span indexes to the whole dump's.
     pub(crate) fn merge(&mut self, mut other: Gathered, global: &[u32]) {
-        self.findings.append(&mut other.findings);
+        self.collected.merge(other.collected);
         self.structure.add(&other.structure);
         self.dump_acc.merge(other.dump_acc);
         other.partial.globalize(global);
@@ -114,29 +194,39 @@ pub(crate) fn gather(
     resource_digests: &[[u8; 32]],
 ) -> Gathered {
     let rule_set = opts.rules.as_deref();
-    // Per-trace check outcomes are kept in trace order; rule results are accumulated as
-    // they come (one partial per worker), not stored per trace.
-    let (outcomes, partial) = traces.fold_graphs(
+    let funnel = Funnel::of(opts);
+    // Per-trace check outcomes are kept in trace order; findings go to the funnel and rule
+    // results are accumulated as they come (one partial per worker), not stored per trace.
+    type Acc = (Vec<(checks::TraceOutcome, Structure)>, TracePartial, Collected);
+    let (outcomes, partial, collected) = traces.fold_graphs(
         dump,
-        || (Vec::new(), TracePartial::default()),
-        |(mut outcomes, mut partial): (Vec<(checks::TraceOutcome, Structure)>, TracePartial), g| {
+        || (Vec::new(), TracePartial::default(), Collected::new(opts.max_findings)),
+        |(mut outcomes, mut partial, mut collected): Acc, g| {
             let cx = TraceCx { dump, graph: &g, config: &opts.checks };
-            let outcome = checks::check_trace(&cx);
+            let mut outcome = checks::check_trace(&cx);
             if let Some(r) = rule_set {
                 r.eval_trace(dump, syms, &g, &mut partial);
             }
+            let mut found = std::mem::take(&mut outcome.findings);
+            found.append(&mut partial.findings);
+            if !found.is_empty() {
+                let where_holds = |_, f: &Finding, i| {
+                    rule_set.is_some_and(|r| span_in(dump, &g, f).is_some_and(|s| r.where_holds_on(dump, syms, s, i)))
+                };
+                funnel.take(dump, found, &where_holds, &mut collected);
+            }
             outcomes.push((outcome, Structure::of(&g)));
-            (outcomes, partial)
+            (outcomes, partial, collected)
         },
-        |(mut a, mut pa), (b, pb)| {
+        |(mut a, mut pa, mut ca), (b, pb, cb)| {
             a.extend(b);
             pa.merge(pb);
-            (a, pa)
+            ca.merge(cb);
+            (a, pa, ca)
         },
     );
-    let mut out = Gathered { partial, spans: dump.spans.len() as u64, ..Gathered::default() };
+    let mut out = Gathered { partial, collected, spans: dump.spans.len() as u64, ..Gathered::empty(opts) };
     for (o, s) in outcomes {
-        out.findings.extend(o.findings);
         out.dump_acc.orphans.extend(o.orphans);
         out.dump_acc.samples.extend(o.skew_samples);
         out.structure.add(&s);
@@ -150,8 +240,10 @@ pub(crate) fn gather(
 /// The dump-wide results, before they are joined with what was loaded.
 pub(crate) struct Settled {
     structure: Structure,
-    /// Not yet suppressed nor sorted until [`Settled::suppress`].
+    /// The findings of the dump-wide work, not yet through the funnel until
+    /// [`Settled::suppress`].
     pub(crate) findings: Vec<Finding>,
+    collected: Collected,
     latency: Vec<OperationLatency>,
     clock_skew: Vec<HostPairSkew>,
     rules: Vec<RuleResult>,
@@ -162,21 +254,30 @@ pub(crate) struct Settled {
 }
 
 impl Settled {
-    /// Applies the suppressions and sorts the findings; `where_holds(k, f, i)` tells whether
-    /// suppression `i`'s `where` holds for `f`, which is `self.findings[k]`.
-    pub(crate) fn suppress(&mut self, opts: &Options, where_holds: &dyn Fn(usize, &Finding, usize) -> bool) {
+    /// Puts the dump-wide findings through the suppressions and the counts, and settles
+    /// each rule; `where_holds(k, f, i)` tells whether suppression `i`'s `where` holds for
+    /// `f`, which is `self.findings[k]`.
+    pub(crate) fn suppress(
+        &mut self,
+        dump: &Dump,
+        opts: &Options,
+        where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
+    ) {
+        let findings = std::mem::take(&mut self.findings);
+        Funnel::of(opts).take(dump, findings, where_holds, &mut self.collected);
         if let Some(set) = opts.rules.as_deref() {
-            self.suppressions = set.suppress(&mut self.findings, &mut self.rules, where_holds);
+            self.suppressions = set.settle_suppressed(&mut self.rules, &self.collected);
         }
-        self.findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 
     pub(crate) fn into_analysis(self, loaded: Loaded, opts: &Options) -> Analysis {
+        let (finding_counts, findings) = self.collected.finish();
         Analysis {
             loaded,
             spans: self.spans,
             structure: self.structure,
-            findings: self.findings,
+            findings,
+            finding_counts,
             latency: self.latency,
             clock_skew: self.clock_skew,
             rules: self.rules,
@@ -201,7 +302,6 @@ pub(crate) fn settle(
 ) -> Settled {
     let dump = &loaded.dump;
     let mut findings: Vec<Finding> = loaded.issues.iter().map(checks::from_input_issue).collect();
-    findings.append(&mut g.findings);
     let dump_outcome = checks::check_dump(dump, &opts.checks, g.dump_acc, traces_of);
     findings.extend(dump_outcome.findings);
     let mut rules = Vec::new();
@@ -213,6 +313,7 @@ pub(crate) fn settle(
     Settled {
         structure: g.structure,
         findings,
+        collected: g.collected,
         latency: g.latency.finish(dump),
         clock_skew: dump_outcome.clock_skew,
         rules,

@@ -1,16 +1,39 @@
 //! Canonical digests, so a forensic result can be re-checked later: the same spans give the
-//! same digest whatever their order, file split or encoding (JSON or protobuf), and any change
-//! to a span changes it.
+//! same digest whatever their order, file split or encoding (JSON or protobuf), and however
+//! the traces were partitioned or sharded; any change to a span changes it.
+//!
+//! Spans are hashed one by one, then gathered by their trace's *bucket* (the last two bytes
+//! of the trace id, 0 to 65535). A bucket's digest needs only its own spans, so a run that
+//! holds some buckets whole can digest them alone, and digests of disjoint bucket sets
+//! combine into the digest of all ([`combine_buckets`]).
 
-use crate::model::{Attr, Dump, Parent, Span, Value};
+use crate::model::{Attr, Dump, Parent, Span, TraceId, Value};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
 /// How the span digest is made, stated in every report.
-pub const SPANS_METHOD: &str = "sha256 over the sorted sha256 digests of every span's canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and the sha256 of its resource's attributes (sorted), lengths and counts as unsigned LEB128; independent of record order, file split and encoding";
+pub const SPANS_METHOD: &str = "sha256 over the span count and, for each trace-id bucket holding spans (the last two bytes of the trace id, 0-65535) in bucket order, the bucket, its span count and the sha256 of its spans' sha256 digests in ascending order; a span's digest covers its canonical form: trace id, span id, parent, name, kind, status code and message, start and end (ns), scope, attributes, events and links (each sorted), and the sha256 of its resource's attributes (sorted), lengths and counts as unsigned LEB128; independent of record order, file split, encoding, partitions and shards";
 
 /// How the rules digest is made.
-pub const RULES_METHOD: &str = "sha256 over the sha256 of each rule pack file's bytes, in load order";
+pub const RULES_METHOD: &str = "sha256 over the sha256 of each rule pack's canonical form, in load order: its TOML as JSON with keys sorted and its rules and suppressions sorted, so comments, layout and order do not count";
+
+/// A span's digest keyed by its trace's bucket: the bucket (big-endian), then the digest.
+/// Sorting keyed digests sorts them by bucket, then by digest.
+pub type Keyed = [u8; 34];
+
+/// The digest of one bucket: its number, its span count, and the sha256 of its spans'
+/// digests in ascending order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BucketDigest {
+    pub bucket: u16,
+    pub spans: u64,
+    pub sha256: [u8; 32],
+}
+
+/// The bucket of a trace: the integer value of the last four hex digits of its id.
+pub fn bucket(t: TraceId) -> u16 {
+    u16::from_be_bytes([t.0[14], t.0[15]])
+}
 
 /// Hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -40,8 +63,8 @@ pub fn resource_digests(dump: &Dump) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// The digest of each span of `dump`, given [`resource_digests`].
-pub fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<[u8; 32]> {
+/// The keyed digest of each span of `dump`, given [`resource_digests`].
+pub fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<Keyed> {
     dump.spans
         .par_iter()
         .map_init(
@@ -50,29 +73,68 @@ pub fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<[u8; 32]> {
                 buf.clear();
                 canonical_span(dump, s, buf, scratch);
                 buf.extend_from_slice(&resources[s.resource as usize]);
-                Sha256::digest(&buf[..]).into()
+                let mut k = [0u8; 34];
+                k[..2].copy_from_slice(&bucket(s.trace_id).to_be_bytes());
+                k[2..].copy_from_slice(&Sha256::digest(&buf[..]));
+                k
             },
         )
         .collect()
 }
 
-/// The digest of a multiset of span digests (sorted here).
-pub fn combine(each: &mut [[u8; 32]]) -> String {
+/// The digest of a multiset of keyed span digests (sorted here).
+pub fn combine(each: &mut [Keyed]) -> String {
     each.par_sort_unstable();
-    combine_sorted(each.len() as u64, each.iter().copied())
+    combine_sorted(each.iter().copied())
 }
 
-/// [`combine`] of `count` span digests given in ascending order.
-pub fn combine_sorted(count: u64, sorted: impl Iterator<Item = [u8; 32]>) -> String {
+/// [`combine`] of keyed span digests given in ascending order.
+pub fn combine_sorted(sorted: impl Iterator<Item = Keyed>) -> String {
+    let mut buckets = Vec::new();
+    bucket_digests(sorted, |b| buckets.push(b));
+    combine_buckets(&buckets)
+}
+
+/// The digest of each bucket of keyed span digests given in ascending order, handed to
+/// `each` in bucket order.
+pub fn bucket_digests(sorted: impl Iterator<Item = Keyed>, mut each: impl FnMut(BucketDigest)) {
+    let mut open: Option<(u16, u64, Sha256)> = None;
+    for k in sorted {
+        let b = u16::from_be_bytes([k[0], k[1]]);
+        match &mut open {
+            Some((ob, n, h)) if *ob == b => {
+                *n += 1;
+                h.update(&k[2..]);
+            }
+            _ => {
+                if let Some((bucket, spans, h)) = open.take() {
+                    each(BucketDigest { bucket, spans, sha256: h.finalize().into() });
+                }
+                let mut h = Sha256::new();
+                h.update(&k[2..]);
+                open = Some((b, 1, h));
+            }
+        }
+    }
+    if let Some((bucket, spans, h)) = open {
+        each(BucketDigest { bucket, spans, sha256: h.finalize().into() });
+    }
+}
+
+/// The span digest from the digests of disjoint sets of buckets, in bucket order.
+pub fn combine_buckets(buckets: &[BucketDigest]) -> String {
     let mut all = Sha256::new();
-    all.update(count.to_be_bytes());
-    for d in sorted {
-        all.update(d);
+    all.update(buckets.iter().map(|b| b.spans).sum::<u64>().to_be_bytes());
+    for b in buckets {
+        all.update(b.bucket.to_be_bytes());
+        all.update(b.spans.to_be_bytes());
+        all.update(b.sha256);
     }
     hex(&all.finalize())
 }
 
-/// The digest of rule packs given as the sha256 of each pack's text, in load order.
+/// The digest of rule packs given as the digest of each pack's canonical form, in load
+/// order.
 pub fn rules<'a>(pack_digests: impl IntoIterator<Item = &'a str>) -> String {
     let mut all = Sha256::new();
     for d in pack_digests {
@@ -216,5 +278,45 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratc
     varint(buf, links.len() as u64);
     for l in links {
         buf.extend_from_slice(&l);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyed(bucket: u16, fill: u8) -> Keyed {
+        let mut k = [fill; 34];
+        k[..2].copy_from_slice(&bucket.to_be_bytes());
+        k
+    }
+
+    #[test]
+    fn disjoint_bucket_sets_combine_into_the_digest_of_all() {
+        let mut all: Vec<Keyed> = (0..40u8).map(|i| keyed(u16::from(i % 7) * 9000, i)).collect();
+        let whole = combine(&mut all.clone());
+        // Buckets split three ways by bucket modulo 3, each part digested alone.
+        let mut parts: Vec<BucketDigest> = Vec::new();
+        for k in 0..3u16 {
+            let mut part: Vec<Keyed> =
+                all.iter().copied().filter(|x| u16::from_be_bytes([x[0], x[1]]) % 3 == k).collect();
+            part.sort_unstable();
+            bucket_digests(part.into_iter(), |b| parts.push(b));
+        }
+        parts.sort_by_key(|b| b.bucket);
+        assert_eq!(combine_buckets(&parts), whole);
+        // Any change of one span, or one span more, changes it.
+        all[3][20] ^= 1;
+        assert_ne!(combine(&mut all.clone()), whole);
+        all[3][20] ^= 1;
+        all.push(all[0]);
+        assert_ne!(combine(&mut all), whole);
+    }
+
+    #[test]
+    fn a_span_moved_to_another_bucket_changes_the_digest() {
+        let a = combine(&mut [keyed(1, 5), keyed(2, 6)]);
+        let b = combine(&mut [keyed(1, 5), keyed(1, 6)]);
+        assert_ne!(a, b);
     }
 }

@@ -618,14 +618,12 @@ impl Partitions {
 /// partitions, merged as they are read.
 fn merge_digests(files: &[PathBuf]) -> io::Result<String> {
     let mut readers = Vec::with_capacity(files.len());
-    let mut count = 0u64;
     for f in files {
         let file = File::open(f)?;
-        count += file.metadata()?.len() / 32;
         readers.push(BufReader::with_capacity(64 << 10, file));
     }
-    let next = |r: &mut BufReader<File>| -> io::Result<Option<[u8; 32]>> {
-        let mut d = [0u8; 32];
+    let next = |r: &mut BufReader<File>| -> io::Result<Option<crate::digest::Keyed>> {
+        let mut d = [0u8; 34];
         match r.read_exact(&mut d) {
             Ok(()) => Ok(Some(d)),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
@@ -648,7 +646,7 @@ fn merge_digests(files: &[PathBuf]) -> io::Result<String> {
         }
         Some(d)
     });
-    let digest = crate::digest::combine_sorted(count, sorted);
+    let digest = crate::digest::combine_sorted(sorted);
     match error {
         Some(e) => Err(e),
         None => Ok(digest),
@@ -691,7 +689,7 @@ pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io:
     let skel = &mut loaded.dump;
     let syms = opts.rules.as_deref().map(|r| r.bind(skel)).unwrap_or_default();
     let resource_digests = crate::digest::resource_digests(skel);
-    let mut total = Gathered::default();
+    let mut total = Gathered::empty(opts);
     let mut digest_files = Vec::with_capacity(n);
     for p in 0..n {
         let (mut g, global) = parts.with(skel, p, |dump, global| {
@@ -767,6 +765,6 @@ pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io:
             holds.extend(hits);
         }
     }
-    settled.suppress(opts, &|k, _, i| holds.contains(&(k, i)));
+    settled.suppress(&loaded.dump, opts, &|k, _, i| holds.contains(&(k, i)));
     Ok((settled.into_analysis(loaded, opts), stats))
 }

@@ -145,6 +145,17 @@ fn the_rules_digest_follows_the_packs() {
     let rules = a.digest.rules.clone().expect("a rules digest when packs are evaluated");
     assert_eq!(Some(rules.clone()), b.digest.rules);
     assert_eq!(a.rule_packs[0].sha256, tracecheck::digest::sha256_hex(pack.as_bytes()));
+    // A comment, and the rules in the opposite order: the same rules, the same digest (the
+    // pack file's own sha256 changes).
+    let (head, body) = pack.split_at(pack.find("[[rule]]").expect("rules"));
+    let mut blocks: Vec<&str> = body.split("[[rule]]").filter(|b| !b.trim().is_empty()).collect();
+    assert!(blocks.len() > 10, "the pack has its rules");
+    blocks.reverse();
+    let reordered = format!("# reviewed 2026-11-30\n{head}[[rule]]{}\n", blocks.join("\n[[rule]]"));
+    let r = common::report_with_rules(&[RUN], &reordered, Severity::Error);
+    assert_eq!(r.rules.len(), a.rules.len());
+    assert_ne!(r.rule_packs[0].sha256, a.rule_packs[0].sha256);
+    assert_eq!(r.digest.rules.as_deref(), Some(rules.as_str()), "comment and order do not count");
     let edited = pack.replacen("p99(duration) < 500ms", "p99(duration) < 400ms", 1);
     let c = common::report_with_rules(&[RUN], &edited, Severity::Error);
     assert_ne!(c.digest.rules.expect("digest"), rules);

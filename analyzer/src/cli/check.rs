@@ -5,7 +5,9 @@ use super::{Exit, FailOn};
 use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tracecheck::analysis::{self, Options};
+use tracecheck::finding::FindingsOut;
 use tracecheck::input;
 use tracecheck::model::time::parse_duration;
 use tracecheck::report::{self, Report, VerdictOptions};
@@ -56,6 +58,14 @@ pub struct Args {
     /// Findings shown per code in human output.
     #[arg(long, default_value_t = 10)]
     max_per_code: usize,
+    /// Findings listed per check code or rule in the report (the first ones in report
+    /// order; every finding is still counted). 0 lists none.
+    #[arg(long, value_name = "N", default_value_t = tracecheck::finding::DEFAULT_MAX_FINDINGS)]
+    max_findings: usize,
+    /// Write every reported finding to FILE while the run goes: JSON lines, or Parquet
+    /// when the name ends in `.parquet`.
+    #[arg(long, value_name = "FILE")]
+    findings_out: Option<PathBuf>,
     #[command(flatten)]
     output: Output,
 }
@@ -73,9 +83,20 @@ pub fn run(args: Args) -> Exit {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
     opts.load.max_record_bytes = args.max_record_size;
+    opts.max_findings = args.max_findings;
     match super::load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,
+    }
+    if let Some(path) = &args.findings_out {
+        let names = report::check_names(opts.rules.as_deref());
+        match FindingsOut::create(path, names) {
+            Ok(out) => opts.findings_out = Some(Arc::new(out)),
+            Err(e) => {
+                eprintln!("tracecheck: cannot create {}: {e}", path.display());
+                return Exit::Incomplete;
+            }
+        }
     }
     // Directories and patterns are expanded once, for the progress total, the memory
     // estimate and the load alike.
@@ -121,6 +142,12 @@ pub fn run(args: Args) -> Exit {
             return Exit::Incomplete;
         }
     };
+    if let Some(out) = &opts.findings_out
+        && let Err(e) = out.finish()
+    {
+        eprintln!("tracecheck: cannot write {}: {e}", out.path().display());
+        return Exit::Incomplete;
+    }
     let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
     let color = args.color.enabled(&args.output);
     let mut buf = Vec::new();

@@ -34,7 +34,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Exit {
-    let mut opts = Options::default();
+    // The worst traces are scored by their findings, so `show` keeps every one (a
+    // per-trace tally would bound this too; not done yet).
+    let mut opts = Options { max_findings: usize::MAX, ..Options::default() };
     match load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,

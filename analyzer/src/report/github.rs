@@ -51,13 +51,15 @@ pub fn write(r: &Report, per_code: usize, out: &mut dyn Write) -> io::Result<()>
         }
         writeln!(out, "::{} {}::{}", level(f.severity), props.join(","), data(&msg))?;
     }
-    for (code, n) in &shown {
-        if *n > per_code {
+    for (code, &count) in &r.summary.by_code {
+        let annotated = shown.get(code.as_str()).map_or(0, |&n| n.min(per_code)) as u64;
+        if count > annotated {
+            let code = code.as_str();
             writeln!(
                 out,
                 "::notice title={}::{}",
                 property(code),
-                data(&format!("{} more {code} finding(s) not annotated; see the JSON report", n - per_code))
+                data(&format!("{} more {code} finding(s) not annotated; see the JSON report", count - annotated))
             )?;
         }
     }

@@ -108,9 +108,9 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         None => writeln!(out, "digest:  spans sha256:{}", r.digest.spans)?,
     }
 
-    if !r.findings.is_empty() {
+    if r.summary.findings > 0 {
         writeln!(out)?;
-        writeln!(out, "{}", p.bold(&format!("findings ({})", r.findings.len())))?;
+        writeln!(out, "{}", p.bold(&format!("findings ({})", r.summary.findings)))?;
         let mut shown_per_code = std::collections::BTreeMap::new();
         for f in &r.findings {
             let n = shown_per_code.entry(f.code.clone()).or_insert(0usize);
@@ -136,9 +136,10 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
                 _ => writeln!(out, "        {}", f.message)?,
             }
         }
-        for (code, n) in &shown_per_code {
-            if *n > style.per_code {
-                writeln!(out, "        … and {} more {code} findings (all are in --format json)", n - style.per_code)?;
+        for (code, &count) in &r.summary.by_code {
+            let shown = shown_per_code.get(code).map_or(0, |&n: &usize| n.min(style.per_code)) as u64;
+            if count > shown {
+                writeln!(out, "        … and {} more {code} findings ({})", count - shown, where_all(r))?;
             }
         }
     }
@@ -216,5 +217,14 @@ fn clip(s: &str, width: usize) -> String {
         let mut t: String = s.chars().take(width - 1).collect();
         t.push('…');
         t
+    }
+}
+
+/// Where a reader finds the findings a report does not list.
+pub(crate) fn where_all(r: &Report) -> &'static str {
+    if r.summary.omitted.is_empty() {
+        "all are in --format json"
+    } else {
+        "counted exactly; --findings-out FILE lists every one"
     }
 }

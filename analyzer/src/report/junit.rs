@@ -44,14 +44,10 @@ struct Case {
     text: String,
 }
 
-fn finding_lines(r: &Report, code: &CheckId) -> (usize, String) {
+fn finding_lines(r: &Report, code: &CheckId) -> (u64, String) {
     let mut text = String::new();
-    let mut n = 0;
-    for f in r.findings.iter().filter(|f| &f.code == code) {
-        n += 1;
-        if n > LISTED {
-            continue;
-        }
+    let n = r.summary.by_code.get(code).copied().unwrap_or(0);
+    for f in r.findings.iter().filter(|f| &f.code == code).take(LISTED) {
         let src = f.source.as_deref().unwrap_or("-");
         let trace = f.trace_id.as_deref().unwrap_or("-");
         let _ = writeln!(text, "{src} trace {trace} span {}: {}", f.span_ids.join(","), f.message);
@@ -59,8 +55,9 @@ fn finding_lines(r: &Report, code: &CheckId) -> (usize, String) {
             let _ = writeln!(text, "  hint: {h}");
         }
     }
-    if n > LISTED {
-        let _ = writeln!(text, "… and {} more (all are in --format json)", n - LISTED);
+    let shown = r.findings.iter().filter(|f| &f.code == code).take(LISTED).count() as u64;
+    if n > shown {
+        let _ = writeln!(text, "… and {} more ({})", n - shown, super::human::where_all(r));
     }
     (n, text)
 }
@@ -112,7 +109,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         .map(|info| {
             let (n, text) = finding_lines(r, &CheckId::Builtin(info.code));
             // A check fails the suite when its worst finding is at or above --fail-on.
-            let worst = r.findings.iter().filter(|f| f.code == info.code).map(|f| f.severity).max();
+            let worst = (n > 0).then(|| info.code.severity());
             let verdict = match worst {
                 Some(w) if w >= r.verdict.fail_on => {
                     Verdict::Failed { kind: w.as_str(), message: format!("{n} finding(s): {}", info.summary) }

@@ -2,6 +2,7 @@
 //! counts, rule outcomes and the first findings.
 
 use super::{Outcome, Report};
+use crate::finding::CheckId;
 use crate::model::time::fmt_ns;
 use crate::rules::RuleOutcome;
 use std::fmt::Write as _;
@@ -74,8 +75,11 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let _ = writeln!(m, "| code | name | count |");
         let _ = writeln!(m, "|---|---|---:|");
         for (code, n) in &r.summary.by_code {
-            let name = r.findings.iter().find(|f| &f.code == code).map(|f| f.name.as_str()).unwrap_or("");
-            let _ = writeln!(m, "| `{code}` | {} | {n} |", cell(name));
+            let name = match code {
+                CheckId::Rule(id) => r.rules.iter().find(|x| &x.id == id).map(|x| x.title.clone()).unwrap_or_default(),
+                CheckId::Builtin(_) => super::check_name(code, None),
+            };
+            let _ = writeln!(m, "| `{code}` | {} | {n} |", cell(&name));
         }
         m.push('\n');
         let _ = writeln!(m, "<details><summary>First {} finding(s)</summary>\n", r.findings.len().min(LISTED));

@@ -12,16 +12,16 @@ pub mod stats;
 
 use crate::analysis::Analysis;
 use crate::checks;
-use crate::finding::{CheckId, Severity};
+use crate::finding::{CheckId, Finding, Severity};
 use crate::graph::Structure;
 use crate::input::{Accounting, LoadError};
-use crate::model::InputFile;
-use crate::rules::{RuleOutcome, RuleResult, SuppressionResult};
+use crate::model::{Dump, InputFile};
+use crate::rules::{RuleOutcome, RuleResult, RuleSet, SuppressionResult};
 use crate::stats::{OperationLatency, PERCENTILE_METHOD};
 use std::collections::BTreeMap;
 
 /// The JSON schema identifier; bumped on any incompatible change.
-pub const SCHEMA: &str = "tracecheck.report/v1";
+pub const SCHEMA: &str = "tracecheck.report/v2";
 
 /// What the exit code means.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
@@ -96,6 +96,46 @@ pub struct FindingOut {
     pub file_line: Option<(String, Option<u64>)>,
 }
 
+impl FindingOut {
+    /// `f`, a finding about spans of `dump`, as reported.
+    pub fn of(f: &Finding, dump: &Dump, rule_set: Option<&RuleSet>) -> FindingOut {
+        let file_line = f.loc.and_then(|l| {
+            let file = dump.files.get(l.file as usize)?;
+            let line_based = file.format != crate::input::Format::Records && l.line > 0;
+            Some((file.path.clone(), line_based.then_some(l.line)))
+        });
+        FindingOut {
+            code: f.code.clone(),
+            name: check_name(&f.code, rule_set),
+            severity: f.severity,
+            trace_id: f.trace_id.map(|t| t.to_string()),
+            span_ids: f.span_ids.iter().map(|s| s.to_string()).collect(),
+            message: f.message.clone(),
+            source: f.loc.map(|l| dump.location(l)),
+            offset: f.loc.map(|l| l.offset),
+            expected: f.detail.as_ref().map(|d| d.expected.clone()),
+            actual: f.detail.as_ref().map(|d| d.actual.clone()),
+            hint: f.detail.as_ref().and_then(|d| d.hint.clone()),
+            file_line,
+        }
+    }
+}
+
+/// The built-in check's short name, or the rule's title.
+pub fn check_name(code: &CheckId, rule_set: Option<&RuleSet>) -> String {
+    match code {
+        CheckId::Builtin(c) => checks::info(*c).name.to_string(),
+        CheckId::Rule(id) => rule_set.and_then(|r| r.rule(id)).map(|r| r.title.clone()).unwrap_or_default(),
+    }
+}
+
+/// The name of every built-in check and the title of every rule of `rule_set`.
+pub fn check_names(rule_set: Option<&RuleSet>) -> std::collections::HashMap<CheckId, String> {
+    let builtin = checks::REGISTRY.iter().map(|i| (CheckId::Builtin(i.code), i.name.to_string()));
+    let rules = rule_set.into_iter().flat_map(|r| r.rules()).map(|r| (CheckId::Rule(r.id.clone()), r.title.clone()));
+    builtin.chain(rules).collect()
+}
+
 /// Latency section.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Latency {
@@ -107,9 +147,16 @@ pub struct Latency {
 /// Finding totals.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
+    /// Every reported finding, counted exactly.
     pub findings: u64,
     pub by_severity: BTreeMap<Severity, u64>,
     pub by_code: BTreeMap<CheckId, u64>,
+    /// Findings listed under `findings`: the first `max_findings_per_code` of each code or
+    /// rule in report order (`--max-findings`).
+    pub listed: u64,
+    pub max_findings_per_code: u64,
+    /// Per code or rule, the findings counted but not listed.
+    pub omitted: BTreeMap<CheckId, u64>,
     /// Findings silenced by suppressions (listed under `suppressions`).
     pub suppressed: u64,
 }
@@ -122,6 +169,8 @@ pub struct PackOut {
     pub rules: usize,
     /// sha256 of the pack file's bytes.
     pub sha256: String,
+    /// sha256 of the pack's canonical form, which the rules digest is made of.
+    pub canonical_sha256: String,
 }
 
 /// What a forensic result can be re-checked against: canonical digests of the analysed spans
@@ -197,46 +246,18 @@ impl Report {
             traces: a.structure.traces,
             resources: dump.resources.len() as u64,
         };
-        let mut summary = Summary {
-            findings: a.findings.len() as u64,
-            by_severity: BTreeMap::new(),
-            by_code: BTreeMap::new(),
+        let fc = &a.finding_counts;
+        let summary = Summary {
+            findings: fc.total(),
+            by_severity: fc.by_severity.clone(),
+            by_code: fc.by_code.iter().map(|(c, n)| (c.clone(), n.count)).collect(),
+            listed: a.findings.len() as u64,
+            max_findings_per_code: fc.max_per_code as u64,
+            omitted: fc.by_code.iter().filter(|(_, n)| n.omitted > 0).map(|(c, n)| (c.clone(), n.omitted)).collect(),
             suppressed: a.suppressions.iter().map(|s| s.suppressed).sum(),
         };
-        for f in &a.findings {
-            *summary.by_severity.entry(f.severity).or_default() += 1;
-            *summary.by_code.entry(f.code.clone()).or_default() += 1;
-        }
         let rule_set = a.rule_set.as_deref();
-        let findings = a
-            .findings
-            .iter()
-            .map(|f| {
-                let name = match &f.code {
-                    CheckId::Builtin(c) => checks::info(*c).name.to_string(),
-                    CheckId::Rule(id) => rule_set.and_then(|r| r.rule(id)).map(|r| r.title.clone()).unwrap_or_default(),
-                };
-                let file_line = f.loc.and_then(|l| {
-                    let file = dump.files.get(l.file as usize)?;
-                    let line_based = file.format != crate::input::Format::Records && l.line > 0;
-                    Some((file.path.clone(), line_based.then_some(l.line)))
-                });
-                FindingOut {
-                    code: f.code.clone(),
-                    name,
-                    severity: f.severity,
-                    trace_id: f.trace_id.map(|t| t.to_string()),
-                    span_ids: f.span_ids.iter().map(|s| s.to_string()).collect(),
-                    message: f.message.clone(),
-                    source: f.loc.map(|l| dump.location(l)),
-                    offset: f.loc.map(|l| l.offset),
-                    expected: f.detail.as_ref().map(|d| d.expected.clone()),
-                    actual: f.detail.as_ref().map(|d| d.actual.clone()),
-                    hint: f.detail.as_ref().and_then(|d| d.hint.clone()),
-                    file_line,
-                }
-            })
-            .collect();
+        let findings = a.findings.iter().map(|f| FindingOut::of(f, dump, rule_set)).collect();
         let verdict = verdict(a, &summary, &counts, opts);
         Report {
             schema: SCHEMA,
@@ -244,7 +265,7 @@ impl Report {
             digest: Digests {
                 spans: a.spans_digest.clone(),
                 spans_method: crate::digest::SPANS_METHOD,
-                rules: rule_set.map(|r| crate::digest::rules(r.packs().iter().map(|p| p.sha256.as_str()))),
+                rules: rule_set.map(|r| crate::digest::rules(r.packs().iter().map(|p| p.canonical.as_str()))),
                 rules_method: rule_set.map(|_| crate::digest::RULES_METHOD),
             },
             verdict,
@@ -264,6 +285,7 @@ impl Report {
                             path: p.path.clone(),
                             rules: p.rules,
                             sha256: p.sha256.clone(),
+                            canonical_sha256: p.canonical.clone(),
                         })
                         .collect()
                 })

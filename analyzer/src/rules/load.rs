@@ -113,11 +113,30 @@ impl Loaded {
             description: file.description,
             rules: rules.len(),
             sha256: crate::digest::sha256_hex(text.as_bytes()),
+            canonical: canonical_digest(text),
         });
         self.rules.extend(rules);
         self.suppressions.extend(suppressions);
         Ok(())
     }
+}
+
+/// The sha256 of a pack's canonical form: its TOML as compact JSON, keys in name order,
+/// with the `rule` and `suppress` arrays each sorted by their entries' canonical text. Two
+/// packs that differ only in comments, layout, key order or the order of their rules and
+/// suppressions have the same digest.
+pub(super) fn canonical_digest(text: &str) -> String {
+    // The text was parsed as a pack already, so it is valid TOML.
+    let Ok(mut table) = toml::from_str::<toml::Table>(text) else { return crate::digest::sha256_hex(text.as_bytes()) };
+    for key in ["rule", "suppress"] {
+        if let Some(toml::Value::Array(entries)) = table.get_mut(key) {
+            let mut keyed: Vec<(String, toml::Value)> =
+                entries.drain(..).map(|v| (serde_json::to_string(&v).unwrap_or_default(), v)).collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            entries.extend(keyed.into_iter().map(|(_, v)| v));
+        }
+    }
+    crate::digest::sha256_hex(serde_json::to_string(&table).unwrap_or_default().as_bytes())
 }
 
 pub(super) fn one_line(s: &str) -> String {

@@ -66,8 +66,6 @@ pub struct RuleResult {
     pub(super) inconclusive: Option<String>,
     #[serde(skip)]
     pub(super) error: Option<String>,
-    #[serde(skip)]
-    pub(super) raw_findings: u64,
 }
 
 impl RuleResult {

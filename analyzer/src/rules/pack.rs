@@ -202,4 +202,7 @@ pub struct Pack {
     pub rules: usize,
     /// sha256 of the pack file's bytes.
     pub sha256: String,
+    /// sha256 of the pack's canonical form (comments, layout and order left out), which
+    /// the rules digest is made of.
+    pub canonical: String,
 }

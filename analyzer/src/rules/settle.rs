@@ -8,14 +8,14 @@ use super::outcome::{RuleOutcome, RuleResult};
 use super::pack::{Quantifier, Scope};
 use super::partial::{GroupAcc, GroupKey, Tally, TracePartial};
 use super::trace_eval::{expected_any, group_label, rule_finding};
-use crate::finding::{CheckId, Finding};
+use crate::finding::Finding;
 use crate::model::{Dump, SpanRef, Sym};
 use std::collections::BTreeMap;
 
 impl RuleSet {
     /// Settles every rule over the dump: `any` and `each` with no matches, dump-scope
     /// aggregates. `span_at` names the span of a dump index, as the values of `merged` hold
-    /// them. Returns per-rule results (outcomes settled by [`RuleSet::suppress`]) and the
+    /// them. Returns per-rule results (outcomes settled by [`RuleSet::settle_suppressed`]) and the
     /// findings of all rules.
     pub fn finish(
         &self,
@@ -87,15 +87,7 @@ impl RuleSet {
                 source: rule.source.clone(),
                 inconclusive,
                 error,
-                raw_findings: 0,
             });
-        }
-        for f in &findings {
-            if let CheckId::Rule(id) = &f.code
-                && let Some(r) = results.iter_mut().find(|r| &r.id == id)
-            {
-                r.raw_findings += 1;
-            }
         }
         (results, findings)
     }

@@ -4,10 +4,9 @@ use super::RuleSet;
 use super::eval::Cx;
 use super::outcome::{RuleResult, SuppressionResult};
 use super::pack::Target;
-use crate::finding::{CheckId, Finding};
+use crate::finding::{CheckId, Collected, Finding};
 use crate::graph::Traces;
 use crate::model::{Dump, Span, Sym};
-use std::collections::HashMap;
 
 impl RuleSet {
     /// The suppressions that silence `f` if their `where` (when they have one) holds on
@@ -31,6 +30,22 @@ impl RuleSet {
         self.suppressions().get(i).is_some_and(|s| s.where_.is_some())
     }
 
+    /// The suppression that silences `f`: the first candidate without a `where`, or whose
+    /// `where` holds (`where_holds(i)`, see [`RuleSet::where_holds_on`]).
+    pub fn suppressed_by(&self, f: &Finding, where_holds: &dyn Fn(usize) -> bool) -> Option<usize> {
+        let sups = self.suppressions();
+        if sups.is_empty() {
+            return None;
+        }
+        self.suppression_candidates(f).find(|&i| sups[i].where_.is_none() || where_holds(i))
+    }
+
+    /// Whether the `where` of suppression `i` holds on `span` (true without a `where`).
+    pub fn where_holds_on(&self, dump: &Dump, syms: &[Option<Sym>], span: &Span, i: usize) -> bool {
+        let Some(w) = self.suppressions().get(i).and_then(|s| s.where_.as_ref()) else { return true };
+        Cx::span_only(dump, self.tables(), syms).test(&w.compiled, span, None)
+    }
+
     /// Whether the `where` of suppression `i` holds on the span `f` is about (its trace and
     /// first span id), looked up in `dump`, whose spans `traces` orders.
     pub fn suppression_where_holds(
@@ -41,8 +56,6 @@ impl RuleSet {
         f: &Finding,
         i: usize,
     ) -> bool {
-        let Some(w) = self.suppressions().get(i).and_then(|s| s.where_.as_ref()) else { return true };
-        let cx = Cx::span_only(dump, self.tables(), syms);
         let span_of = || -> Option<&Span> {
             let (t, s) = (f.trace_id?, *f.span_ids.first()?);
             let k = traces.order.partition_point(|&i| {
@@ -51,55 +64,28 @@ impl RuleSet {
             });
             traces.order.get(k).map(|&i| &dump.spans[i as usize]).filter(|x| x.trace_id == t && x.span_id == s)
         };
-        span_of().is_some_and(|span| cx.test(&w.compiled, span, None))
+        span_of().is_some_and(|span| self.where_holds_on(dump, syms, span, i))
     }
 
-    /// Removes the findings suppressions silence, counts them per suppression and per
-    /// rule, and settles each rule's outcome. `where_holds(k, f, i)` tells whether the
-    /// `where` of suppression `i` holds for `f`, which is `findings[k]` (see
-    /// [`RuleSet::suppression_where_holds`]).
-    pub fn suppress(
-        &self,
-        findings: &mut Vec<Finding>,
-        results: &mut [RuleResult],
-        where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
-    ) -> Vec<SuppressionResult> {
-        let sups = self.suppressions();
-        let mut counts = vec![0u64; sups.len()];
-        if !sups.is_empty() {
-            let mut k = 0;
-            findings.retain(|f| {
-                let hit = self.suppression_candidates(f).find(|&i| sups[i].where_.is_none() || where_holds(k, f, i));
-                k += 1;
-                match hit {
-                    Some(i) => {
-                        counts[i] += 1;
-                        false
-                    }
-                    None => true,
-                }
-            });
-        }
-        let mut remaining: HashMap<&str, u64> = HashMap::new();
-        for f in findings.iter() {
-            if let CheckId::Rule(id) = &f.code {
-                *remaining.entry(id).or_default() += 1;
-            }
-        }
+    /// Settles each rule's outcome from the findings `collected` counted (reported and
+    /// suppressed), and says what each suppression silenced.
+    pub fn settle_suppressed(&self, results: &mut [RuleResult], collected: &Collected) -> Vec<SuppressionResult> {
         for r in results.iter_mut() {
-            r.findings = remaining.get(&*r.id).copied().unwrap_or(0);
-            r.suppressed = r.raw_findings - r.findings;
+            let code = CheckId::Rule(r.id.clone());
+            r.findings = collected.count(&code);
+            r.suppressed = collected.suppressed(&code);
             r.settle();
         }
-        sups.iter()
-            .zip(counts)
-            .map(|(s, n)| SuppressionResult {
+        self.suppressions()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SuppressionResult {
                 rule: match &s.target {
                     Target::Builtin(c) => c.as_str().to_string(),
                     Target::Rule(id) => id.to_string(),
                 },
                 reason: s.reason.clone(),
-                suppressed: n,
+                suppressed: collected.silenced_by(i),
                 source: s.source.clone(),
             })
             .collect()

@@ -1,6 +1,12 @@
 //! The vocabulary shared by checks, rules and reports: what a finding is, how bad it is,
 //! and the stable code or rule id that produced it.
 
+pub mod collect;
+pub mod out;
+
+pub use collect::{CodeCount, Collected, DEFAULT_MAX_FINDINGS, FindingCounts};
+pub use out::FindingsOut;
+
 use crate::model::{SourceLoc, SpanId, TraceId};
 use std::fmt;
 

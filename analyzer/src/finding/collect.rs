@@ -1,0 +1,256 @@
+//! Findings counted exactly and listed within a bound: a rule that fails on every span
+//! costs a counter, not memory.
+//!
+//! Each check code or rule keeps at most `max` examples: the first ones in report order
+//! ([`Finding::sort_key`], then the source location), so the examples are the same however
+//! the dump is split into files, partitions or workers, and whatever order they ran in.
+
+use super::{CheckId, Finding, Severity};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+/// How many examples each check code or rule lists by default.
+pub const DEFAULT_MAX_FINDINGS: usize = 100;
+
+/// The findings of one check code or rule: the exact count and the examples kept.
+#[derive(Debug, Default)]
+struct PerCode {
+    count: u64,
+    suppressed: u64,
+    /// The `max` first examples in report order; the top of the heap is the last of them.
+    examples: BinaryHeap<Ranked>,
+}
+
+/// A finding ordered as reports list them, with its location as the last tie-break so the
+/// order is total.
+#[derive(Debug)]
+struct Ranked(Finding);
+
+impl Ranked {
+    fn cmp_key(&self, other: &Finding) -> Ordering {
+        let a = &self.0;
+        a.sort_key().cmp(&other.sort_key()).then_with(|| a.loc.cmp(&other.loc))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.cmp_key(&other.0)
+    }
+}
+
+/// Exact counts of findings per code and rule and per severity, with the first `max`
+/// findings of each code or rule in report order. Collections merge: a merged collection
+/// is the one a single pass over all the findings would have made.
+#[derive(Debug)]
+pub struct Collected {
+    max: usize,
+    codes: HashMap<CheckId, PerCode>,
+    by_severity: BTreeMap<Severity, u64>,
+    /// Findings each suppression silenced, by suppression index.
+    silenced: Vec<u64>,
+}
+
+impl Collected {
+    /// An empty collection keeping at most `max` examples per code or rule.
+    pub fn new(max: usize) -> Collected {
+        Collected { max, codes: HashMap::new(), by_severity: BTreeMap::new(), silenced: Vec::new() }
+    }
+
+    /// The bound on examples per code or rule.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Counts `f` and keeps it if it is among the first `max` of its code.
+    pub fn add(&mut self, f: Finding) {
+        *self.by_severity.entry(f.severity).or_default() += 1;
+        let slot = self.codes.entry(f.code.clone()).or_default();
+        slot.count += 1;
+        keep(&mut slot.examples, self.max, f);
+    }
+
+    /// Counts a finding that suppression `i` silenced.
+    pub fn silence(&mut self, code: &CheckId, i: usize) {
+        if self.silenced.len() <= i {
+            self.silenced.resize(i + 1, 0);
+        }
+        self.silenced[i] += 1;
+        self.codes.entry(code.clone()).or_default().suppressed += 1;
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: Collected) {
+        for (s, n) in other.by_severity {
+            *self.by_severity.entry(s).or_default() += n;
+        }
+        if self.silenced.len() < other.silenced.len() {
+            self.silenced.resize(other.silenced.len(), 0);
+        }
+        for (a, b) in self.silenced.iter_mut().zip(other.silenced) {
+            *a += b;
+        }
+        for (code, theirs) in other.codes {
+            let ours = self.codes.entry(code).or_default();
+            ours.count += theirs.count;
+            ours.suppressed += theirs.suppressed;
+            for r in theirs.examples {
+                keep(&mut ours.examples, self.max, r.0);
+            }
+        }
+    }
+
+    /// Findings reported (not suppressed).
+    pub fn total(&self) -> u64 {
+        self.by_severity.values().sum()
+    }
+
+    /// Findings of `code` reported (not suppressed).
+    pub fn count(&self, code: &CheckId) -> u64 {
+        self.codes.get(code).map_or(0, |c| c.count)
+    }
+
+    /// Findings of `code` that suppressions silenced.
+    pub fn suppressed(&self, code: &CheckId) -> u64 {
+        self.codes.get(code).map_or(0, |c| c.suppressed)
+    }
+
+    /// Findings silenced by suppression `i`.
+    pub fn silenced_by(&self, i: usize) -> u64 {
+        self.silenced.get(i).copied().unwrap_or(0)
+    }
+
+    /// Reported findings per severity.
+    pub fn by_severity(&self) -> &BTreeMap<Severity, u64> {
+        &self.by_severity
+    }
+
+    /// The exact counts, and the listed findings of every code in report order.
+    pub fn finish(self) -> (FindingCounts, Vec<Finding>) {
+        let mut by_code = BTreeMap::new();
+        let mut all: Vec<Ranked> = Vec::new();
+        for (code, c) in self.codes {
+            if c.count > 0 {
+                let listed = c.examples.len() as u64;
+                by_code.insert(code, CodeCount { count: c.count, omitted: c.count - listed });
+            }
+            all.extend(c.examples.into_vec());
+        }
+        all.sort_unstable();
+        let counts = FindingCounts { max_per_code: self.max, by_code, by_severity: self.by_severity };
+        (counts, all.into_iter().map(|r| r.0).collect())
+    }
+}
+
+/// The reported findings of one code or rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeCount {
+    pub count: u64,
+    /// Findings counted but not listed (beyond `--max-findings`).
+    pub omitted: u64,
+}
+
+/// Exact counts of the reported findings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FindingCounts {
+    /// The bound on listed findings per code or rule.
+    pub max_per_code: usize,
+    /// Codes and rules with at least one finding.
+    pub by_code: BTreeMap<CheckId, CodeCount>,
+    pub by_severity: BTreeMap<Severity, u64>,
+}
+
+impl FindingCounts {
+    /// Every reported finding.
+    pub fn total(&self) -> u64 {
+        self.by_severity.values().sum()
+    }
+
+    /// Findings counted but not listed.
+    pub fn omitted(&self) -> u64 {
+        self.by_code.values().map(|c| c.omitted).sum()
+    }
+}
+
+/// Keeps `f` in `heap` if it is among the first `max`.
+fn keep(heap: &mut BinaryHeap<Ranked>, max: usize, f: Finding) {
+    if heap.len() < max {
+        heap.push(Ranked(f));
+    } else if let Some(mut last) = heap.peek_mut()
+        && last.cmp_key(&f) == Ordering::Greater
+    {
+        *last = Ranked(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Code;
+    use crate::model::TraceId;
+
+    fn finding(code: Code, trace: u8) -> Finding {
+        let mut t = [0u8; 16];
+        t[15] = trace;
+        Finding { trace_id: Some(TraceId(t)), ..Finding::new(code, format!("trace {trace}")) }
+    }
+
+    fn collect(max: usize, fs: impl IntoIterator<Item = Finding>) -> Collected {
+        let mut c = Collected::new(max);
+        for f in fs {
+            c.add(f);
+        }
+        c
+    }
+
+    #[test]
+    fn counts_are_exact_and_examples_are_the_first_in_report_order_whatever_the_split() {
+        let all: Vec<Finding> =
+            (0..50u8).rev().map(|t| finding(Code::S001, t)).chain([finding(Code::T001, 9)]).collect();
+        let whole = collect(3, all.clone());
+        let mut parts = collect(3, all[..20].iter().cloned());
+        parts.merge(collect(3, all[20..35].iter().cloned()));
+        parts.merge(collect(3, all[35..].iter().cloned()));
+        let expected = ["trace 9", "trace 0", "trace 1", "trace 2"];
+        for c in [whole, parts] {
+            assert_eq!(c.total(), 51);
+            let (counts, listed) = c.finish();
+            let s001 = counts.by_code[&CheckId::Builtin(Code::S001)];
+            assert_eq!((s001.count, s001.omitted), (50, 47));
+            assert_eq!((counts.total(), counts.omitted()), (51, 47));
+            // T001 (an error) sorts before S001 (a warning); then trace order.
+            assert_eq!(listed.into_iter().map(|f| f.message).collect::<Vec<_>>(), expected);
+        }
+    }
+
+    #[test]
+    fn zero_lists_nothing_but_still_counts() {
+        let c = collect(0, (0..5).map(|t| finding(Code::S001, t)));
+        assert_eq!(c.count(&CheckId::Builtin(Code::S001)), 5);
+        assert!(c.finish().1.is_empty());
+    }
+
+    #[test]
+    fn silenced_findings_are_counted_apart() {
+        let mut c = collect(10, [finding(Code::S001, 1)]);
+        let mut other = Collected::new(10);
+        other.silence(&CheckId::Builtin(Code::S001), 2);
+        c.merge(other);
+        assert_eq!((c.total(), c.suppressed(&CheckId::Builtin(Code::S001))), (1, 1));
+        assert_eq!((c.silenced_by(2), c.silenced_by(0)), (1, 0));
+    }
+}
