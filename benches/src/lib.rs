@@ -5,7 +5,13 @@ use tracecheck::input::{LoadOptions, Loaded, load_bytes};
 
 /// A synth dump of about `spans` spans (seed 1, 1 % anomalies) as JSON lines.
 pub fn synth_json(spans: u64) -> Vec<u8> {
-    let cfg = tracecheck_emitter::synth::Config { spans, seed: 1, anomaly_rate: 0.01, nodes: 4 };
+    let cfg = tracecheck_emitter::synth::Config {
+        spans,
+        seed: 1,
+        anomaly_rate: 0.01,
+        nodes: 4,
+        shape: tracecheck_emitter::synth::Shape::P2p,
+    };
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = tracecheck_emitter::synth::write(&cfg, &mut out);

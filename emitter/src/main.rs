@@ -72,9 +72,13 @@ enum Command {
         /// Fraction of traces given one anomaly (0 to 1).
         #[arg(long, default_value_t = 0.0)]
         anomalies: f64,
-        /// Nodes (resources) the spans come from.
+        /// Nodes (resources) the spans come from (P2P shape).
         #[arg(long, default_value_t = 4)]
         nodes: u32,
+        /// What the traces look like: the P2P marketplace, or web/RPC/database services
+        /// with semantic-convention attributes (about 1 KB a span).
+        #[arg(long, value_enum, default_value_t = tracecheck_emitter::synth::Shape::P2p)]
+        shape: tracecheck_emitter::synth::Shape,
     },
 }
 
@@ -113,12 +117,12 @@ fn main() -> anyhow::Result<()> {
             serde_json::to_writer_pretty(&mut stdout, &summary)?;
             writeln!(stdout)?;
         }
-        Command::Synth { spans, seed, out, anomalies, nodes } => {
+        Command::Synth { spans, seed, out, anomalies, nodes, shape } => {
             anyhow::ensure!((0.0..=1.0).contains(&anomalies), "--anomalies must be between 0 and 1");
             anyhow::ensure!(nodes >= 2, "--nodes must be at least 2");
             let file =
                 std::fs::File::create(&out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
-            let cfg = tracecheck_emitter::synth::Config { spans, seed, anomaly_rate: anomalies, nodes };
+            let cfg = tracecheck_emitter::synth::Config { spans, seed, anomaly_rate: anomalies, nodes, shape };
             let truth = tracecheck_emitter::synth::write(&cfg, std::io::BufWriter::with_capacity(1 << 20, file))?;
             let mut stdout = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut stdout, &truth.to_json())?;

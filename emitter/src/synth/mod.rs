@@ -1,7 +1,10 @@
-//! Fast synthetic dumps: P2P-marketplace-shaped traces written as the Collector's file
-//! exporter writes them (JSON lines of `TracesData`, one line per exported batch per node,
-//! so traces are split over many lines and interleaved), with a known number of injected
-//! anomalies. Used by the benches and by tests at scale.
+//! Fast synthetic dumps written as the Collector's file exporter writes them (JSON lines of
+//! `TracesData`, one line per exported batch per node or service, so traces are split over
+//! many lines and interleaved), with a known number of injected anomalies. Two shapes: the
+//! P2P marketplace, and HTTP/RPC/database services as OpenTelemetry SDKs describe them
+//! ([`services`]). Used by the benches and by tests at scale.
+
+mod services;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,8 +20,20 @@ pub struct Config {
     pub seed: u64,
     /// Fraction of traces that get exactly one anomaly.
     pub anomaly_rate: f64,
-    /// Number of nodes (resources).
+    /// Number of nodes (resources) of the P2P shape; the services shape has its own.
     pub nodes: u32,
+    pub shape: Shape,
+}
+
+/// What the generated traces look like.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// The P2P marketplace of `tracecheck-emit run`, with its attributes.
+    #[default]
+    P2p,
+    /// Web, RPC and database services with semantic-convention attributes, about 1 KB a
+    /// span, with 14 resource attributes: what an OpenTelemetry SDK exports.
+    Services,
 }
 
 /// An injected defect and the built-in check code that must report it, once.
@@ -99,6 +114,9 @@ struct Span {
     node: u32,
     /// Operation-specific attributes, already as JSON `KeyValue`s separated by commas.
     extra: String,
+    /// Events, already as JSON objects separated by commas.
+    events: String,
+    status_message: &'static str,
 }
 
 struct Gen {
@@ -135,7 +153,20 @@ impl Gen {
         node: u32,
         extra: String,
     ) -> Span {
-        Span { trace, id: self.id8(), parent, name, kind, start, end, error: false, node, extra }
+        Span {
+            trace,
+            id: self.id8(),
+            parent,
+            name,
+            kind,
+            start,
+            end,
+            error: false,
+            node,
+            extra,
+            events: String::new(),
+            status_message: "",
+        }
     }
 
     /// Splits `[start, end)` into `n` consecutive sub-intervals with small gaps.
@@ -346,8 +377,9 @@ fn kv_int(key: &str, v: u64) -> String {
     format!(r#"{{"key":"{key}","value":{{"intValue":"{v}"}}}}"#)
 }
 
-/// Appends one span as OTLP JSON, with the attributes an instrumented Rust service carries.
-fn write_span(out: &mut String, s: &Span, peer_id: &str) {
+/// Appends one span as OTLP JSON; the P2P shape adds the attributes an instrumented Rust
+/// service carries (`peer_id` given), the services shape has them all in `extra`.
+fn write_span(out: &mut String, s: &Span, peer_id: Option<&str>) {
     out.push_str(r#"{"traceId":""#);
     tracecheck_wire::hex::push(out, &s.trace);
     out.push_str(r#"","spanId":""#);
@@ -361,30 +393,36 @@ fn write_span(out: &mut String, s: &Span, peer_id: &str) {
         r#"","flags":257,"name":"{}","kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":["#,
         s.name, s.kind, s.start, s.end
     );
-    let module = s.name.split('.').next().unwrap_or("p2p");
-    let _ = write!(
-        out,
-        "{},{},{},{},{},{},{},{}",
-        kv_str("p2p.peer_id", peer_id),
-        kv_str("code.namespace", &format!("ggen_p2p::marketplace::{module}")),
-        kv_str("code.filepath", &format!("crates/ggen-p2p/src/marketplace/{module}.rs")),
-        kv_int("code.lineno", 40 + (s.id[0] as u64) * 3),
-        kv_str("thread.name", "tokio-runtime-worker"),
-        kv_int("thread.id", 1 + u64::from(s.id[1] % 8)),
-        kv_str("otel.library.name", "tracing-opentelemetry"),
-        kv_int("busy_ns", (s.end.saturating_sub(s.start)) / 3)
-    );
-    if !s.extra.is_empty() {
-        out.push(',');
-        out.push_str(&s.extra);
+    if let Some(peer_id) = peer_id {
+        let module = s.name.split('.').next().unwrap_or("p2p");
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            kv_str("p2p.peer_id", peer_id),
+            kv_str("code.namespace", &format!("ggen_p2p::marketplace::{module}")),
+            kv_str("code.filepath", &format!("crates/ggen-p2p/src/marketplace/{module}.rs")),
+            kv_int("code.lineno", 40 + (s.id[0] as u64) * 3),
+            kv_str("thread.name", "tokio-runtime-worker"),
+            kv_int("thread.id", 1 + u64::from(s.id[1] % 8)),
+            kv_str("otel.library.name", "tracing-opentelemetry"),
+            kv_int("busy_ns", (s.end.saturating_sub(s.start)) / 3)
+        );
+        if !s.extra.is_empty() {
+            out.push(',');
+        }
     }
-    out.push_str(
-        r#"],"droppedAttributesCount":0,"events":[],"droppedEventsCount":0,"links":[],"droppedLinksCount":0,"status":"#,
-    );
-    if s.error {
-        out.push_str(r#"{"code":2}}"#);
-    } else {
-        out.push_str(r#"{"code":1}}"#);
+    out.push_str(&s.extra);
+    out.push_str(r#"],"droppedAttributesCount":0,"events":["#);
+    out.push_str(&s.events);
+    out.push_str(r#"],"droppedEventsCount":0,"links":[],"droppedLinksCount":0,"status":"#);
+    match (s.error, s.status_message) {
+        (true, "") => out.push_str(r#"{"code":2}}"#),
+        (true, m) => {
+            let _ = write!(out, r#"{{"message":"{m}","code":2}}}}"#);
+        }
+        (false, _) if peer_id.is_some() => out.push_str(r#"{"code":1}}"#),
+        // SDKs leave the status unset on spans that did not fail.
+        (false, _) => out.push_str(r#"{}}"#),
     }
 }
 
@@ -394,24 +432,34 @@ const BATCH: usize = 256;
 /// Writes a dump to `w` and returns its ground truth.
 pub fn write(cfg: &Config, mut w: impl Write) -> io::Result<Truth> {
     let mut g = Gen { rng: Rng(cfg.seed), nodes: cfg.nodes, peer_ids: Vec::new(), clock: 1_763_712_000_000_000_000 };
-    g.peer_ids = (0..cfg.nodes)
-        .map(|_| {
-            let tail: String = (0..44).map(|_| BASE58[g.rng.below(BASE58.len() as u64) as usize] as char).collect();
-            format!("12D3KooW{tail}")
-        })
-        .collect();
-    let prefixes: Vec<String> = (0..cfg.nodes)
-        .map(|n| {
-            format!(
-                r#"{{"resourceSpans":[{{"resource":{{"attributes":[{},{},{},{},{}]}},"scopeSpans":[{{"scope":{{"name":"ggen_p2p","version":"0.3.1"}},"spans":["#,
-                kv_str("service.name", "ggen-p2p-marketplace"),
-                kv_str("service.version", "0.3.1"),
-                kv_str("service.instance.id", &format!("node-{n}")),
-                kv_str("host.name", "loadgen-1"),
-                kv_str("p2p.peer_id", &g.peer_ids[n as usize])
-            )
-        })
-        .collect();
+    let prefixes: Vec<String> = match cfg.shape {
+        Shape::P2p => {
+            g.peer_ids = (0..cfg.nodes)
+                .map(|_| {
+                    let tail: String =
+                        (0..44).map(|_| BASE58[g.rng.below(BASE58.len() as u64) as usize] as char).collect();
+                    format!("12D3KooW{tail}")
+                })
+                .collect();
+            (0..cfg.nodes)
+                .map(|n| {
+                    format!(
+                        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{},{},{},{},{}]}},"scopeSpans":[{{"scope":{{"name":"ggen_p2p","version":"0.3.1"}},"spans":["#,
+                        kv_str("service.name", "ggen-p2p-marketplace"),
+                        kv_str("service.version", "0.3.1"),
+                        kv_str("service.instance.id", &format!("node-{n}")),
+                        kv_str("host.name", "loadgen-1"),
+                        kv_str("p2p.peer_id", &g.peer_ids[n as usize])
+                    )
+                })
+                .collect()
+        }
+        Shape::Services => {
+            g.nodes = services::SERVICES.len() as u32;
+            services::prefixes(&mut g)
+        }
+    };
+    let cfg = &Config { nodes: g.nodes, ..cfg.clone() };
     const SUFFIX: &str = r#"]}],"schemaUrl":"https://opentelemetry.io/schemas/1.26.0"}]}"#;
     let mut buffers: Vec<(String, usize)> = (0..cfg.nodes).map(|_| (String::new(), 0)).collect();
     let mut truth = Truth::default();
@@ -434,7 +482,9 @@ pub fn write(cfg: &Config, mut w: impl Write) -> io::Result<Truth> {
     let mut next_init = 0;
     while truth.spans < cfg.spans {
         spans.clear();
-        if next_init < cfg.nodes {
+        if cfg.shape == Shape::Services {
+            g.service_trace(&mut spans);
+        } else if next_init < cfg.nodes {
             g.swarm_init(next_init, &mut spans);
             next_init += 1;
         } else {
@@ -459,7 +509,7 @@ pub fn write(cfg: &Config, mut w: impl Write) -> io::Result<Truth> {
             if buf.1 > 0 {
                 buf.0.push(',');
             }
-            write_span(&mut buf.0, s, &g.peer_ids[s.node as usize]);
+            write_span(&mut buf.0, s, g.peer_ids.get(s.node as usize).map(String::as_str));
             buf.1 += 1;
             truth.spans += 1;
             if buf.1 == BATCH {
@@ -485,7 +535,10 @@ fn inject(g: &mut Gen, spans: &mut Vec<Span>, a: Anomaly) {
             let s = &mut spans[i];
             (s.start, s.end) = (s.end, s.start);
         }
-        Anomaly::ErrorWithoutMessage => spans[i].error = true,
+        Anomaly::ErrorWithoutMessage => {
+            spans[i].error = true;
+            spans[i].status_message = "";
+        }
         Anomaly::Orphan => spans[i].parent = Some(g.id8()),
         Anomaly::Duplicate => {
             let copy = spans[i].clone();
@@ -500,7 +553,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_and_valid_json_lines() {
-        let cfg = Config { spans: 2000, seed: 7, anomaly_rate: 0.2, nodes: 4 };
+        let cfg = Config { spans: 2000, seed: 7, anomaly_rate: 0.2, nodes: 4, shape: Shape::P2p };
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let ta = write(&cfg, &mut a).expect("write");
         let tb = write(&cfg, &mut b).expect("write");
