@@ -181,3 +181,69 @@ fn the_findings_file_can_be_parquet() {
         assert!(text.contains(&c), "{c} in {text}");
     }
 }
+
+/// A rule that fails on every span of a dump larger than a Parquet row group: the count is
+/// exact, two are listed, and both findings files hold every one (written by parallel
+/// workers while the run goes, with row groups encoded on the way).
+#[test]
+fn a_rule_failing_on_every_span_is_counted_and_written_out_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (traces, per_trace) = (7_000u64, 10u64);
+    let mut text = String::new();
+    for t in 0..traces {
+        let spans: Vec<String> = (0..per_trace)
+            .map(|k| {
+                let parent = if k == 0 { String::new() } else { format!("{:016x}", t * 100 + 1) };
+                format!(
+                    r#"{{"traceId":"{:032x}","spanId":"{:016x}","parentSpanId":"{parent}","name":"op-{k}","kind":1,"startTimeUnixNano":"{}","endTimeUnixNano":"{}","status":{{}}}}"#,
+                    t + 1,
+                    t * 100 + k + 1,
+                    1_700_000_000_000_000_000u64 + t * 1_000_000 + k,
+                    1_700_000_000_000_500_000u64 + t * 1_000_000 - k,
+                )
+            })
+            .collect();
+        text.push_str(&format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},"scopeSpans":[{{"scope":{{"name":"t"}},"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        ));
+        text.push('\n');
+    }
+    let dump = dir.path().join("dump.jsonl");
+    std::fs::write(&dump, text).expect("write dump");
+    let pack = dir.path().join("every-span.toml");
+    let rule = "schema = 1\nname = \"every-span\"\n\n[[rule]]\nid = \"ALL001\"\ntitle = \"Every span is tagged\"\n\
+                severity = \"warning\"\neach = '{ }'\nexpect = ['span.tag != nil']\n";
+    std::fs::write(&pack, rule).expect("write pack");
+    let total = traces * per_trace;
+    for name in ["findings.jsonl", "findings.parquet"] {
+        let out = dir.path().join(name);
+        let run = Command::cargo_bin("tracecheck")
+            .expect("binary built")
+            .timeout(std::time::Duration::from_secs(300))
+            .arg("check")
+            .arg(&dump)
+            .arg("--rules")
+            .arg(&pack)
+            .args(["--format", "json", "--max-findings", "2", "-j", "2", "--findings-out"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+        let r: Value = serde_json::from_slice(&run.stdout).expect("json");
+        assert_eq!(r["summary"]["by_code"]["ALL001"].as_u64(), Some(total));
+        assert_eq!(r["summary"]["omitted"]["ALL001"].as_u64(), Some(total - 2));
+        assert_eq!(r["findings"].as_array().map(Vec::len), Some(2));
+        if name.ends_with(".jsonl") {
+            assert_eq!(lines(&out).len() as u64, total);
+            continue;
+        }
+        let script = "import sys, pandas\nd = pandas.read_parquet(sys.argv[1])\nprint(len(d), d['span_ids'].nunique())";
+        match std::process::Command::new("python3").args(["-c", script]).arg(&out).output() {
+            Ok(o) if o.status.success() => {
+                assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), format!("{total} {total}"));
+            }
+            _ => common::cannot_run("python3 with pandas and pyarrow is needed to read the Parquet findings file"),
+        }
+    }
+}

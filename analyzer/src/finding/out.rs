@@ -5,12 +5,14 @@
 use super::{CheckId, Finding};
 use crate::model::{Dump, Format};
 use polars_core::prelude::*;
-use polars_io::parquet::write::{BatchedWriter, ParquetWriter};
+use polars_io::parquet::write::ParquetWriter;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// Rows buffered before a Parquet row group is written.
 const ROW_GROUP: usize = 64 * 1024;
@@ -160,9 +162,9 @@ impl FindingsOut {
     }
 }
 
-/// Parquet columns being filled, written as a row group every [`ROW_GROUP`] rows.
-struct ParquetRows {
-    writer: BatchedWriter<File>,
+/// The columns of one Parquet row group being filled.
+#[derive(Default)]
+struct Columns {
     code: Vec<String>,
     name: Vec<String>,
     severity: Vec<&'static str>,
@@ -180,98 +182,126 @@ struct ParquetRows {
     offset: Vec<Option<u64>>,
 }
 
+impl Columns {
+    fn schema() -> Schema {
+        let text = |name: &str| Field::new(name.into(), DataType::String);
+        let number = |name: &str| Field::new(name.into(), DataType::UInt64);
+        Schema::from_iter([
+            text("code"),
+            text("name"),
+            text("severity"),
+            text("trace_id"),
+            text("span_ids"),
+            text("message"),
+            text("expected"),
+            text("actual"),
+            text("hint"),
+            text("file"),
+            number("line"),
+            number("record"),
+            number("offset"),
+        ])
+    }
+
+    fn push(&mut self, l: &FindingLine<'_>) {
+        self.code.push(l.code.to_string());
+        self.name.push(l.name.to_string());
+        self.severity.push(l.severity);
+        self.trace_id.push(l.trace_id.clone());
+        self.span_ids.push(l.span_ids.join(","));
+        self.message.push(l.message.to_string());
+        self.expected.push(l.expected.map(str::to_string));
+        self.actual.push(l.actual.map(str::to_string));
+        self.hint.push(l.hint.map(str::to_string));
+        self.file.push(l.file.map(str::to_string));
+        self.line.push(l.line);
+        self.record.push(l.record);
+        self.offset.push(l.offset);
+    }
+
+    fn frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new(
+            self.code.len(),
+            vec![
+                Column::new("code".into(), self.code),
+                Column::new("name".into(), self.name),
+                Column::new("severity".into(), self.severity),
+                Column::new("trace_id".into(), self.trace_id),
+                Column::new("span_ids".into(), self.span_ids),
+                Column::new("message".into(), self.message),
+                Column::new("expected".into(), self.expected),
+                Column::new("actual".into(), self.actual),
+                Column::new("hint".into(), self.hint),
+                Column::new("file".into(), self.file),
+                Column::new("line".into(), self.line),
+                Column::new("record".into(), self.record),
+                Column::new("offset".into(), self.offset),
+            ],
+        )
+    }
+}
+
 fn polars_err(e: PolarsError) -> io::Error {
     io::Error::other(e.to_string())
 }
 
+/// Findings on their way to a Parquet file. Row groups are encoded by a thread of their
+/// own: polars encodes in parallel on its thread pool, and a rayon worker that waits for
+/// another pool runs queued work of its own pool meanwhile, which here would be another
+/// trace's findings waiting for the lock this worker holds.
+struct ParquetRows {
+    rows: Columns,
+    buffered: usize,
+    to_writer: Option<SyncSender<Columns>>,
+    writer: Option<JoinHandle<io::Result<()>>>,
+}
+
 impl ParquetRows {
     fn new(file: File) -> io::Result<ParquetRows> {
-        let schema = Schema::from_iter([
-            Field::new("code".into(), DataType::String),
-            Field::new("name".into(), DataType::String),
-            Field::new("severity".into(), DataType::String),
-            Field::new("trace_id".into(), DataType::String),
-            Field::new("span_ids".into(), DataType::String),
-            Field::new("message".into(), DataType::String),
-            Field::new("expected".into(), DataType::String),
-            Field::new("actual".into(), DataType::String),
-            Field::new("hint".into(), DataType::String),
-            Field::new("file".into(), DataType::String),
-            Field::new("line".into(), DataType::UInt64),
-            Field::new("record".into(), DataType::UInt64),
-            Field::new("offset".into(), DataType::UInt64),
-        ]);
-        Ok(ParquetRows {
-            writer: ParquetWriter::new(file).batched(&schema).map_err(polars_err)?,
-            code: Vec::new(),
-            name: Vec::new(),
-            severity: Vec::new(),
-            trace_id: Vec::new(),
-            span_ids: Vec::new(),
-            message: Vec::new(),
-            expected: Vec::new(),
-            actual: Vec::new(),
-            hint: Vec::new(),
-            file: Vec::new(),
-            line: Vec::new(),
-            record: Vec::new(),
-            offset: Vec::new(),
-        })
+        let (to_writer, row_groups) = sync_channel::<Columns>(2);
+        let writer = std::thread::Builder::new().name("findings-parquet".into()).spawn(move || {
+            let mut w = ParquetWriter::new(file).batched(&Columns::schema()).map_err(polars_err)?;
+            for group in row_groups {
+                w.write_batch(&group.frame().map_err(polars_err)?).map_err(polars_err)?;
+            }
+            w.finish().map_err(polars_err)?;
+            Ok(())
+        })?;
+        Ok(ParquetRows { rows: Columns::default(), buffered: 0, to_writer: Some(to_writer), writer: Some(writer) })
     }
 
     fn push(&mut self, lines: &[FindingLine<'_>]) -> io::Result<()> {
         for l in lines {
-            self.code.push(l.code.to_string());
-            self.name.push(l.name.to_string());
-            self.severity.push(l.severity);
-            self.trace_id.push(l.trace_id.clone());
-            self.span_ids.push(l.span_ids.join(","));
-            self.message.push(l.message.to_string());
-            self.expected.push(l.expected.map(str::to_string));
-            self.actual.push(l.actual.map(str::to_string));
-            self.hint.push(l.hint.map(str::to_string));
-            self.file.push(l.file.map(str::to_string));
-            self.line.push(l.line);
-            self.record.push(l.record);
-            self.offset.push(l.offset);
+            self.rows.push(l);
         }
-        if self.code.len() >= ROW_GROUP { self.flush() } else { Ok(()) }
+        self.buffered += lines.len();
+        if self.buffered >= ROW_GROUP { self.send() } else { Ok(()) }
     }
 
-    /// The buffered rows as a frame, leaving the buffers empty.
-    fn frame(&mut self) -> PolarsResult<DataFrame> {
-        let n = self.code.len();
-        DataFrame::new(
-            n,
-            vec![
-                Column::new("code".into(), std::mem::take(&mut self.code)),
-                Column::new("name".into(), std::mem::take(&mut self.name)),
-                Column::new("severity".into(), std::mem::take(&mut self.severity)),
-                Column::new("trace_id".into(), std::mem::take(&mut self.trace_id)),
-                Column::new("span_ids".into(), std::mem::take(&mut self.span_ids)),
-                Column::new("message".into(), std::mem::take(&mut self.message)),
-                Column::new("expected".into(), std::mem::take(&mut self.expected)),
-                Column::new("actual".into(), std::mem::take(&mut self.actual)),
-                Column::new("hint".into(), std::mem::take(&mut self.hint)),
-                Column::new("file".into(), std::mem::take(&mut self.file)),
-                Column::new("line".into(), std::mem::take(&mut self.line)),
-                Column::new("record".into(), std::mem::take(&mut self.record)),
-                Column::new("offset".into(), std::mem::take(&mut self.offset)),
-            ],
-        )
+    fn send(&mut self) -> io::Result<()> {
+        let group = std::mem::take(&mut self.rows);
+        self.buffered = 0;
+        match &self.to_writer {
+            Some(tx) if tx.send(group).is_ok() => Ok(()),
+            // The writer stopped: its error says why.
+            _ => self.join(),
+        }
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        if self.code.is_empty() {
-            return Ok(());
+    /// Closes the channel and waits for the writer.
+    fn join(&mut self) -> io::Result<()> {
+        self.to_writer = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the Parquet writer thread panicked")),
+            None => Err(io::Error::other("the Parquet writer has stopped")),
         }
-        let df = self.frame().map_err(polars_err)?;
-        self.writer.write_batch(&df).map_err(polars_err)
     }
 
     fn finish(mut self) -> io::Result<()> {
-        self.flush()?;
-        self.writer.finish().map_err(polars_err)?;
-        Ok(())
+        if self.buffered > 0 {
+            self.send()?;
+        }
+        self.join()
     }
 }
