@@ -104,6 +104,11 @@ impl<'a> Funnel<'a> {
         Funnel { rules: opts.rules.as_deref(), out: opts.findings_out.as_deref() }
     }
 
+    /// Whether every finding is written out (so every one needs its text).
+    pub(crate) fn writes_all(self) -> bool {
+        self.out.is_some()
+    }
+
     /// Takes `findings` about spans of `dump`; `where_holds(k, f, i)` tells whether the
     /// `where` of suppression `i` holds for `f`, which is `findings[k]`.
     pub(crate) fn take(
@@ -205,7 +210,8 @@ pub(crate) fn gather(
             let cx = TraceCx { dump, graph: &g, config: &opts.checks };
             let mut outcome = checks::check_trace(&cx);
             if let Some(r) = rule_set {
-                r.eval_trace(dump, syms, &g, &mut partial);
+                let listed = |f: &Finding| funnel.writes_all() || collected.would_list(f);
+                r.eval_trace(dump, syms, &g, &mut partial, &listed);
             }
             let mut found = std::mem::take(&mut outcome.findings);
             found.append(&mut partial.findings);

@@ -51,7 +51,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             let mut partial = TracePartial::default();
             for tg in &graphs {
-                rules.eval_trace(dump, &syms, tg, &mut partial);
+                rules.eval_trace(dump, &syms, tg, &mut partial, &|_| true);
             }
             let span_at = |i: u32| dump.spans.get(i as usize).map(tracecheck::model::SpanRef::of);
             rules.finish(dump, &syms, partial, &span_at).0.len()

@@ -84,6 +84,18 @@ impl Collected {
         keep(&mut slot.examples, self.max, f);
     }
 
+    /// Whether `f` could be listed, judged on what comes before its message in report
+    /// order (severity, code, trace, spans): false when `max` findings of its code that
+    /// come strictly before it are kept already, so its text need not be made. A finding
+    /// added without its text must be one this said false of.
+    pub fn would_list(&self, f: &Finding) -> bool {
+        let Some(slot) = self.codes.get(&f.code) else { return self.max > 0 };
+        if slot.examples.len() < self.max {
+            return true;
+        }
+        slot.examples.peek().is_some_and(|last| head(f) <= head(&last.0))
+    }
+
     /// Counts a finding that suppression `i` silenced.
     pub fn silence(&mut self, code: &CheckId, i: usize) {
         if self.silenced.len() <= i {
@@ -186,6 +198,11 @@ impl FindingCounts {
     }
 }
 
+/// What comes before the message in report order, within one code.
+fn head(f: &Finding) -> (std::cmp::Reverse<Severity>, Option<crate::model::TraceId>, &[crate::model::SpanId]) {
+    (std::cmp::Reverse(f.severity), f.trace_id, &f.span_ids)
+}
+
 /// Keeps `f` in `heap` if it is among the first `max`.
 fn keep(heap: &mut BinaryHeap<Ranked>, max: usize, f: Finding) {
     if heap.len() < max {
@@ -235,6 +252,19 @@ mod tests {
             // T001 (an error) sorts before S001 (a warning); then trace order.
             assert_eq!(listed.into_iter().map(|f| f.message).collect::<Vec<_>>(), expected);
         }
+    }
+
+    #[test]
+    fn only_findings_that_come_after_every_kept_one_are_judged_unlistable() {
+        let c = collect(2, [finding(Code::S001, 1), finding(Code::S001, 3)]);
+        let with = |trace, message: &str| Finding { message: message.into(), ..finding(Code::S001, trace) };
+        // Same trace as the last kept one: its message decides, so it may be listed.
+        assert!(c.would_list(&with(3, "a")));
+        assert!(c.would_list(&with(2, "")));
+        assert!(!c.would_list(&with(4, "")));
+        // Another code has room of its own.
+        assert!(c.would_list(&finding(Code::T001, 9)));
+        assert!(!collect(0, []).would_list(&finding(Code::T001, 9)));
     }
 
     #[test]

@@ -10,25 +10,66 @@ use super::partial::{GroupAcc, GroupKey, KeyPart, Tally, TracePartial};
 use crate::finding::{CheckId, Finding, RuleDetail};
 use crate::graph::TraceGraph;
 use crate::model::time::fmt_ns;
-use crate::model::{Dump, SpanRef, StatusCode, Sym};
+use crate::model::{Dump, Span, SpanId, SpanRef, StatusCode, Sym};
 use std::collections::HashMap;
 
 /// Builds a rule finding.
 pub(super) fn rule_finding(rule: &Rule, span: Option<SpanRef>, expected: String, actual: String) -> Finding {
+    let mut f = bare_finding(rule, span);
+    describe(&mut f, rule, expected, actual);
+    f
+}
+
+/// A rule finding without its text: code, severity, ids and location.
+fn bare_finding(rule: &Rule, span: Option<SpanRef>) -> Finding {
     Finding {
         code: CheckId::Rule(rule.id.clone()),
         severity: rule.severity,
         trace_id: span.map(|s| s.trace_id),
         span_ids: span.map(|s| s.span_id).into_iter().collect(),
-        message: format!("{}: expected {expected}; found {actual}", rule.title),
+        message: String::new(),
         loc: span.map(|s| s.loc),
-        detail: Some(Box::new(RuleDetail { expected, actual, hint: rule.hint.clone() })),
+        detail: None,
     }
 }
 
+fn describe(f: &mut Finding, rule: &Rule, expected: String, actual: String) {
+    f.message = format!("{}: expected {expected}; found {actual}", rule.title);
+    f.detail = Some(Box::new(RuleDetail { expected, actual, hint: rule.hint.clone() }));
+}
+
+/// Adds a finding of `rule` about `span` (and `more` span ids) to `out`. Its text, which
+/// `text` makes, is written only when `listed` says the finding may be listed in the report
+/// (or written out): a rule failing on every span costs a count, not a message per span.
+fn emit(
+    rule: &Rule,
+    span: &Span,
+    more: &[SpanId],
+    listed: &dyn Fn(&Finding) -> bool,
+    out: &mut Vec<Finding>,
+    text: impl FnOnce() -> (String, String),
+) {
+    let mut f = bare_finding(rule, Some(SpanRef::of(span)));
+    f.span_ids.extend_from_slice(more);
+    if listed(&f) {
+        let (expected, actual) = text();
+        describe(&mut f, rule, expected, actual);
+    }
+    out.push(f);
+}
+
 impl RuleSet {
-    /// Evaluates every rule on one trace, adding what it finds to `p`.
-    pub fn eval_trace(&self, dump: &Dump, syms: &[Option<Sym>], graph: &TraceGraph, p: &mut TracePartial) {
+    /// Evaluates every rule on one trace, adding what it finds to `p`. `listed(f)` tells
+    /// whether a finding may be listed (or written out) given its code, severity, ids and
+    /// location; the text of the findings it rejects is not made, and they are only counted.
+    pub fn eval_trace(
+        &self,
+        dump: &Dump,
+        syms: &[Option<Sym>],
+        graph: &TraceGraph,
+        p: &mut TracePartial,
+        listed: &dyn Fn(&Finding) -> bool,
+    ) {
         let cx = Cx::trace(dump, self.tables(), syms, graph).with_memo(&p.memo);
         let rules = self.rules();
         if p.tallies.len() < rules.len() {
@@ -41,7 +82,7 @@ impl RuleSet {
             match rule.quantifier {
                 Quantifier::Each => {
                     for &k in &matches {
-                        check_match(&cx, rule, k, &mut p.findings);
+                        check_match(&cx, rule, k, listed, &mut p.findings);
                     }
                 }
                 Quantifier::Any => {
@@ -59,13 +100,11 @@ impl RuleSet {
                     let last = rule.selector.compiled.rest.last().map_or(&rule.selector.compiled.first, |(_, p)| p);
                     for &k in &matches {
                         let span = cx.span(k);
-                        let actual = format!("{:?} matches ({})", dump.str(span.name), cx.actual(last, span, Some(k)));
-                        p.findings.push(rule_finding(
-                            rule,
-                            Some(SpanRef::of(span)),
-                            format!("no span matching {}", rule.selector.text),
-                            actual,
-                        ));
+                        emit(rule, span, &[], listed, &mut p.findings, || {
+                            let actual =
+                                format!("{:?} matches ({})", dump.str(span.name), cx.actual(last, span, Some(k)));
+                            (format!("no span matching {}", rule.selector.text), actual)
+                        });
                     }
                 }
             }
@@ -160,20 +199,21 @@ pub(super) fn collect_groups(cx: &Cx<'_>, rule: &Rule, matches: &[usize]) -> Has
 }
 
 /// Checks one match of an `each` rule: expectations, children order, containment.
-pub(super) fn check_match(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
+pub(super) fn check_match(
+    cx: &Cx<'_>,
+    rule: &Rule,
+    k: usize,
+    listed: &dyn Fn(&Finding) -> bool,
+    out: &mut Vec<Finding>,
+) {
     let span = cx.span(k);
     for e in &rule.expect {
         if !cx.test_node(&e.compiled, k) {
-            out.push(rule_finding(
-                rule,
-                Some(SpanRef::of(span)),
-                e.text.clone(),
-                cx.actual(&e.compiled, span, Some(k)),
-            ));
+            emit(rule, span, &[], listed, out, || (e.text.clone(), cx.actual(&e.compiled, span, Some(k))));
         }
     }
     if !rule.children_in_order.is_empty() {
-        check_order(cx, rule, k, out);
+        check_order(cx, rule, k, listed, out);
     }
     if rule.within_parent {
         let g = cx.graph.expect("rules run on trace graphs");
@@ -185,23 +225,29 @@ pub(super) fn check_match(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Find
                 let early = parent.start.saturating_sub(span.start);
                 let late = span.end.saturating_sub(parent.end);
                 if early > tol || late > tol {
-                    let actual = if early > tol {
-                        format!("starts {} before its parent", fmt_ns(early))
-                    } else {
-                        format!("ends {} after its parent", fmt_ns(late))
-                    };
-                    let expected =
-                        format!("within its parent {:?} (tolerance {})", cx.dump.str(parent.name), fmt_ns(tol));
-                    let mut f = rule_finding(rule, Some(SpanRef::of(span)), expected, actual);
-                    f.span_ids.push(parent.span_id);
-                    out.push(f);
+                    emit(rule, span, &[parent.span_id], listed, out, || {
+                        let actual = if early > tol {
+                            format!("starts {} before its parent", fmt_ns(early))
+                        } else {
+                            format!("ends {} after its parent", fmt_ns(late))
+                        };
+                        let expected =
+                            format!("within its parent {:?} (tolerance {})", cx.dump.str(parent.name), fmt_ns(tol));
+                        (expected, actual)
+                    });
                 }
             }
         }
     }
 }
 
-pub(super) fn check_order(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Finding>) {
+pub(super) fn check_order(
+    cx: &Cx<'_>,
+    rule: &Rule,
+    k: usize,
+    listed: &dyn Fn(&Finding) -> bool,
+    out: &mut Vec<Finding>,
+) {
     let span = cx.span(k);
     let children = cx.related(super::lang::Relation::Child, k);
     let sets: Vec<Vec<usize>> = rule
@@ -214,12 +260,14 @@ pub(super) fn check_order(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Find
         if set.is_empty() {
             let present: Vec<String> =
                 children.iter().map(|&c| format!("{:?}", cx.dump.str(cx.span(c).name))).collect();
-            let actual = if present.is_empty() {
-                "no children".to_string()
-            } else {
-                format!("no child matching {}; children: {}", rule.children_in_order[i].text, present.join(", "))
-            };
-            out.push(rule_finding(rule, Some(SpanRef::of(span)), format!("children in order: {order_text}"), actual));
+            emit(rule, span, &[], listed, out, || {
+                let actual = if present.is_empty() {
+                    "no children".to_string()
+                } else {
+                    format!("no child matching {}; children: {}", rule.children_in_order[i].text, present.join(", "))
+                };
+                (format!("children in order: {order_text}"), actual)
+            });
             return;
         }
     }
@@ -232,17 +280,17 @@ pub(super) fn check_order(cx: &Cx<'_>, rule: &Rule, k: usize, out: &mut Vec<Find
         if let (Some(a), Some(b)) = (last_end, first_start)
             && b.start.saturating_add(rule.tolerance) < a.end
         {
-            let actual = format!(
-                "{:?} ({}) starts {} before {:?} ({}) ends",
-                cx.dump.str(b.name),
-                b.span_id,
-                fmt_ns(a.end - b.start),
-                cx.dump.str(a.name),
-                a.span_id
-            );
-            let mut f = rule_finding(rule, Some(SpanRef::of(span)), format!("children in order: {order_text}"), actual);
-            f.span_ids.extend([a.span_id, b.span_id]);
-            out.push(f);
+            emit(rule, span, &[a.span_id, b.span_id], listed, out, || {
+                let actual = format!(
+                    "{:?} ({}) starts {} before {:?} ({}) ends",
+                    cx.dump.str(b.name),
+                    b.span_id,
+                    fmt_ns(a.end - b.start),
+                    cx.dump.str(a.name),
+                    a.span_id
+                );
+                (format!("children in order: {order_text}"), actual)
+            });
         }
     }
 }
