@@ -536,8 +536,11 @@ fn inject(g: &mut Gen, spans: &mut Vec<Span>, a: Anomaly) {
             (s.start, s.end) = (s.end, s.start);
         }
         Anomaly::ErrorWithoutMessage => {
+            // An exception event would say what went wrong: E001 is about errors nothing
+            // explains.
             spans[i].error = true;
             spans[i].status_message = "";
+            spans[i].events.clear();
         }
         Anomaly::Orphan => spans[i].parent = Some(g.id8()),
         Anomaly::Duplicate => {
