@@ -15,7 +15,7 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 /// Rows buffered before a Parquet row group is written.
-const ROW_GROUP: usize = 64 * 1024;
+const ROW_GROUP: usize = 32 * 1024;
 
 /// One finding as a line of `--findings-out`.
 #[derive(Debug, serde::Serialize)]
@@ -258,7 +258,7 @@ struct ParquetRows {
 
 impl ParquetRows {
     fn new(file: File) -> io::Result<ParquetRows> {
-        let (to_writer, row_groups) = sync_channel::<Columns>(2);
+        let (to_writer, row_groups) = sync_channel::<Columns>(1);
         let writer = std::thread::Builder::new().name("findings-parquet".into()).spawn(move || {
             let mut w = ParquetWriter::new(file).batched(&Columns::schema()).map_err(polars_err)?;
             for group in row_groups {
