@@ -2,7 +2,7 @@
 //! `TracesData`, one line per exported batch per node or service, so traces are split over
 //! many lines and interleaved), with a known number of injected anomalies. Two shapes: the
 //! P2P marketplace, and HTTP/RPC/database services as OpenTelemetry SDKs describe them
-//! ([`services`]). Used by the benches and by tests at scale.
+//! ([`Shape::Services`]). Used by the benches and by tests at scale.
 
 mod services;
 
