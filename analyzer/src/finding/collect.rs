@@ -71,11 +71,6 @@ impl Collected {
         Collected { max, codes: HashMap::new(), by_severity: BTreeMap::new(), silenced: Vec::new() }
     }
 
-    /// The bound on examples per code or rule.
-    pub fn max(&self) -> usize {
-        self.max
-    }
-
     /// Counts `f` and keeps it if it is among the first `max` of its code.
     pub fn add(&mut self, f: Finding) {
         *self.by_severity.entry(f.severity).or_default() += 1;

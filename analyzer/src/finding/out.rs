@@ -70,6 +70,8 @@ pub struct FindingsOut {
     path: PathBuf,
     /// The check name or rule title of each code.
     names: HashMap<CheckId, String>,
+    /// Parquet rather than JSON lines.
+    parquet: bool,
     state: Mutex<State>,
 }
 
@@ -104,7 +106,12 @@ impl FindingsOut {
         let parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         let sink =
             if parquet { Sink::Parquet(Box::new(ParquetRows::new(file)?)) } else { Sink::Lines(BufWriter::new(file)) };
-        Ok(FindingsOut { path: path.to_path_buf(), names, state: Mutex::new(State { sink, written: 0, error: None }) })
+        Ok(FindingsOut {
+            path: path.to_path_buf(),
+            names,
+            parquet,
+            state: Mutex::new(State { sink, written: 0, error: None }),
+        })
     }
 
     /// The file written.
@@ -123,7 +130,7 @@ impl FindingsOut {
             .collect();
         // Serialised outside the lock; only the copy into the writer is serialised.
         let mut text = Vec::new();
-        if matches!(self.state.lock().map(|s| matches!(s.sink, Sink::Lines(_))), Ok(true)) {
+        if !self.parquet {
             for l in &lines {
                 // Serialising plain strings and numbers into memory cannot fail.
                 let _ = serde_json::to_writer(&mut text, l);
@@ -251,7 +258,6 @@ fn polars_err(e: PolarsError) -> io::Error {
 /// trace's findings waiting for the lock this worker holds.
 struct ParquetRows {
     rows: Columns,
-    buffered: usize,
     to_writer: Option<SyncSender<Columns>>,
     writer: Option<JoinHandle<io::Result<()>>>,
 }
@@ -267,20 +273,18 @@ impl ParquetRows {
             w.finish().map_err(polars_err)?;
             Ok(())
         })?;
-        Ok(ParquetRows { rows: Columns::default(), buffered: 0, to_writer: Some(to_writer), writer: Some(writer) })
+        Ok(ParquetRows { rows: Columns::default(), to_writer: Some(to_writer), writer: Some(writer) })
     }
 
     fn push(&mut self, lines: &[FindingLine<'_>]) -> io::Result<()> {
         for l in lines {
             self.rows.push(l);
         }
-        self.buffered += lines.len();
-        if self.buffered >= ROW_GROUP { self.send() } else { Ok(()) }
+        if self.rows.code.len() >= ROW_GROUP { self.send() } else { Ok(()) }
     }
 
     fn send(&mut self) -> io::Result<()> {
         let group = std::mem::take(&mut self.rows);
-        self.buffered = 0;
         match &self.to_writer {
             Some(tx) if tx.send(group).is_ok() => Ok(()),
             // The writer stopped: its error says why.
@@ -299,7 +303,7 @@ impl ParquetRows {
     }
 
     fn finish(mut self) -> io::Result<()> {
-        if self.buffered > 0 {
+        if !self.rows.code.is_empty() {
             self.send()?;
         }
         self.join()
