@@ -23,11 +23,27 @@ pub type Keyed = [u8; 34];
 
 /// The digest of one bucket: its number, its span count, and the sha256 of its spans'
 /// digests in ascending order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BucketDigest {
     pub bucket: u16,
     pub spans: u64,
+    #[serde(with = "hex32")]
     pub sha256: [u8; 32],
+}
+
+/// A sha256 as lowercase hex in partial results.
+mod hex32 {
+    pub fn serialize<S: serde::Serializer>(b: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::hex(b))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        tracecheck_wire::hex::decode::<32>(text.as_bytes())
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a sha256 in hex")))
+    }
+
+    use serde::Deserialize as _;
 }
 
 /// The bucket of a trace: the integer value of the last four hex digits of its id.

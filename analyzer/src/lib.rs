@@ -17,3 +17,4 @@ pub mod stats;
 pub mod stream;
 
 pub mod analysis;
+pub use analysis::partial;

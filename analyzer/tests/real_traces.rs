@@ -195,7 +195,7 @@ fn bundled_rule_packs_run_on_every_real_dump() {
         let a = tracecheck::analysis::analyze_loaded(loaded, &opts);
         assert_eq!(a.rules.len(), set.rules().len(), "{rel}");
         assert!(a.rules.iter().all(|r| r.outcome != tracecheck::rules::RuleOutcome::Error), "{rel}: {:#?}", a.rules);
-        assert_eq!(a.loaded.accounting, plain.loaded.accounting, "{rel}");
+        assert_eq!(a.accounting, plain.accounting, "{rel}");
         let builtin = |x: &tracecheck::analysis::Analysis| {
             x.findings.iter().filter(|f| matches!(f.code, tracecheck::checks::CheckId::Builtin(_))).count()
         };

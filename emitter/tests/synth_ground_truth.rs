@@ -16,7 +16,7 @@ fn analyzer_finds_exactly_the_injected_anomalies() {
         let mut loaded = Loaded::default();
         load_bytes(&mut loaded, "synth.jsonl", &dump, &LoadOptions::default());
         let a = analyze_loaded(loaded, &Options { max_findings: 3, ..Options::default() });
-        assert_eq!(a.loaded.dump.spans.len() as u64, truth.spans, "{shape:?}");
+        assert_eq!(a.spans, truth.spans, "{shape:?}");
         assert_eq!(a.structure.traces, truth.traces, "{shape:?}");
         let found: BTreeMap<&str, u64> =
             a.finding_counts.by_code.iter().map(|(code, n)| (code.as_str(), n.count)).collect();
@@ -42,8 +42,8 @@ fn the_services_shape_is_shaped_like_sdk_output() {
     let rules = RuleSet::load(&[root.join("rules/p2p-marketplace.toml")]).expect("pack");
     let mut loaded = Loaded::default();
     load_bytes(&mut loaded, "synth.jsonl", &dump, &LoadOptions::default());
-    let a = analyze_loaded(loaded, &Options { rules: Some(Arc::new(rules)), ..Options::default() });
-    let dump = &a.loaded.dump;
+    let a = tracecheck::analysis::analyze_ref(&loaded, &Options { rules: Some(Arc::new(rules)), ..Options::default() });
+    let dump = &loaded.dump;
     let distinct: std::collections::BTreeSet<[u8; 32]> =
         tracecheck::digest::resource_digests(dump).into_iter().collect();
     assert_eq!(distinct.len(), 6, "six services");
@@ -121,4 +121,46 @@ fn streaming_mode_reports_a_synth_dump_byte_for_byte_as_in_memory() {
     assert_eq!(stats.partitions, 5);
     assert!(stats.largest_partition < 10_000, "partitions too uneven: {stats:?}");
     assert!(report(&streamed) == report(&whole), "streaming and in-memory reports differ");
+}
+
+/// Shards of a synth dump with anomalies, each written as a partial and merged, give the
+/// single run's report (percentiles within the sketch's bound), on both shapes.
+#[test]
+fn shards_of_a_synth_dump_merge_into_its_report() {
+    use std::sync::Arc;
+    use tracecheck::checks::Severity;
+    use tracecheck::partial::{self, Shard};
+    use tracecheck::report::{Report, VerdictOptions, agrees_within_sketch};
+    use tracecheck::rules::RuleSet;
+    use tracecheck::stream::{StreamOptions, partial};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root").to_path_buf();
+    let dir = tempfile::tempdir().expect("tmp");
+    for (shape, pack) in [(Shape::Services, "rules/otel-basics.toml"), (Shape::P2p, "rules/p2p-marketplace.toml")] {
+        let cfg = Config { spans: 20_000, seed: 17, anomaly_rate: 0.1, nodes: 4, shape };
+        let path = dir.path().join("synth.jsonl");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        write(&cfg, &mut out).expect("write");
+        drop(out);
+        let rules = RuleSet::load(&[root.join(pack)]).expect("pack");
+        let opts = Options { rules: Some(Arc::new(rules)), ..Options::default() };
+        let verdict = VerdictOptions { fail_on: Severity::Error, allow_empty: false };
+        let whole = Report::new(&tracecheck::analysis::analyze(std::slice::from_ref(&path), &opts), verdict);
+        assert!(whole.summary.findings > 100, "anomalies give findings");
+        let s = StreamOptions { budget: 1 << 20, temp_dir: dir.path().to_path_buf(), partitions: None };
+        let inputs = tracecheck::input::Inputs::resolve(std::slice::from_ref(&path));
+        for n in [3, 7] {
+            let mut parts = Vec::new();
+            for k in 0..n {
+                let (mut p, _) = partial(&inputs, &opts, &s, Shard { k, n }).expect("shard");
+                p.sketch_latency();
+                let file = dir.path().join(format!("{k}.json"));
+                std::fs::write(&file, serde_json::to_vec(&p).expect("json")).expect("write");
+                parts.push((file.display().to_string(), partial::read(&file).expect("read")));
+            }
+            let merged = partial::combine(parts, opts.max_findings).expect("combine").settle(&opts);
+            if let Err(e) = agrees_within_sketch(&whole, &Report::new(&merged, verdict)) {
+                panic!("{shape:?}, {n} shards: {e}");
+            }
+        }
+    }
 }

@@ -90,52 +90,99 @@ pub struct HostPairSkew {
     pub outside: usize,
 }
 
-/// Estimates the offset of every host pair and reports those beyond the tolerance.
-pub fn estimate(
-    dump: &Dump,
-    config: &super::Config,
-    samples: Vec<SkewSample>,
-    out: &mut Vec<Finding>,
-) -> Vec<HostPairSkew> {
+/// The samples of one host pair in partial results: every offset (a median needs them
+/// all), how many children lie outside their parent by more than the tolerance, and the
+/// farthest of them.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SkewRec {
+    /// The lower host name of the pair.
+    pub host_a: String,
+    pub host_b: String,
+    /// Nanoseconds by which `host_b` looks ahead of `host_a`, one per sample.
+    pub offsets: Vec<i64>,
+    pub outside: u64,
+    /// (how far outside, trace, child span, location) of the farthest child outside.
+    pub worst: Option<(u64, TraceId, SpanId, crate::model::SourceLoc)>,
+}
+
+/// The samples by host pair, with host names spelled out.
+pub fn pairs(dump: &Dump, config: &super::Config, samples: &[SkewSample]) -> Vec<SkewRec> {
     let tol = config.skew_tolerance;
-    // Key by host names so the order does not depend on symbol numbering.
-    let mut pairs: BTreeMap<(&str, &str), Vec<&SkewSample>> = BTreeMap::new();
-    let mut offsets: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
-    for s in &samples {
+    let mut pairs: BTreeMap<(&str, &str), SkewRec> = BTreeMap::new();
+    for s in samples {
         let (a, b) = (dump.str(s.parent_host), dump.str(s.child_host));
         // Normalise so that host_a < host_b; the offset is how far b is ahead of a.
         let (key, ahead) = if a < b { ((a, b), -s.offset) } else { ((b, a), s.offset) };
-        pairs.entry(key).or_default().push(s);
-        offsets.entry(key).or_default().push(ahead);
+        let r = pairs.entry(key).or_insert_with(|| SkewRec {
+            host_a: key.0.to_string(),
+            host_b: key.1.to_string(),
+            offsets: Vec::new(),
+            outside: 0,
+            worst: None,
+        });
+        r.offsets.push(ahead);
+        if s.outside > tol {
+            r.outside += 1;
+            r.worst = r.worst.max(Some((s.outside, s.trace_id, s.child, s.loc)));
+        }
     }
+    pairs.into_values().collect()
+}
+
+/// The records with each host pair once.
+pub fn compact(recs: Vec<SkewRec>) -> Vec<SkewRec> {
+    by_pair(recs).into_values().collect()
+}
+
+fn by_pair(recs: Vec<SkewRec>) -> BTreeMap<(String, String), SkewRec> {
+    let mut pairs: BTreeMap<(String, String), SkewRec> = BTreeMap::new();
+    for r in recs {
+        match pairs.entry((r.host_a.clone(), r.host_b.clone())) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(r);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let o = o.get_mut();
+                o.offsets.extend(r.offsets);
+                o.outside += r.outside;
+                o.worst = o.worst.max(r.worst);
+            }
+        }
+    }
+    pairs
+}
+
+/// Estimates the offset of every host pair and reports those beyond the tolerance.
+pub fn estimate(config: &super::Config, recs: Vec<SkewRec>, out: &mut Vec<Finding>) -> Vec<HostPairSkew> {
+    let tol = config.skew_tolerance;
     let mut result = Vec::new();
-    for ((a, b), mut offs) in offsets {
-        offs.sort_unstable();
-        let median = offs[(offs.len() - 1) / 2];
-        let members = &pairs[&(a, b)];
-        let outside: Vec<&&SkewSample> = members.iter().filter(|s| s.outside > tol).collect();
-        if median.unsigned_abs() > tol && !outside.is_empty() {
-            let worst = outside.iter().max_by_key(|s| (s.outside, s.trace_id, s.child)).copied();
+    for ((a, b), mut r) in by_pair(recs) {
+        if r.offsets.is_empty() {
+            continue;
+        }
+        r.offsets.sort_unstable();
+        let median = r.offsets[(r.offsets.len() - 1) / 2];
+        if median.unsigned_abs() > tol && r.outside > 0 {
             let msg = format!(
                 "clock skew: host {b:?} is about {} ahead of {a:?} (median of {} parent/child pairs; {} children outside their parent)",
                 fmt_signed_ns(median),
-                offs.len(),
-                outside.len()
+                r.offsets.len(),
+                r.outside
             );
             let mut f = Finding::new(INFO.code, msg);
-            if let Some(w) = worst {
-                f.trace_id = Some(w.trace_id);
-                f.span_ids = vec![w.child];
-                f.loc = Some(w.loc);
+            if let Some((_, trace, child, loc)) = r.worst {
+                f.trace_id = Some(trace);
+                f.span_ids = vec![child];
+                f.loc = Some(loc);
             }
             out.push(f);
         }
         result.push(HostPairSkew {
-            host_a: a.to_string(),
-            host_b: b.to_string(),
+            host_a: a,
+            host_b: b,
             offset_ns: median,
-            samples: offs.len(),
-            outside: outside.len(),
+            samples: r.offsets.len(),
+            outside: r.outside as usize,
         });
     }
     result

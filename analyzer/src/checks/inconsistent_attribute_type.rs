@@ -1,7 +1,7 @@
 use super::{CheckInfo, Code, Finding};
 use crate::model::{Dump, SpanRef, Sym, ValueType};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A004.
 pub const INFO: CheckInfo = CheckInfo {
@@ -82,23 +82,71 @@ pub fn tally(dump: &Dump) -> Types {
         })
 }
 
+/// The types of one (service, span name, attribute key) in partial results: per type seen,
+/// its name, the spans with it, and the lowest of them.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TypeRec {
+    pub service: String,
+    pub name: String,
+    pub key: String,
+    pub seen: Vec<(String, u64, SpanRef)>,
+}
+
+impl Types {
+    /// Each key with its strings spelled out, from `dump`'s string table.
+    pub fn named(self, dump: &Dump) -> Vec<TypeRec> {
+        self.0
+            .into_iter()
+            .map(|((service, name, key), seen)| TypeRec {
+                service: dump.str(service).to_string(),
+                name: dump.str(name).to_string(),
+                key: dump.str(key).to_string(),
+                seen: types_seen(&seen).map(|(t, (n, ex))| (t.as_str().to_string(), n, ex)).collect(),
+            })
+            .collect()
+    }
+}
+
+type Named = BTreeMap<(String, String, String), Seen>;
+
+fn by_key(recs: Vec<TypeRec>) -> Named {
+    let mut merged: Named = BTreeMap::new();
+    for r in recs {
+        let slot = merged.entry((r.service, r.name, r.key)).or_insert([None; ValueType::ALL.len()]);
+        for (t, n, ex) in r.seen {
+            let Some(t) = ValueType::ALL.iter().position(|x| x.as_str() == t) else { continue };
+            slot[t] = Some(match slot[t] {
+                Some((m, e)) => (m + n, e.min(ex)),
+                None => (n, ex),
+            });
+        }
+    }
+    merged
+}
+
+/// The records with each key once.
+pub fn compact(recs: Vec<TypeRec>) -> Vec<TypeRec> {
+    by_key(recs)
+        .into_iter()
+        .map(|((service, name, key), seen)| TypeRec {
+            service,
+            name,
+            key,
+            seen: types_seen(&seen).map(|(t, (n, ex))| (t.as_str().to_string(), n, ex)).collect(),
+        })
+        .collect()
+}
+
 /// Reports every key with more than one type.
-pub fn run(dump: &Dump, types: Types, out: &mut Vec<Finding>) {
-    let mut found: Vec<Finding> = types
-        .0
+pub fn run(recs: Vec<TypeRec>, out: &mut Vec<Finding>) {
+    let mut found: Vec<Finding> = by_key(recs)
         .into_iter()
         .filter(|(_, seen)| types_seen(seen).nth(1).is_some())
         .map(|((service, name, key), seen)| {
             let kinds: Vec<String> = types_seen(&seen)
                 .map(|(t, (n, _))| format!("{} in {n} span{}", t.as_str(), if n == 1 { "" } else { "s" }))
                 .collect();
-            let msg = format!(
-                "operation {:?} / {:?}: attribute {:?} is {}",
-                dump.str(service),
-                dump.str(name),
-                dump.str(key),
-                kinds.join(" and ")
-            );
+            let msg = format!("operation {service:?} / {name:?}: attribute {key:?} is {}", kinds.join(" and "));
             // One span per type, the rarest type first: the odd one out is the likely defect.
             let mut by_rarity: Vec<(u64, SpanRef)> = types_seen(&seen).map(|(_, s)| s).collect();
             by_rarity.sort_by_key(|&(n, _)| n);

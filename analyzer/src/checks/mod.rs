@@ -29,16 +29,17 @@ mod self_parent;
 mod truncated_record;
 mod unknown_format;
 
-pub use clock_skew::{HostPairSkew, SkewSample};
-pub use orphans::{Orphan, parent_traces};
+pub use clock_skew::{HostPairSkew, SkewRec, SkewSample};
+pub use inconsistent_attribute_type::TypeRec;
+pub use orphans::{Orphan, OrphanRec, parent_traces};
+pub use resources::ResourceRec;
 
 pub use crate::finding::{CheckId, Code, Finding, RuleDetail, Severity};
 
 use crate::graph::TraceGraph;
 use crate::input::{InputIssue, IssueKind};
-use crate::model::{Dump, SpanId, SpanRef, TraceId};
+use crate::model::{Dump, SpanId, SpanRef};
 use petgraph::graph::NodeIndex;
-use std::collections::HashMap;
 
 /// The description of a check: what `tracecheck explain` and `rules list` print.
 #[derive(Debug)]
@@ -181,22 +182,6 @@ pub struct DumpAcc {
 }
 
 impl DumpAcc {
-    /// Adds `other` into `self`.
-    pub fn merge(&mut self, other: DumpAcc) {
-        self.orphans.extend(other.orphans);
-        self.samples.extend(other.samples);
-        if self.examples.len() < other.examples.len() {
-            self.examples.resize(other.examples.len(), None);
-        }
-        for (a, b) in self.examples.iter_mut().zip(other.examples) {
-            *a = match (*a, b) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, y) => x.or(y),
-            };
-        }
-        self.types.merge(other.types);
-    }
-
     /// Adds what the dump-wide checks need from the spans of `dump`.
     pub fn add_spans(&mut self, dump: &Dump) {
         resources::examples(dump, &mut self.examples);
@@ -204,20 +189,49 @@ impl DumpAcc {
     }
 }
 
-/// Runs the checks that need the whole dump: orphan resolution (`traces_of` from
-/// [`parent_traces`]), resources, attribute types across an operation, and clock skew per
-/// host pair.
-pub fn check_dump(
-    dump: &Dump,
-    config: &Config,
-    acc: DumpAcc,
-    traces_of: &HashMap<SpanId, Vec<TraceId>>,
-) -> DumpOutcome {
+/// What the dump-wide checks gathered, with strings spelled out and spans named, so that
+/// the results of partitions, shards and machines merge: by concatenation, since each
+/// check combines its records by key when it runs.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct DumpRecs {
+    pub orphans: Vec<OrphanRec>,
+    pub resources: Vec<ResourceRec>,
+    pub types: Vec<TypeRec>,
+    pub skew: Vec<SkewRec>,
+}
+
+impl DumpRecs {
+    /// What `acc` gathered from spans of `dump`.
+    pub fn of(acc: DumpAcc, dump: &Dump, config: &Config) -> DumpRecs {
+        DumpRecs {
+            orphans: acc.orphans.iter().map(|o| OrphanRec::of(o, dump)).collect(),
+            resources: resources::summarize(dump, &acc.examples),
+            types: acc.types.named(dump),
+            skew: clock_skew::pairs(dump, config, &acc.samples),
+        }
+    }
+
+    /// Adds `other` into `self`, each key once.
+    pub fn merge(&mut self, mut other: DumpRecs) {
+        self.orphans.append(&mut other.orphans);
+        self.resources.append(&mut other.resources);
+        self.resources = resources::compact(std::mem::take(&mut self.resources));
+        self.types.append(&mut other.types);
+        self.types = inconsistent_attribute_type::compact(std::mem::take(&mut self.types));
+        self.skew.append(&mut other.skew);
+        self.skew = clock_skew::compact(std::mem::take(&mut self.skew));
+    }
+}
+
+/// Runs the checks that need the whole dump: orphans (resolved beforehand,
+/// [`OrphanRec::resolve`]), resources, attribute types across an operation, and clock skew
+/// per host pair.
+pub fn check_dump(config: &Config, recs: DumpRecs) -> DumpOutcome {
     let mut findings = Vec::new();
-    orphans::resolve(dump, &acc.orphans, traces_of, &mut findings);
-    resources::run(dump, &acc.examples, &mut findings);
-    inconsistent_attribute_type::run(dump, acc.types, &mut findings);
-    let clock_skew = clock_skew::estimate(dump, config, acc.samples, &mut findings);
+    orphans::resolve(&recs.orphans, &mut findings);
+    resources::run(recs.resources, &mut findings);
+    inconsistent_attribute_type::run(recs.types, &mut findings);
+    let clock_skew = clock_skew::estimate(config, recs.skew, &mut findings);
     DumpOutcome { findings, clock_skew }
 }
 

@@ -1,6 +1,5 @@
-use super::orphans::Orphan;
+use super::orphans::OrphanRec;
 use super::{CheckInfo, Code, Finding};
-use crate::model::Dump;
 
 /// S001.
 pub const INFO: CheckInfo = CheckInfo {
@@ -30,8 +29,8 @@ How to fix
 
 /// The S001 finding for an orphan whose parent id is nowhere in the dump (found by the
 /// orphan pass, [`super::orphans`]).
-pub fn finding(dump: &Dump, o: &Orphan) -> Finding {
-    let name = dump.str(o.name);
+pub fn finding(o: &OrphanRec) -> Finding {
+    let name = &o.name;
     Finding::new(
         INFO.code,
         format!("span {} {name:?} names parent {}, which is not in the dump", o.span.span_id, o.parent),

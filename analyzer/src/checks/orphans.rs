@@ -6,6 +6,32 @@ use super::{Finding, TraceCx, orphan_span, parent_in_other_trace};
 use crate::model::{Dump, Parent, SpanId, SpanRef, Sym, TraceId};
 use std::collections::{HashMap, HashSet};
 
+/// An orphan in partial results: its name spelled out and, once resolved against every
+/// span of the dump, the lowest other trace holding its parent id.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct OrphanRec {
+    pub span: SpanRef,
+    pub name: String,
+    pub parent: SpanId,
+    /// Whether `other` was looked up (orphans are resolved before results merge).
+    pub resolved: bool,
+    pub other: Option<TraceId>,
+}
+
+impl OrphanRec {
+    /// `o`, not yet resolved.
+    pub fn of(o: &Orphan, dump: &Dump) -> OrphanRec {
+        OrphanRec { span: o.span, name: dump.str(o.name).to_string(), parent: o.parent, resolved: false, other: None }
+    }
+
+    /// Resolves against `traces_of` (from [`parent_traces`]).
+    pub fn resolve(&mut self, traces_of: &HashMap<SpanId, Vec<TraceId>>) {
+        let t = self.span.trace_id;
+        self.other = traces_of.get(&self.parent).and_then(|ts| ts.iter().copied().find(|&x| x != t));
+        self.resolved = true;
+    }
+}
+
 /// A span whose parent id is not in its trace.
 #[derive(Clone, Copy, Debug)]
 pub struct Orphan {
@@ -32,7 +58,7 @@ pub fn collect(cx: &TraceCx<'_>) -> Vec<Orphan> {
 /// For each parent id the orphans name, the distinct traces holding a span with that id,
 /// sorted, from the (span id, trace id) of every span of the dump.
 pub fn parent_traces(
-    orphans: &[Orphan],
+    orphans: &[OrphanRec],
     spans: impl Iterator<Item = (SpanId, TraceId)>,
 ) -> HashMap<SpanId, Vec<TraceId>> {
     let wanted: HashSet<SpanId> = orphans.iter().map(|o| o.parent).collect();
@@ -52,15 +78,14 @@ pub fn parent_traces(
     found
 }
 
-/// Reports each orphan as S001, or as S007 when its parent id exists in another trace
-/// (the lowest such trace id is named); `traces_of` is from [`parent_traces`].
-pub fn resolve(dump: &Dump, orphans: &[Orphan], traces_of: &HashMap<SpanId, Vec<TraceId>>, out: &mut Vec<Finding>) {
+/// Reports each resolved orphan as S001, or as S007 when its parent id exists in another
+/// trace (the lowest such trace id is named).
+pub fn resolve(orphans: &[OrphanRec], out: &mut Vec<Finding>) {
     for o in orphans {
         let span = &o.span;
-        let elsewhere = traces_of.get(&o.parent).and_then(|ts| ts.iter().find(|&&t| t != span.trace_id));
-        let finding = match elsewhere {
-            Some(&other) => parent_in_other_trace::finding(dump, o, other),
-            None => orphan_span::finding(dump, o),
+        let finding = match o.other {
+            Some(other) => parent_in_other_trace::finding(o, other),
+            None => orphan_span::finding(o),
         };
         out.push(Finding {
             trace_id: Some(span.trace_id),

@@ -1,6 +1,6 @@
-use super::orphans::Orphan;
+use super::orphans::OrphanRec;
 use super::{CheckInfo, Code, Finding};
-use crate::model::{Dump, TraceId};
+use crate::model::TraceId;
 
 /// S007. Found by the orphan pass ([`super::orphans`]), which looks the parent id up across
 /// all traces.
@@ -30,8 +30,8 @@ How to fix
 };
 
 /// The S007 finding for an orphan whose parent id is a span of trace `other`.
-pub fn finding(dump: &Dump, o: &Orphan, other: TraceId) -> Finding {
-    let name = dump.str(o.name);
+pub fn finding(o: &OrphanRec, other: TraceId) -> Finding {
+    let name = &o.name;
     Finding::new(
         INFO.code,
         format!(

@@ -10,6 +10,7 @@ use tracecheck::analysis::{self, Options};
 use tracecheck::finding::FindingsOut;
 use tracecheck::input;
 use tracecheck::model::time::parse_duration;
+use tracecheck::partial::Shard;
 use tracecheck::report::{self, Report, VerdictOptions};
 use tracecheck::stream;
 
@@ -27,20 +28,10 @@ pub struct Args {
     inputs: Inputs,
     #[command(flatten)]
     rules: Rules,
-    /// Output format. `github` prints workflow annotations and, when
-    /// $GITHUB_STEP_SUMMARY is set, appends the Markdown summary to that file.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
-    /// Exit 1 when there are findings of this severity or worse.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    fail_on: FailOn,
     /// How far a child may start before or end after its parent, and how large a clock
     /// offset between hosts must be, before it is reported (e.g. 500us, 2ms).
     #[arg(long, default_value = "1ms", value_parser = parse_duration)]
     skew_tolerance: u64,
-    /// Accept input without any spans (exit 0 instead of 3).
-    #[arg(long)]
-    allow_empty: bool,
     /// Larger JSON records are reported (I007) and skipped unparsed (e.g. 512MiB, 2GB).
     #[arg(long, default_value = "1GiB", value_parser = super::parse_size)]
     max_record_size: usize,
@@ -53,25 +44,50 @@ pub struct Args {
     /// Where streaming mode writes its temporary files (default: $TMPDIR or /tmp).
     #[arg(long, value_name = "DIR")]
     temp_dir: Option<PathBuf>,
-    #[command(flatten)]
-    color: Color,
-    /// Findings shown per code in human output.
-    #[arg(long, default_value_t = 10)]
-    max_per_code: usize,
-    /// Findings listed per check code or rule in the report (the first ones in report
-    /// order; every finding is still counted). 0 lists none.
-    #[arg(long, value_name = "N", default_value_t = tracecheck::finding::DEFAULT_MAX_FINDINGS)]
-    max_findings: usize,
     /// Write every reported finding to FILE while the run goes: JSON lines, or Parquet
     /// when the name ends in `.parquet`.
     #[arg(long, value_name = "FILE")]
     findings_out: Option<PathBuf>,
+    /// Analyse only the traces whose bucket (the last four hex digits of the trace id, as
+    /// a number) modulo N is K; every input is still read. Use with --partial-out.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    /// Write a partial result to FILE instead of the report; `tracecheck merge` joins the
+    /// partials of every shard into the report one check would have written.
+    #[arg(long, value_name = "FILE")]
+    partial_out: Option<PathBuf>,
     #[command(flatten)]
-    output: Output,
+    report: ReportArgs,
+}
+
+/// How a report is written: what `check` and `merge` share.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Output format. `github` prints workflow annotations and, when
+    /// $GITHUB_STEP_SUMMARY is set, appends the Markdown summary to that file.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 1 when there are findings of this severity or worse.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Accept input without any spans (exit 0 instead of 3).
+    #[arg(long)]
+    pub allow_empty: bool,
+    #[command(flatten)]
+    pub color: Color,
+    /// Findings shown per code in human output.
+    #[arg(long, default_value_t = 10)]
+    pub max_per_code: usize,
+    /// Findings listed per check code or rule in the report (the first ones in report
+    /// order; every finding is still counted). 0 lists none.
+    #[arg(long, value_name = "N", default_value_t = tracecheck::finding::DEFAULT_MAX_FINDINGS)]
+    pub max_findings: usize,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum Format {
+pub enum Format {
     Human,
     Json,
     Junit,
@@ -83,7 +99,7 @@ pub fn run(args: Args) -> Exit {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
     opts.load.max_record_bytes = args.max_record_size;
-    opts.max_findings = args.max_findings;
+    opts.max_findings = args.report.max_findings;
     match super::load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,
@@ -103,7 +119,8 @@ pub fn run(args: Args) -> Exit {
     let inputs = input::Inputs::resolve(&args.inputs.files);
     let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
-    let budget = args.max_memory.map(|b| b as u64).or_else(stream::default_budget);
+    let budget_default = stream::default_budget();
+    let budget = args.max_memory.map(|b| b as u64).or(budget_default);
     let streaming = budget.filter(|&b| match stream::estimate_memory(&inputs) {
         Some(need) => need > b,
         // stdin or a pipe: its size is known only once read, so a budget given on the
@@ -111,17 +128,23 @@ pub fn run(args: Args) -> Exit {
         None => args.max_memory.is_some(),
     });
     let temp_dir = args.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let run = match streaming {
-        None => Ok((analysis::analyze_inputs(&inputs, &opts), None)),
-        Some(budget) => {
-            let s = stream::StreamOptions { budget, temp_dir: temp_dir.clone(), partitions: None };
-            stream::analyze(&inputs, &opts, &s).map(|(a, st)| (a, Some((budget, st))))
+    // A shard reads every input but keeps only its traces, on disk, as streaming mode does.
+    let run = match (streaming, args.shard) {
+        (None, None) => Ok((analysis::partial_of_loaded(&input::load_inputs(&inputs, &opts.load), &opts), None)),
+        (budget, shard) => {
+            let s = stream::StreamOptions {
+                budget: budget.or(budget_default).unwrap_or(FALLBACK_BUDGET),
+                temp_dir: temp_dir.clone(),
+                partitions: None,
+            };
+            let shard = shard.unwrap_or(Shard::ALL);
+            stream::partial(&inputs, &opts, &s, shard).map(|(p, st)| (p, budget.map(|b| (b, st))))
         }
     };
     bar.finish();
-    let analysis = match run {
-        Ok((a, None)) => a,
-        Ok((a, Some((budget, st)))) => {
+    let partial = match run {
+        Ok((p, None)) => p,
+        Ok((p, Some((budget, st)))) => {
             let spooled = if st.spooled > 0 {
                 format!(" (and {} of input copied or decompressed there first)", fmt_bytes(st.spooled))
             } else {
@@ -135,44 +158,106 @@ pub fn run(args: Args) -> Exit {
                 temp_dir.display(),
                 st.largest_partition
             );
-            a
+            p
         }
         Err(e) => {
             eprintln!("tracecheck: streaming mode failed with temporary files in {}: {e}", temp_dir.display());
             return Exit::Incomplete;
         }
     };
-    if let Some(out) = &opts.findings_out
-        && let Err(e) = out.finish()
-    {
-        eprintln!("tracecheck: cannot write {}: {e}", out.path().display());
-        return Exit::Incomplete;
-    }
-    let report = Report::new(&analysis, VerdictOptions { fail_on: args.fail_on.into(), allow_empty: args.allow_empty });
-    let color = args.color.enabled(&args.output);
-    let mut buf = Vec::new();
-    let written = match args.format {
-        Format::Json => report::json::write(&report, &mut buf),
-        Format::Junit => report::junit::write(&report, &mut buf),
-        Format::Markdown => report::markdown::write(&report, &mut buf),
-        Format::Github => report::github::write(&report, args.max_per_code, &mut buf).and_then(|()| {
-            match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-                Some(path) => {
-                    let mut md = Vec::new();
-                    report::markdown::write(&report, &mut md)?;
-                    std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)
-                }
-                None => Ok(()),
+    // A shard's findings file holds its traces' findings and its share of the input's;
+    // the dump-wide ones are made by `merge` (and written by its --findings-out).
+    let analysis = match &args.partial_out {
+        Some(path) => {
+            if let Err(exit) = finish_findings_out(&opts) {
+                return exit;
             }
-        }),
-        Format::Human => {
-            let style = report::human::Style { color, per_code: args.max_per_code, ..Default::default() };
-            report::human::write(&report, style, &mut buf)
+            return write_partial(partial, path);
         }
+        None => partial.settle(&opts),
     };
+    if let Err(exit) = finish_findings_out(&opts) {
+        return exit;
+    }
+    let r = &args.report;
+    let report = Report::new(&analysis, VerdictOptions { fail_on: r.fail_on.into(), allow_empty: r.allow_empty });
+    write_report(&report, r.format, r.color.enabled(&r.output), r.max_per_code, r.output.path())
+}
+
+/// Closes `--findings-out`; exit 4 when it could not be written.
+pub fn finish_findings_out(opts: &Options) -> Result<(), Exit> {
+    match &opts.findings_out {
+        Some(out) => out.finish().map(|_| ()).map_err(|e| {
+            eprintln!("tracecheck: cannot write {}: {e}", out.path().display());
+            Exit::Incomplete
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The budget of a shard's run when the system says nothing of its memory.
+const FALLBACK_BUDGET: u64 = 4 << 30;
+
+/// Writes `partial` to `path` with its latency as sketches (exit 0, or 4 when it cannot be
+/// written).
+fn write_partial(mut partial: tracecheck::partial::Partial, path: &std::path::Path) -> Exit {
+    partial.sketch_latency();
+    let shards: Vec<String> = partial.shards.iter().map(|s| format!("{}/{}", s.k, s.n)).collect();
+    let (spans, traces) = (partial.spans, partial.structure.traces);
+    let written = std::fs::File::create(path).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        serde_json::to_writer(&mut w, &partial).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    });
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "tracecheck: partial result of shard {} ({spans} spans in {traces} traces) written to {}; `tracecheck merge` makes the report",
+                shards.join(", "),
+                path.display()
+            );
+            Exit::Pass
+        }
+        Err(e) => {
+            eprintln!("tracecheck: cannot write {}: {e}", path.display());
+            Exit::Incomplete
+        }
+    }
+}
+
+/// Writes `report` in `format` to `path` (stdout when `None`) and returns its exit status.
+pub fn write_report(
+    report: &Report,
+    format: Format,
+    color: bool,
+    max_per_code: usize,
+    path: Option<&std::path::Path>,
+) -> Exit {
+    let mut buf = Vec::new();
+    let written =
+        match format {
+            Format::Json => report::json::write(report, &mut buf),
+            Format::Junit => report::junit::write(report, &mut buf),
+            Format::Markdown => report::markdown::write(report, &mut buf),
+            Format::Github => report::github::write(report, max_per_code, &mut buf).and_then(|()| {
+                match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                    Some(path) => {
+                        let mut md = Vec::new();
+                        report::markdown::write(report, &mut md)?;
+                        std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)
+                    }
+                    None => Ok(()),
+                }
+            }),
+            Format::Human => {
+                let style = report::human::Style { color, per_code: max_per_code, ..Default::default() };
+                report::human::write(report, style, &mut buf)
+            }
+        };
     if let Err(e) = written {
         eprintln!("tracecheck: cannot write the report: {e}");
         return Exit::Incomplete;
     }
-    super::write_out(&buf, args.output.path(), report.verdict.outcome.into())
+    super::write_out(&buf, path, report.verdict.outcome.into())
 }

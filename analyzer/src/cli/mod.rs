@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod exit;
 mod explain;
+mod merge;
 mod progress;
 mod replay;
 mod rules;
@@ -40,6 +41,9 @@ enum Command {
     Stats(stats::Args),
     /// Draw traces as trees with a waterfall, findings and the critical path.
     Show(show::Args),
+    /// Join the partial results of `check --shard K/N --partial-out` into the report one
+    /// check over all the inputs would have written.
+    Merge(merge::Args),
     /// Compare two runs operation by operation and by structure (exit 1 on regression).
     Diff(diff::Args),
     /// Send a dump (or part of it) to an OTLP/HTTP endpoint such as a collector, Jaeger or Tempo.
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Show(args) => show::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Explain(args) => explain::run(args),

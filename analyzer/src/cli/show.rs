@@ -44,18 +44,19 @@ pub fn run(args: Args) -> Exit {
     let inputs = input::Inputs::resolve(&args.inputs.files);
     let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
-    let a = analysis::analyze_inputs(&inputs, &opts);
+    let loaded = input::load_inputs(&inputs, &opts.load);
+    let a = analysis::analyze_ref(&loaded, &opts);
     bar.finish();
-    for e in &a.loaded.errors {
+    for e in &a.errors {
         eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
     }
-    if !a.loaded.errors.is_empty() || a.loaded.dump.spans.is_empty() {
-        if a.loaded.errors.is_empty() {
+    if !a.errors.is_empty() || loaded.dump.spans.is_empty() {
+        if a.errors.is_empty() {
             eprintln!("tracecheck: no spans in the input");
         }
         return Exit::Unusable;
     }
-    let dump = &a.loaded.dump;
+    let dump = &loaded.dump;
     let traces = graph::group(dump);
     let mut findings: HashMap<TraceId, Vec<&Finding>> = HashMap::new();
     for f in &a.findings {

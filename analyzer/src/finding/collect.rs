@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 pub const DEFAULT_MAX_FINDINGS: usize = 100;
 
 /// The findings of one check code or rule: the exact count and the examples kept.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct PerCode {
     count: u64,
     suppressed: u64,
@@ -23,7 +23,7 @@ struct PerCode {
 
 /// A finding ordered as reports list them, with its location as the last tie-break so the
 /// order is total.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Ranked(Finding);
 
 impl Ranked {
@@ -56,7 +56,8 @@ impl Ord for Ranked {
 /// Exact counts of findings per code and rule and per severity, with the first `max`
 /// findings of each code or rule in report order. Collections merge: a merged collection
 /// is the one a single pass over all the findings would have made.
-#[derive(Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Wire", from = "Wire")]
 pub struct Collected {
     max: usize,
     codes: HashMap<CheckId, PerCode>,
@@ -121,6 +122,22 @@ impl Collected {
         }
     }
 
+    /// The bound on examples per code or rule.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// The same findings with at most `max` examples per code or rule (no more than kept).
+    pub fn relist(mut self, max: usize) -> Collected {
+        for c in self.codes.values_mut() {
+            while c.examples.len() > max {
+                c.examples.pop();
+            }
+        }
+        self.max = max.min(self.max);
+        self
+    }
+
     /// Findings reported (not suppressed).
     pub fn total(&self) -> u64 {
         self.by_severity.values().sum()
@@ -160,6 +177,57 @@ impl Collected {
         all.sort_unstable();
         let counts = FindingCounts { max_per_code: self.max, by_code, by_severity: self.by_severity };
         (counts, all.into_iter().map(|r| r.0).collect())
+    }
+}
+
+/// [`Collected`] as partial results write it: codes in order, examples in report order.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    max: usize,
+    codes: Vec<WireCode>,
+    by_severity: BTreeMap<Severity, u64>,
+    silenced: Vec<u64>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WireCode {
+    code: CheckId,
+    count: u64,
+    suppressed: u64,
+    examples: Vec<Finding>,
+}
+
+impl From<Collected> for Wire {
+    fn from(c: Collected) -> Wire {
+        let mut codes: Vec<WireCode> = c
+            .codes
+            .into_iter()
+            .map(|(code, p)| WireCode {
+                code,
+                count: p.count,
+                suppressed: p.suppressed,
+                examples: p.examples.into_sorted_vec().into_iter().map(|r| r.0).collect(),
+            })
+            .collect();
+        codes.sort_by(|a, b| a.code.cmp(&b.code));
+        Wire { max: c.max, codes, by_severity: c.by_severity, silenced: c.silenced }
+    }
+}
+
+impl From<Wire> for Collected {
+    fn from(w: Wire) -> Collected {
+        let codes = w
+            .codes
+            .into_iter()
+            .map(|c| {
+                let mut examples = BinaryHeap::new();
+                for f in c.examples {
+                    keep(&mut examples, w.max, f);
+                }
+                (c.code, PerCode { count: c.count, suppressed: c.suppressed, examples })
+            })
+            .collect();
+        Collected { max: w.max, codes, by_severity: w.by_severity, silenced: w.silenced }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::model::{SourceLoc, SpanId, TraceId};
 use std::fmt;
 
 /// How bad a finding is.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -145,8 +145,19 @@ impl serde::Serialize for CheckId {
     }
 }
 
+/// A built-in code when the text is one, else a rule id.
+impl<'de> serde::Deserialize<'de> for CheckId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CheckId, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(match Code::parse(&text) {
+            Some(c) => CheckId::Builtin(c),
+            None => CheckId::Rule(text.as_ref().into()),
+        })
+    }
+}
+
 /// What a rule expected and found, with the rule's hint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleDetail {
     pub expected: String,
     pub actual: String,
@@ -154,7 +165,7 @@ pub struct RuleDetail {
 }
 
 /// One problem found in the input.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub code: CheckId,
     pub severity: Severity,

@@ -3,7 +3,7 @@
 //! never sit in memory at once. In Parquet, `span_ids` is one comma-separated string.
 
 use super::{CheckId, Finding};
-use crate::model::{Dump, Format};
+use crate::model::{Format, InputFile};
 use polars_core::prelude::*;
 use polars_io::parquet::write::ParquetWriter;
 use std::collections::HashMap;
@@ -41,8 +41,8 @@ pub struct FindingLine<'a> {
 
 impl<'a> FindingLine<'a> {
     /// `f` as written, with `name` the check's name or the rule's title.
-    pub fn of(f: &'a Finding, name: &'a str, dump: &'a Dump) -> FindingLine<'a> {
-        let file = f.loc.and_then(|l| dump.files.get(l.file as usize));
+    pub fn of(f: &'a Finding, name: &'a str, files: &'a [InputFile]) -> FindingLine<'a> {
+        let file = f.loc.and_then(|l| files.get(l.file as usize));
         let numbered = f.loc.filter(|l| l.line > 0).map(|l| l.line);
         let records = file.is_some_and(|x| x.format == Format::Records);
         FindingLine {
@@ -119,14 +119,14 @@ impl FindingsOut {
         &self.path
     }
 
-    /// Writes `findings`, which are about spans of `dump`.
-    pub fn write(&self, dump: &Dump, findings: &[Finding]) {
+    /// Writes `findings`, which are about records of `files`.
+    pub fn write(&self, files: &[InputFile], findings: &[Finding]) {
         if findings.is_empty() {
             return;
         }
         let lines: Vec<FindingLine<'_>> = findings
             .iter()
-            .map(|f| FindingLine::of(f, self.names.get(&f.code).map_or("", String::as_str), dump))
+            .map(|f| FindingLine::of(f, self.names.get(&f.code).map_or("", String::as_str), files))
             .collect();
         // Serialised outside the lock; only the copy into the writer is serialised.
         let mut text = Vec::new();

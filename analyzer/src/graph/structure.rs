@@ -4,7 +4,7 @@
 use super::TraceGraph;
 
 /// Structural totals over all traces.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Structure {
     pub traces: u64,
     pub roots: u64,

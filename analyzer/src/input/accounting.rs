@@ -6,7 +6,7 @@ use crate::model::{SourceLoc, SpanId, TraceId};
 use std::collections::BTreeMap;
 
 /// Why a record or part of one was not (fully) decoded.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IssueKind {
     /// Not valid JSON (or not valid for the format).
@@ -40,7 +40,7 @@ impl IssueKind {
 }
 
 /// Another telemetry signal found in a trace dump.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Signal {
     Logs,
@@ -59,7 +59,7 @@ pub struct InputIssue {
 }
 
 /// Counts of what was read.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Accounting {
     pub bytes: u64,
     pub records_read: u64,

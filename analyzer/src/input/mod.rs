@@ -36,7 +36,7 @@ use split::Layout;
 use std::path::{Path, PathBuf};
 
 /// An input that could not be read at all.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoadError {
     pub path: String,
     pub message: String,

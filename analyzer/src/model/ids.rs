@@ -55,6 +55,27 @@ macro_rules! hex_display {
 hex_display!(TraceId);
 hex_display!(SpanId);
 
+// In partial results ids are written as lowercase hex, as reports show them.
+macro_rules! hex_serde {
+    ($t:ident, $n:expr) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                tracecheck_wire::hex::decode::<$n>(text.as_bytes())
+                    .map($t)
+                    .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a {}-byte hex id", $n)))
+            }
+        }
+    };
+}
+hex_serde!(TraceId, 16);
+hex_serde!(SpanId, 8);
+
 /// Why an id could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {

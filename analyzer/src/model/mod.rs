@@ -18,7 +18,7 @@ pub use value::{Attr, Value, ValueType};
 use std::fmt;
 
 /// OTLP span kind.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpanKind {
     #[default]
@@ -72,7 +72,7 @@ impl SpanKind {
 }
 
 /// OTLP status code: 0 unset, 1 ok, 2 error.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusCode {
     #[default]
@@ -151,7 +151,7 @@ pub struct Link {
 
 /// Where a record came from: the file (index into [`Dump::files`]), the 1-based line the
 /// record starts on, and its byte offset.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SourceLoc {
     pub file: u32,
     pub line: u64,
@@ -223,7 +223,7 @@ pub struct Span {
 /// A span named without reference to where it is stored, enough to point a finding at it.
 /// Ordered by (trace id, span id, start, location): a choice of example span that does not
 /// depend on input order or on how the dump is partitioned.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SpanRef {
     pub trace_id: TraceId,
     pub span_id: SpanId,
@@ -298,12 +298,17 @@ impl Dump {
     /// `path:line` of a source location; `path:record N` for length-prefixed records;
     /// just `path` for what concerns a whole file.
     pub fn location(&self, loc: SourceLoc) -> String {
-        match self.files.get(loc.file as usize) {
-            Some(f) if loc.line == 0 => f.path.clone(),
-            Some(f) if f.format == Format::Records => format!("{}:record {}", f.path, loc.line),
-            Some(f) => format!("{}:{}", f.path, loc.line),
-            None => format!("?:{}", loc.line),
-        }
+        location(&self.files, loc)
+    }
+}
+
+/// [`Dump::location`] of a location in one of `files`.
+pub fn location(files: &[InputFile], loc: SourceLoc) -> String {
+    match files.get(loc.file as usize) {
+        Some(f) if loc.line == 0 => f.path.clone(),
+        Some(f) if f.format == Format::Records => format!("{}:record {}", f.path, loc.line),
+        Some(f) => format!("{}:{}", f.path, loc.line),
+        None => format!("?:{}", loc.line),
     }
 }
 

@@ -3,7 +3,7 @@
 //! detects them; reports and locations use them.
 
 /// An input file as it was read.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
     pub path: String,
     pub bytes: u64,
@@ -15,7 +15,7 @@ pub struct InputFile {
 }
 
 /// The format of one input file, as detected from its bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// JSON, one record per line (the Collector file exporter's default).
@@ -32,7 +32,7 @@ pub enum Format {
 }
 
 /// How a file is compressed.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Compression {
     None,
@@ -45,7 +45,7 @@ pub enum Compression {
 }
 
 /// The trace format a record was decoded as.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// OpenTelemetry OTLP (`TracesData`).

@@ -18,7 +18,8 @@ pub enum Value {
 }
 
 /// The OTLP type of a [`Value`], used to compare types across spans.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ValueType {
     Str,
     Bool,

@@ -15,9 +15,9 @@ use crate::checks;
 use crate::finding::{CheckId, Finding, Severity};
 use crate::graph::Structure;
 use crate::input::{Accounting, LoadError};
-use crate::model::{Dump, InputFile};
+use crate::model::InputFile;
 use crate::rules::{RuleOutcome, RuleResult, RuleSet, SuppressionResult};
-use crate::stats::{OperationLatency, PERCENTILE_METHOD};
+use crate::stats::OperationLatency;
 use std::collections::BTreeMap;
 
 /// The JSON schema identifier; bumped on any incompatible change.
@@ -97,10 +97,10 @@ pub struct FindingOut {
 }
 
 impl FindingOut {
-    /// `f`, a finding about spans of `dump`, as reported.
-    pub fn of(f: &Finding, dump: &Dump, rule_set: Option<&RuleSet>) -> FindingOut {
+    /// `f`, a finding about records of `files`, as reported.
+    pub fn of(f: &Finding, files: &[InputFile], rule_set: Option<&RuleSet>) -> FindingOut {
         let file_line = f.loc.and_then(|l| {
-            let file = dump.files.get(l.file as usize)?;
+            let file = files.get(l.file as usize)?;
             let line_based = file.format != crate::input::Format::Records && l.line > 0;
             Some((file.path.clone(), line_based.then_some(l.line)))
         });
@@ -111,7 +111,7 @@ impl FindingOut {
             trace_id: f.trace_id.map(|t| t.to_string()),
             span_ids: f.span_ids.iter().map(|s| s.to_string()).collect(),
             message: f.message.clone(),
-            source: f.loc.map(|l| dump.location(l)),
+            source: f.loc.map(|l| crate::model::location(files, l)),
             offset: f.loc.map(|l| l.offset),
             expected: f.detail.as_ref().map(|d| d.expected.clone()),
             actual: f.detail.as_ref().map(|d| d.actual.clone()),
@@ -227,6 +227,10 @@ pub struct Report {
     pub rules: Vec<RuleResult>,
     pub suppressions: Vec<SuppressionResult>,
     pub findings: Vec<FindingOut>,
+    /// Trace buckets that no merged partial covered: the report of a `merge` that lacks
+    /// shards. Absent when every bucket was analysed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_buckets: Option<crate::analysis::partial::Missing>,
 }
 
 /// Options that shape the verdict.
@@ -239,13 +243,8 @@ pub struct VerdictOptions {
 impl Report {
     /// Builds the report of `a`.
     pub fn new(a: &Analysis, opts: VerdictOptions) -> Report {
-        let dump = &a.loaded.dump;
-        let counts = Counts {
-            input: a.loaded.accounting.clone(),
-            spans: a.spans,
-            traces: a.structure.traces,
-            resources: dump.resources.len() as u64,
-        };
+        let counts =
+            Counts { input: a.accounting.clone(), spans: a.spans, traces: a.structure.traces, resources: a.resources };
         let fc = &a.finding_counts;
         let summary = Summary {
             findings: fc.total(),
@@ -257,7 +256,7 @@ impl Report {
             suppressed: a.suppressions.iter().map(|s| s.suppressed).sum(),
         };
         let rule_set = a.rule_set.as_deref();
-        let findings = a.findings.iter().map(|f| FindingOut::of(f, dump, rule_set)).collect();
+        let findings = a.findings.iter().map(|f| FindingOut::of(f, &a.files, rule_set)).collect();
         let verdict = verdict(a, &summary, &counts, opts);
         Report {
             schema: SCHEMA,
@@ -269,12 +268,12 @@ impl Report {
                 rules_method: rule_set.map(|_| crate::digest::RULES_METHOD),
             },
             verdict,
-            inputs: dump.files.clone(),
-            input_errors: a.loaded.errors.clone(),
+            inputs: a.files.clone(),
+            input_errors: a.errors.clone(),
             counts,
             structure: a.structure.clone(),
             summary,
-            latency: Latency { method: PERCENTILE_METHOD, unit: "ns", operations: a.latency.clone() },
+            latency: Latency { method: a.latency_method, unit: "ns", operations: a.latency.clone() },
             clock_skew: a.clock_skew.clone(),
             rule_packs: rule_set
                 .map(|r| {
@@ -293,13 +292,14 @@ impl Report {
             rules: a.rules.clone(),
             suppressions: a.suppressions.clone(),
             findings,
+            missing_buckets: a.missing_buckets.clone(),
         }
     }
 }
 
 fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOptions) -> Verdict {
-    let (outcome, reason) = if let Some(e) = a.loaded.errors.first() {
-        let more = a.loaded.errors.len() - 1;
+    let (outcome, reason) = if let Some(e) = a.errors.first() {
+        let more = a.errors.len() - 1;
         let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
         (Outcome::Unusable, format!("cannot read {}: {}{more}", e.path, e.message))
     } else if counts.spans == 0 && !opts.allow_empty {
@@ -311,6 +311,14 @@ fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOption
         (Outcome::Unusable, format!("{why} (pass --allow-empty to accept a dump without spans)"))
     } else if let Some(r) = a.rules.iter().find(|r| r.outcome == RuleOutcome::Error) {
         (Outcome::RuleError, format!("rule {} cannot be evaluated: {}", r.id, r.reason))
+    } else if let Some(m) = &a.missing_buckets {
+        let which = if m.shards.is_empty() {
+            let (lo, hi) = m.ranges.first().copied().unwrap_or_default();
+            if lo == hi { format!("the first is bucket {lo}") } else { format!("the first are buckets {lo}-{hi}") }
+        } else {
+            format!("shard(s) {} not merged", m.shards.join(", "))
+        };
+        (Outcome::Fail, format!("{} of 65536 trace buckets were not analysed ({which})", m.buckets))
     } else {
         let at_or_above: u64 = summary.by_severity.range(opts.fail_on..).map(|(_, n)| n).sum();
         let inconclusive: Vec<&RuleResult> =
@@ -330,4 +338,52 @@ fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOption
         }
     };
     Verdict { outcome, exit_code: outcome.exit_code(), fail_on: opts.fail_on, reason }
+}
+
+/// Checks that `sketched`, a report whose percentiles come from mergeable sketches (a
+/// `merge` of partials), is `exact`'s report but for that: every section identical, every
+/// operation's counts, min and max identical, and each percentile within the sketch's
+/// stated bound of the exact one. Says what differs first.
+pub fn agrees_within_sketch(exact: &Report, sketched: &Report) -> Result<(), String> {
+    use crate::stats::sketch::{METHOD, RELATIVE_ERROR};
+    if sketched.latency.method != METHOD {
+        return Err(format!("the latency method is {:?}, not the sketch's", sketched.latency.method));
+    }
+    let (a, b) = (&exact.latency.operations, &sketched.latency.operations);
+    if a.len() != b.len() {
+        return Err(format!("{} operations, not {}", b.len(), a.len()));
+    }
+    for (x, y) in a.iter().zip(b) {
+        let same = (&x.service, &x.name, x.count, x.errors, x.timed, x.min, x.max)
+            == (&y.service, &y.name, y.count, y.errors, y.timed, y.min, y.max);
+        if !same {
+            return Err(format!("operation {:?}/{:?}: {y:?} instead of {x:?}", x.service, x.name));
+        }
+        for (p, e, s) in [("p50", x.p50, y.p50), ("p90", x.p90, y.p90), ("p99", x.p99, y.p99)] {
+            let within = match (e, s) {
+                (Some(e), Some(s)) => (s as f64 - e as f64).abs() <= RELATIVE_ERROR * e as f64 + 1.0,
+                (e, s) => e == s,
+            };
+            if !within {
+                return Err(format!(
+                    "operation {:?}/{:?}: {p} {s:?} is not within the bound of {e:?}",
+                    x.service, x.name
+                ));
+            }
+        }
+    }
+    let mut rest = sketched.clone();
+    rest.latency = exact.latency.clone();
+    let (want, got) = (serde_json::to_value(exact), serde_json::to_value(&rest));
+    let (Ok(serde_json::Value::Object(want)), Ok(serde_json::Value::Object(got))) = (want, got) else {
+        return Err("a report does not serialise".into());
+    };
+    match want.iter().find(|(k, v)| got.get(*k) != Some(*v)) {
+        Some((k, v)) => Err(format!(
+            "section {k:?} differs:\n  exact:  {v}\n  merged: {}",
+            got.get(k).unwrap_or(&serde_json::Value::Null)
+        )),
+        None if want.len() != got.len() => Err("the merged report has sections the exact one lacks".into()),
+        None => Ok(()),
+    }
 }

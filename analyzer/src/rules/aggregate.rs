@@ -31,18 +31,23 @@ pub(super) fn holds(v: f64, op: super::lang::CmpOp, rhs: f64) -> bool {
     }
 }
 
-/// An aggregate evaluated over one group.
-pub(super) struct AggValue {
+/// An aggregate evaluated over one group; `S` names a span ([`GroupAcc`]).
+pub(super) struct AggValue<S> {
     pub(super) value: Option<f64>,
     /// The span the value was read from (percentiles, min, max).
-    pub(super) span: Option<u32>,
+    pub(super) span: Option<S>,
     pub(super) samples: u64,
     pub(super) outcome: RuleOutcome,
     pub(super) reason: Option<String>,
 }
 
-pub(super) fn evaluate(agg: &Aggregate, index: usize, acc: &mut GroupAcc, min_samples: usize) -> AggValue {
-    let done = |value: f64, span: Option<u32>, samples: u64| AggValue {
+pub(super) fn evaluate<S: Copy + Ord>(
+    agg: &Aggregate,
+    index: usize,
+    acc: &mut GroupAcc<S>,
+    min_samples: usize,
+) -> AggValue<S> {
+    let done = |value: f64, span: Option<S>, samples: u64| AggValue {
         value: Some(value),
         span,
         samples,
@@ -73,7 +78,7 @@ pub(super) fn evaluate(agg: &Aggregate, index: usize, acc: &mut GroupAcc, min_sa
             span: None,
             samples: 0,
             outcome: RuleOutcome::Error,
-            reason: Some(bad.clone()),
+            reason: Some(bad.1.clone()),
         };
     }
     let values = match acc.values.get_mut(index) {
@@ -120,10 +125,10 @@ impl AggregateResult {
 /// Evaluates every aggregate of `rule` over one group of matches. A failure becomes a
 /// finding in `out`, at the span holding the value (else at `fallback`); returns one result
 /// per aggregate.
-pub(super) fn judge_group(
-    span_at: &dyn Fn(u32) -> Option<SpanRef>,
+pub(super) fn judge_group<S: Copy + Ord>(
+    span_at: &dyn Fn(S) -> Option<SpanRef>,
     rule: &Rule,
-    acc: &mut GroupAcc,
+    acc: &mut GroupAcc<S>,
     label: Option<String>,
     fallback: Option<SpanRef>,
     over: &str,
@@ -159,11 +164,11 @@ pub(super) fn show_agg_value(agg: &Aggregate, v: f64) -> String {
     }
 }
 
-pub(super) fn aggregate_finding(
+pub(super) fn aggregate_finding<S>(
     rule: &Rule,
     agg: &Sourced<Aggregate>,
     label: Option<&str>,
-    v: &AggValue,
+    v: &AggValue<S>,
     span: Option<SpanRef>,
     over: &str,
 ) -> Finding {

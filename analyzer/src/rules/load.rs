@@ -114,6 +114,7 @@ impl Loaded {
             rules: rules.len(),
             sha256: crate::digest::sha256_hex(text.as_bytes()),
             canonical: canonical_digest(text),
+            text: text.to_string(),
         });
         self.rules.extend(rules);
         self.suppressions.extend(suppressions);

@@ -29,7 +29,7 @@ mod values;
 
 pub use outcome::{AggregateResult, RuleOutcome, RuleResult, SuppressionResult};
 pub use pack::{Pack, Quantifier, Rule, RuleError, Scope, Suppression, Target};
-pub use partial::TracePartial;
+pub use partial::{GroupAcc, GroupRec, KeyPart, KeyVal, RuleTotals, Tally, TracePartial};
 
 use crate::model::{Dump, Sym};
 use std::path::{Path, PathBuf};

@@ -205,4 +205,6 @@ pub struct Pack {
     /// sha256 of the pack's canonical form (comments, layout and order left out), which
     /// the rules digest is made of.
     pub canonical: String,
+    /// The pack file as read, so partial results can carry the rules they were made with.
+    pub text: String,
 }

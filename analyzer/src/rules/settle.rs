@@ -3,39 +3,32 @@
 
 use super::RuleSet;
 use super::aggregate::judge_group;
-use super::eval::Cx;
 use super::outcome::{RuleOutcome, RuleResult};
 use super::pack::{Quantifier, Scope};
-use super::partial::{GroupAcc, GroupKey, Tally, TracePartial};
-use super::trace_eval::{expected_any, group_label, rule_finding};
+use super::partial::{KeyVal, RuleTotals, Tally};
+use super::trace_eval::{expected_any, key_label, rule_finding};
 use crate::finding::Finding;
-use crate::model::{Dump, SpanRef, Sym};
-use std::collections::BTreeMap;
+
+/// A dump-scope group: the rule's index and the group's key.
+type GroupId = (u32, Vec<KeyVal>);
 
 impl RuleSet {
     /// Settles every rule over the dump: `any` and `each` with no matches, dump-scope
-    /// aggregates. `span_at` names the span of a dump index, as the values of `merged` hold
-    /// them. Returns per-rule results (outcomes settled by [`RuleSet::settle_suppressed`]) and the
-    /// findings of all rules.
-    pub fn finish(
-        &self,
-        dump: &Dump,
-        syms: &[Option<Sym>],
-        mut merged: TracePartial,
-        span_at: &dyn Fn(u32) -> Option<SpanRef>,
-    ) -> (Vec<RuleResult>, Vec<Finding>) {
-        let cx = Cx::span_only(dump, self.tables(), syms);
+    /// aggregates. Returns per-rule results (outcomes settled by
+    /// [`RuleSet::settle_suppressed`]) and the findings of all rules.
+    pub fn finish(&self, mut merged: RuleTotals) -> (Vec<RuleResult>, Vec<Finding>) {
         let rules = self.rules();
         merged.tallies.resize(rules.len(), Tally::default());
-        let mut groups: BTreeMap<(u32, GroupKey), GroupAcc> = merged.groups.into_iter().collect();
-        let mut findings = merged.findings;
+        let tallies = std::mem::take(&mut merged.tallies);
+        let mut groups = merged.grouped();
+        let mut findings = Vec::new();
         let mut results = Vec::with_capacity(rules.len());
         for (ri, rule) in rules.iter().enumerate() {
-            let t = &merged.tallies[ri];
-            let mut inconclusive = t.inconclusive_reason.clone().map(|r| {
+            let t = &tallies[ri];
+            let mut inconclusive = t.inconclusive_reason.clone().map(|(_, r)| {
                 if t.inconclusive > 1 { format!("{r} (and {} more trace group(s))", t.inconclusive - 1) } else { r }
             });
-            let mut error = t.error.clone();
+            let mut error = t.error.clone().map(|(_, e)| e);
             if rule.quantifier == Quantifier::Each && t.matched == 0 {
                 inconclusive = Some(format!("no span matched {}", rule.selector.text));
             }
@@ -50,10 +43,10 @@ impl RuleSet {
             let mut aggregates = Vec::new();
             if rule.scope == Scope::Dump && !rule.aggregates.is_empty() {
                 // Groups in the order of their printed values: symbols follow input order.
-                let mut keys: Vec<(Option<String>, (u32, GroupKey))> = groups
+                let mut keys: Vec<(Option<String>, GroupId)> = groups
                     .range((ri as u32, Vec::new())..)
                     .take_while(|(k, _)| k.0 == ri as u32)
-                    .map(|(k, _)| (group_label(&cx, rule, &k.1), k.clone()))
+                    .map(|(k, _)| (key_label(rule, &k.1), k.clone()))
                     .collect();
                 keys.sort();
                 if keys.is_empty() && inconclusive.is_none() {
@@ -61,7 +54,7 @@ impl RuleSet {
                 }
                 for (label, key) in keys {
                     let Some(acc) = groups.get_mut(&key) else { continue };
-                    for a in judge_group(span_at, rule, acc, label, None, "the dump", &mut findings) {
+                    for a in judge_group(&|s| Some(s), rule, acc, label, None, "the dump", &mut findings) {
                         match a.outcome {
                             RuleOutcome::Inconclusive if inconclusive.is_none() => inconclusive = Some(a.why()),
                             RuleOutcome::Error if error.is_none() => error = a.reason.clone(),

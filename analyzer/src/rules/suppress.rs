@@ -25,6 +25,18 @@ impl RuleSet {
         })
     }
 
+    /// Whether a suppression with a `where` selector names `code`.
+    pub fn where_targets(&self, code: &CheckId) -> bool {
+        self.suppressions().iter().any(|s| {
+            s.where_.is_some()
+                && match (&s.target, code) {
+                    (Target::Builtin(a), CheckId::Builtin(b)) => a == b,
+                    (Target::Rule(a), CheckId::Rule(b)) => a == b,
+                    _ => false,
+                }
+        })
+    }
+
     /// Whether suppression `i` has a `where` selector.
     pub fn suppression_has_where(&self, i: usize) -> bool {
         self.suppressions().get(i).is_some_and(|s| s.where_.is_some())

@@ -6,7 +6,7 @@ use super::aggregate::judge_group;
 use super::eval::{Cx, Rv};
 use super::outcome::RuleOutcome;
 use super::pack::{Quantifier, Rule, Scope};
-use super::partial::{GroupAcc, GroupKey, KeyPart, Tally, TracePartial};
+use super::partial::{GroupAcc, GroupKey, KeyPart, KeyVal, Tally, TracePartial};
 use crate::finding::{CheckId, Finding, RuleDetail};
 use crate::graph::TraceGraph;
 use crate::model::time::fmt_ns;
@@ -122,16 +122,17 @@ impl RuleSet {
                         groups.sort_by(|a, b| a.0.cmp(&b.0));
                         let fallback = graph.roots.first().map(|r| SpanRef::of(cx.span(r.index())));
                         let at = |i: u32| dump.spans.get(i as usize).map(SpanRef::of);
+                        let trace = graph.trace_id;
                         for (label, _, mut acc) in groups {
                             for a in judge_group(&at, rule, &mut acc, label, fallback, "this trace", &mut p.findings) {
                                 let t = &mut p.tallies[ri];
                                 match a.outcome {
                                     RuleOutcome::Inconclusive => {
                                         t.inconclusive += 1;
-                                        t.inconclusive_reason.get_or_insert_with(|| a.why());
+                                        t.inconclusive_reason.get_or_insert_with(|| (trace, a.why()));
                                     }
                                     RuleOutcome::Error => {
-                                        t.error.get_or_insert_with(|| a.reason.clone().unwrap_or_default());
+                                        t.error.get_or_insert_with(|| (trace, a.reason.clone().unwrap_or_default()));
                                     }
                                     RuleOutcome::Pass | RuleOutcome::Fail => {}
                                 }
@@ -165,6 +166,16 @@ pub(super) fn group_label(cx: &Cx<'_>, rule: &Rule, key: &GroupKey) -> Option<St
     Some(parts.join(", "))
 }
 
+/// [`group_label`] of a key with its strings spelled out.
+pub(super) fn key_label(rule: &Rule, key: &[KeyVal]) -> Option<String> {
+    if rule.group_by.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> =
+        rule.group_by.iter().zip(key).map(|(f, k)| format!("{} = {}", f.display(), k.show())).collect();
+    Some(parts.join(", "))
+}
+
 pub(super) fn collect_groups(cx: &Cx<'_>, rule: &Rule, matches: &[usize]) -> HashMap<GroupKey, GroupAcc> {
     let mut groups: HashMap<GroupKey, GroupAcc> = HashMap::new();
     for &k in matches {
@@ -182,13 +193,16 @@ pub(super) fn collect_groups(cx: &Cx<'_>, rule: &Rule, matches: &[usize]) -> Has
                 None if v == Rv::Nil => {}
                 None => {
                     acc.bad.get_or_insert_with(|| {
-                        format!(
-                            "{} is {} ({}) on span {} ({}); aggregates need numbers",
-                            field.display(),
-                            v.type_name(),
-                            cx.show(v),
-                            span.span_id,
-                            cx.dump.location(span.loc)
+                        (
+                            span.trace_id,
+                            format!(
+                                "{} is {} ({}) on span {} ({}); aggregates need numbers",
+                                field.display(),
+                                v.type_name(),
+                                cx.show(v),
+                                span.span_id,
+                                cx.dump.location(span.loc)
+                            ),
                         )
                     });
                 }

@@ -1,6 +1,7 @@
 //! Latency statistics per operation, with exact percentiles.
 
 pub mod frame;
+pub mod sketch;
 
 use crate::model::{Dump, StatusCode, Sym};
 use rayon::prelude::*;
@@ -141,14 +142,98 @@ impl LatencyAcc {
 
     /// Per-operation latency, sorted by service then name; `dump` resolves the symbols.
     pub fn finish(self, dump: &Dump) -> Vec<OperationLatency> {
-        let mut out: Vec<OperationLatency> = self
-            .0
-            .into_par_iter()
-            .map(|((service, name), a)| {
-                let f = a.finish();
+        finish_ops(self.named(dump)).0
+    }
+}
+
+/// Counts and durations of one operation in partial results: exact durations while one
+/// process holds them all, a [`sketch::Sketch`] in results written to be merged elsewhere.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct OpRec {
+    pub service: String,
+    pub name: String,
+    pub count: u64,
+    pub errors: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub durations: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<sketch::Sketch>,
+}
+
+impl OpRec {
+    /// Replaces the exact durations by a sketch of them.
+    pub fn sketch(&mut self) {
+        let s = self.sketch.get_or_insert_with(Default::default);
+        for d in std::mem::take(&mut self.durations) {
+            s.add(d);
+        }
+    }
+}
+
+impl LatencyAcc {
+    /// The operations with their names spelled out and their exact durations.
+    pub fn named(self, dump: &Dump) -> Vec<OpRec> {
+        self.0
+            .into_iter()
+            .map(|((service, name), a)| OpRec {
+                service: dump.str(service).to_string(),
+                name: dump.str(name).to_string(),
+                count: a.count,
+                errors: a.errors,
+                durations: a.durations,
+                sketch: None,
+            })
+            .collect()
+    }
+}
+
+/// Per-operation latency from records of parts of a dump, sorted by service then name, and
+/// whether any percentile came from a sketch (then all of that operation's did).
+pub fn finish_ops(recs: Vec<OpRec>) -> (Vec<OperationLatency>, bool) {
+    let mut by_op: std::collections::BTreeMap<(String, String), OpRec> = std::collections::BTreeMap::new();
+    for mut r in recs {
+        let key = (std::mem::take(&mut r.service), std::mem::take(&mut r.name));
+        match by_op.entry(key) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(r);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let o = o.get_mut();
+                o.count += r.count;
+                o.errors += r.errors;
+                if o.sketch.is_some() || r.sketch.is_some() {
+                    o.sketch();
+                    r.sketch();
+                    if let (Some(a), Some(b)) = (o.sketch.as_mut(), r.sketch.as_ref()) {
+                        a.merge(b);
+                    }
+                } else {
+                    o.durations.append(&mut r.durations);
+                }
+            }
+        }
+    }
+    let sketched = by_op.values().any(|r| r.sketch.is_some());
+    let out = by_op
+        .into_par_iter()
+        .map(|((service, name), r)| match r.sketch {
+            Some(s) => OperationLatency {
+                service,
+                name,
+                count: r.count,
+                errors: r.errors,
+                timed: s.count(),
+                min: s.min,
+                p50: s.percentile(50.0),
+                p90: s.percentile(90.0),
+                p99: s.percentile(99.0),
+                max: s.max,
+            },
+            None => {
+                let f = OpAcc { count: r.count, errors: r.errors, durations: r.durations }.finish();
                 OperationLatency {
-                    service: dump.str(service).to_string(),
-                    name: dump.str(name).to_string(),
+                    service,
+                    name,
                     count: f.count,
                     errors: f.errors,
                     timed: f.durations.len() as u64,
@@ -158,11 +243,12 @@ impl LatencyAcc {
                     p99: f.percentile(99.0),
                     max: f.max(),
                 }
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
-        out
-    }
+            }
+        })
+        .collect::<Vec<_>>();
+    let mut out = out;
+    out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
+    (out, sketched)
 }
 
 /// Per-operation latency over every span of `dump`, sorted by service then name.

@@ -6,41 +6,37 @@
 //!
 //! Pass 1 reads the inputs as the in-memory load does, a few chunks at a time, and moves
 //! every decoded span (with its attributes, events and links) to one of N partition files
-//! chosen by a hash of its trace id, so each trace lands whole in one partition. The files,
+//! chosen by its trace's bucket, so each trace, and each bucket, lands whole in one
+//! partition. With a shard (`check --shard K/N`), only the spans of the shard's buckets are
+//! kept; the span index still lists every span. The files,
 //! the string table and the resources stay in memory: all partitions share them, so symbols
 //! and resource indexes mean the same everywhere. A span index file keeps, in input order,
 //! each span's ids, start and location.
 //!
-//! Pass 2 loads one partition at a time and runs the same per-trace work as the in-memory
-//! analysis ([`crate::analysis`]). What the dump-wide checks, the rules, the latency table
-//! and the digest need is gathered in forms that merge exactly, then settled once: orphans
-//! are resolved by one scan of the span index, aggregate values carry their span's index in
-//! the whole dump. Suppressions with a `where` selector reload only the partitions holding
-//! the spans they must be tested on. The report is the in-memory one, byte for byte.
+//! Pass 2 loads one partition at a time, runs the same per-trace work as the in-memory
+//! analysis ([`crate::analysis`]) and makes the partition's [`Partial`]; the partials merge
+//! as shards' partials do, orphans are resolved by one scan of the span index, and the
+//! result settles once ([`Partial::settle`]). The report is the in-memory one, byte for byte.
 //!
 //! Memory: the string table and resources, the partition being analysed, and per span a
-//! duration and the values rule aggregates keep (span digests go to disk sorted per
-//! partition and are merged at the end). One trace is never split, so a single trace larger
-//! than the budget is analysed whole.
+//! duration and the values rule aggregates keep. One trace is never split, so a single trace
+//! larger than the budget is analysed whole.
 
 mod codec;
-mod digests;
 mod spill;
 mod spool;
 mod tempdir;
 
-use crate::analysis::{self, Analysis, Gathered, Options};
+use crate::analysis::partial::{InputsRec, Partial, Shard};
+use crate::analysis::{self, Analysis, Options};
 use crate::graph;
 use crate::input::{self, Loaded, Sink};
-use crate::model::{Dump, SpanRef, TraceId};
-use rayon::prelude::*;
+use crate::model::{Dump, TraceId};
 use spill::{INDEX_RECORD, Partitions, Spill, from_index_record};
 use spool::{Prepared, load_prepared, prepare};
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use tempdir::TempDir;
 
 /// Settings of the streaming mode.
@@ -113,16 +109,25 @@ fn partitions_for(estimate: Option<u64>, budget: u64) -> usize {
     }
 }
 
-/// The partition of a trace.
-pub(super) fn partition_of(t: TraceId, n: usize) -> usize {
-    let (a, b) = t.0.split_at(8);
-    let x = u64::from_le_bytes(a.try_into().unwrap_or_default()) ^ u64::from_le_bytes(b.try_into().unwrap_or_default());
-    // A multiplicative mix, so ids that differ only in a few bits spread too.
-    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % n
+/// The partition of a trace kept by `shard`, among `n`: a partition holds whole buckets.
+pub(super) fn partition_of(t: TraceId, shard: Shard, n: usize) -> usize {
+    (u32::from(crate::digest::bucket(t)) / shard.n) as usize % n
 }
 
 /// Analyses `inputs` as [`analysis::analyze`] does, partition by partition.
 pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io::Result<(Analysis, StreamStats)> {
+    let (partial, stats) = partial(inputs, opts, s, Shard::ALL)?;
+    Ok((partial.settle(opts), stats))
+}
+
+/// The partial result of the traces of `shard`, partition by partition: every input is
+/// read, only the shard's spans are kept (on disk), orphans are resolved against every span.
+pub fn partial(
+    inputs: &input::Inputs,
+    opts: &Options,
+    s: &StreamOptions,
+    shard: Shard,
+) -> io::Result<(Partial, StreamStats)> {
     let dir = TempDir::new(&s.temp_dir)?;
     let mut loaded = Loaded { errors: inputs.errors.clone(), ..Loaded::default() };
 
@@ -134,11 +139,12 @@ pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io:
         prepared.push(p);
         spooled += written;
     }
-    let estimate = prepared.iter().map(Prepared::content_len).sum::<Option<u64>>().map(|b| b + b / 5);
+    let estimate =
+        prepared.iter().map(Prepared::content_len).sum::<Option<u64>>().map(|b| (b + b / 5) / u64::from(shard.n));
     let n = s.partitions.unwrap_or_else(|| partitions_for(estimate, s.budget)).max(1);
 
     // Pass 1: decode and spill.
-    let mut spill = Spill::new(&dir.0, n)?;
+    let mut spill = Spill::new(&dir.0, n, shard)?;
     let window = 2 * rayon::current_num_threads();
     let mut sink = Sink { loaded: &mut loaded, drain: Some(&mut |d: &mut Dump| spill.drain(d)), window };
     for p in prepared {
@@ -154,31 +160,22 @@ pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io:
     let stats = StreamStats { partitions: n, spilled, largest_partition, spooled };
 
     // Pass 2: analyse each partition.
+    let inputs_rec = InputsRec::of(&loaded);
+    let input_findings = crate::analysis::partial::input_findings(&loaded);
     let skel = &mut loaded.dump;
     let syms = opts.rules.as_deref().map(|r| r.bind(skel)).unwrap_or_default();
     let resource_digests = crate::digest::resource_digests(skel);
-    let mut total = Gathered::empty(opts);
-    let mut digest_files = Vec::with_capacity(n);
+    let mut total = Partial::empty(opts, shard);
     for p in 0..n {
-        let (mut g, global) = parts.with(skel, p, |dump, global| {
+        let part = parts.with(skel, p, |dump, _| {
             let traces = graph::group(dump);
-            (analysis::gather(dump, &traces, opts, &syms, &resource_digests), global.to_vec())
+            let g = analysis::gather(dump, &traces, opts, &syms, &resource_digests);
+            Partial::gathered(dump, g, opts, &syms, &input_findings)
         })?;
-        // Span digests are kept sorted on disk per partition and merged at the end.
-        let mut digests = g.take_digests();
-        digests.par_sort_unstable();
-        let path = parts.dir.0.join(format!("digests-{p:04}.bin"));
-        let mut w = BufWriter::new(File::create(&path)?);
-        for d in &digests {
-            w.write_all(d)?;
-        }
-        w.flush()?;
-        digest_files.push(path);
-        total.merge(g, &global);
+        total.merge(part);
     }
 
-    // Dump-wide: orphans against the span index, rule values by whole-dump index.
-    let index = Mutex::new(parts.index()?);
+    // Orphans against every span of the dump, in the span index.
     let mut scan_error = None;
     let traces_of = {
         let mut r = BufReader::with_capacity(1 << 20, parts.index()?);
@@ -193,46 +190,13 @@ pub fn analyze(inputs: &input::Inputs, opts: &Options, s: &StreamOptions) -> io:
                 }
             }
         });
-        crate::checks::parent_traces(&total.dump_acc.orphans, refs.map(|r| (r.span_id, r.trace_id)))
+        crate::checks::parent_traces(&total.dump.orphans, refs.map(|r| (r.span_id, r.trace_id)))
     };
     if let Some(e) = scan_error {
         return Err(e);
     }
-    let span_at = |i: u32| -> Option<SpanRef> {
-        let mut f = index.lock().ok()?;
-        let mut b = [0u8; INDEX_RECORD];
-        f.seek(SeekFrom::Start(u64::from(i) * INDEX_RECORD as u64)).ok()?;
-        f.read_exact(&mut b).ok()?;
-        Some(from_index_record(&b))
-    };
-    let mut settled = analysis::settle(&loaded, total, opts, &syms, &traces_of, &span_at);
-    settled.spans_digest = digests::merge_digests(&digest_files)?;
-
-    // Suppressions whose `where` needs the finding's span: test them partition by partition.
-    let mut holds: HashSet<(usize, usize)> = HashSet::new();
-    if let Some(set) = opts.rules.as_deref() {
-        let mut wanted: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
-        for (k, f) in settled.findings.iter().enumerate() {
-            let Some(t) = f.trace_id else { continue };
-            for i in set.suppression_candidates(f).filter(|&i| set.suppression_has_where(i)) {
-                wanted.entry(partition_of(t, n)).or_default().push((k, i));
-            }
-        }
-        let mut order: Vec<usize> = wanted.keys().copied().collect();
-        order.sort_unstable();
-        for p in order {
-            let findings = &settled.findings;
-            let hits = parts.with(&mut loaded.dump, p, |dump, _| {
-                let traces = graph::group(dump);
-                wanted[&p]
-                    .iter()
-                    .copied()
-                    .filter(|&(k, i)| set.suppression_where_holds(dump, &syms, &traces, &findings[k], i))
-                    .collect::<Vec<_>>()
-            })?;
-            holds.extend(hits);
-        }
-    }
-    settled.suppress(&loaded.dump, opts, &|k, _, i| holds.contains(&(k, i)));
-    Ok((settled.into_analysis(loaded, opts), stats))
+    total.resolve_orphans(&traces_of);
+    total.take_input_findings(input_findings, shard, opts, &inputs_rec.files);
+    total.inputs = Some(inputs_rec);
+    Ok((total, stats))
 }

@@ -4,6 +4,7 @@
 use super::codec::{Decoder, encode_span};
 use super::partition_of;
 use super::tempdir::TempDir;
+use crate::analysis::partial::Shard;
 use crate::model::{Dump, SourceLoc, SpanId, SpanRef, TraceId};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
@@ -41,8 +42,10 @@ pub(super) fn from_index_record(b: &[u8; INDEX_RECORD]) -> SpanRef {
     }
 }
 
-/// Pass 1: writes the spans merged into a dump to their partitions.
+/// Pass 1: writes the spans merged into a dump to their partitions (those of the shard),
+/// and every span to the index.
 pub(super) struct Spill {
+    pub(super) shard: Shard,
     pub(super) parts: Vec<BufWriter<File>>,
     pub(super) counts: Vec<u64>,
     pub(super) index: BufWriter<File>,
@@ -58,12 +61,13 @@ pub(super) struct Spill {
 }
 
 impl Spill {
-    pub(super) fn new(dir: &Path, n: usize) -> io::Result<Spill> {
+    pub(super) fn new(dir: &Path, n: usize, shard: Shard) -> io::Result<Spill> {
         let mut parts = Vec::with_capacity(n);
         for p in 0..n {
             parts.push(BufWriter::with_capacity(64 << 10, File::create(part_path(dir, p))?));
         }
         Ok(Spill {
+            shard,
             parts,
             counts: vec![0; n],
             index: BufWriter::with_capacity(256 << 10, File::create(dir.join("spans.idx"))?),
@@ -100,13 +104,16 @@ impl Spill {
     pub(super) fn write_spans(&mut self, dump: &Dump) -> io::Result<()> {
         let n = self.parts.len();
         for s in &dump.spans {
-            self.buf.clear();
-            encode_span(dump, s, self.next, &mut self.buf);
-            let p = partition_of(s.trace_id, n);
-            self.parts[p].write_all(&self.buf)?;
-            self.counts[p] += 1;
             self.index.write_all(&index_record(&SpanRef::of(s)))?;
-            self.spilled += (self.buf.len() + INDEX_RECORD) as u64;
+            self.spilled += INDEX_RECORD as u64;
+            if self.shard.covers(crate::digest::bucket(s.trace_id)) {
+                self.buf.clear();
+                encode_span(dump, s, self.next, &mut self.buf);
+                let p = partition_of(s.trace_id, self.shard, n);
+                self.parts[p].write_all(&self.buf)?;
+                self.counts[p] += 1;
+                self.spilled += self.buf.len() as u64;
+            }
             self.next = self.next.checked_add(1).ok_or_else(|| io::Error::other("more than 4 billion spans"))?;
         }
         Ok(())

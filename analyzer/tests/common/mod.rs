@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod dumps;
 pub mod otlp_receiver;
 
 use std::path::PathBuf;

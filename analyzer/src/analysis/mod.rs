@@ -1,14 +1,16 @@
 //! One analysis run: load the inputs, group and build every trace graph in parallel, run
 //! the checks, compute latency statistics.
 
+pub mod partial;
+
 use crate::checks::{self, Config, DumpAcc, Finding, HostPairSkew, TraceCx};
 use crate::finding::{Collected, DEFAULT_MAX_FINDINGS, FindingCounts, FindingsOut};
 use crate::graph::{self, TraceGraph, Traces};
-use crate::input::{self, LoadOptions, Loaded};
-use crate::model::{Dump, Span, SpanId, SpanRef, Sym, TraceId};
+use crate::input::{self, Accounting, LoadError, LoadOptions, Loaded};
+use crate::model::{Dump, InputFile, Span, Sym};
 use crate::rules::{RuleResult, RuleSet, SuppressionResult, TracePartial};
 use crate::stats::{LatencyAcc, OperationLatency};
-use std::collections::HashMap;
+use partial::{InputsRec, Partial, Shard};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -42,8 +44,13 @@ pub use crate::graph::Structure;
 /// Everything a report is made from.
 #[derive(Debug)]
 pub struct Analysis {
-    /// In streaming mode the dump holds no spans: only files, strings and resources.
-    pub loaded: Loaded,
+    /// The input files, as read.
+    pub files: Vec<InputFile>,
+    /// Inputs that could not be read at all.
+    pub errors: Vec<LoadError>,
+    pub accounting: Accounting,
+    /// Resources read.
+    pub resources: u64,
     /// Spans analysed.
     pub spans: u64,
     pub structure: Structure,
@@ -53,6 +60,8 @@ pub struct Analysis {
     /// Exact counts of every reported finding.
     pub finding_counts: FindingCounts,
     pub latency: Vec<OperationLatency>,
+    /// How the percentiles were computed: exact, or from mergeable sketches.
+    pub latency_method: &'static str,
     pub clock_skew: Vec<HostPairSkew>,
     /// One result per rule, in load order.
     pub rules: Vec<RuleResult>,
@@ -61,6 +70,8 @@ pub struct Analysis {
     pub rule_set: Option<Arc<RuleSet>>,
     /// Canonical sha256 of the analysed spans ([`crate::digest::spans`]).
     pub spans_digest: String,
+    /// Trace buckets no merged partial covered (`None` but for `merge`).
+    pub missing_buckets: Option<crate::analysis::partial::Missing>,
 }
 
 /// Loads and analyses `inputs` as one dump, in memory ([`crate::stream`] analyses dumps
@@ -76,19 +87,29 @@ pub fn analyze_inputs(inputs: &input::Inputs, opts: &Options) -> Analysis {
 
 /// Analyses what was loaded.
 pub fn analyze_loaded(loaded: Loaded, opts: &Options) -> Analysis {
+    analyze_ref(&loaded, opts)
+}
+
+/// Analyses what was loaded, leaving it to the caller (`show` draws its traces).
+pub fn analyze_ref(loaded: &Loaded, opts: &Options) -> Analysis {
+    partial_of_loaded(loaded, opts).settle(opts)
+}
+
+/// The partial result of what was loaded: every bucket, exact latency.
+pub fn partial_of_loaded(loaded: &Loaded, opts: &Options) -> Partial {
     let dump = &loaded.dump;
     let traces = graph::group(dump);
     let syms = opts.rules.as_deref().map(|r| r.bind(dump)).unwrap_or_default();
+    let inputs = InputsRec::of(loaded);
+    let input_findings = partial::input_findings(loaded);
     let gathered = gather(dump, &traces, opts, &syms, &crate::digest::resource_digests(dump));
-    let traces_of =
-        checks::parent_traces(&gathered.dump_acc.orphans, dump.spans.iter().map(|s| (s.span_id, s.trace_id)));
-    let span_at = |i: u32| dump.spans.get(i as usize).map(SpanRef::of);
-    let where_holds = |_, f: &Finding, i| {
-        opts.rules.as_deref().is_some_and(|r| r.suppression_where_holds(dump, &syms, &traces, f, i))
-    };
-    let mut settled = settle(&loaded, gathered, opts, &syms, &traces_of, &span_at);
-    settled.suppress(dump, opts, &where_holds);
-    settled.into_analysis(loaded, opts)
+    let mut part = Partial::gathered(dump, gathered, opts, &syms, &input_findings);
+    part.take_input_findings(input_findings, Shard::ALL, opts, &dump.files);
+    let traces_of = checks::parent_traces(&part.dump.orphans, dump.spans.iter().map(|s| (s.span_id, s.trace_id)));
+    part.resolve_orphans(&traces_of);
+    part.inputs = Some(inputs);
+    part.shards = vec![Shard::ALL];
+    part
 }
 
 /// Where each finding goes once found: suppressions first, then the exact counts and the
@@ -109,11 +130,11 @@ impl<'a> Funnel<'a> {
         self.out.is_some()
     }
 
-    /// Takes `findings` about spans of `dump`; `where_holds(k, f, i)` tells whether the
+    /// Takes `findings` about records of `files`; `where_holds(k, f, i)` tells whether the
     /// `where` of suppression `i` holds for `f`, which is `findings[k]`.
     pub(crate) fn take(
         self,
-        dump: &Dump,
+        files: &[InputFile],
         mut findings: Vec<Finding>,
         where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
         into: &mut Collected,
@@ -130,7 +151,7 @@ impl<'a> Funnel<'a> {
             });
         }
         if let Some(out) = self.out {
-            out.write(dump, &findings);
+            out.write(files, &findings);
         }
         for f in findings {
             into.add(f);
@@ -144,49 +165,18 @@ fn span_in<'d>(dump: &'d Dump, g: &TraceGraph, f: &Finding) -> Option<&'d Span> 
     g.spans.iter().map(|&i| &dump.spans[i as usize]).find(|s| s.span_id == id && Some(s.trace_id) == f.trace_id)
 }
 
-/// What the per-trace work over a dump, or over one partition of it, gathers.
+/// What the per-trace work over a dump, or over one partition of it, gathers, before it is
+/// spelled out as a [`Partial`].
 #[derive(Debug)]
 pub(crate) struct Gathered {
-    collected: Collected,
-    structure: Structure,
+    pub(crate) collected: Collected,
+    pub(crate) structure: Structure,
     pub(crate) dump_acc: DumpAcc,
-    partial: TracePartial,
-    latency: LatencyAcc,
-    /// Per-span digests; streaming mode takes them out per partition ([`Gathered::take_digests`]).
-    digests: Vec<crate::digest::Keyed>,
-    spans: u64,
-}
-
-impl Gathered {
-    /// Nothing gathered yet.
-    pub(crate) fn empty(opts: &Options) -> Gathered {
-        Gathered {
-            collected: Collected::new(opts.max_findings),
-            structure: Structure::default(),
-            dump_acc: DumpAcc::default(),
-            partial: TracePartial::default(),
-            latency: LatencyAcc::default(),
-            digests: Vec::new(),
-            spans: 0,
-        }
-    }
-
-    /// Takes the per-span digests out, so a partition's can go to disk.
-    pub(crate) fn take_digests(&mut self) -> Vec<crate::digest::Keyed> {
-        std::mem::take(&mut self.digests)
-    }
-
-    /// Adds a partition's gathering; `global` maps its span indexes to the whole dump's.
-    pub(crate) fn merge(&mut self, mut other: Gathered, global: &[u32]) {
-        self.collected.merge(other.collected);
-        self.structure.add(&other.structure);
-        self.dump_acc.merge(other.dump_acc);
-        other.partial.globalize(global);
-        self.partial.merge(other.partial);
-        self.latency.merge(other.latency);
-        self.digests.append(&mut other.digests);
-        self.spans += other.spans;
-    }
+    pub(crate) partial: TracePartial,
+    pub(crate) latency: LatencyAcc,
+    /// Per-span digests keyed by bucket.
+    pub(crate) digests: Vec<crate::digest::Keyed>,
+    pub(crate) spans: u64,
 }
 
 /// Builds every trace graph of `dump` and runs the per-trace checks and rules on it, in
@@ -219,7 +209,7 @@ pub(crate) fn gather(
                 let where_holds = |_, f: &Finding, i| {
                     rule_set.is_some_and(|r| span_in(dump, &g, f).is_some_and(|s| r.where_holds_on(dump, syms, s, i)))
                 };
-                funnel.take(dump, found, &where_holds, &mut collected);
+                funnel.take(&dump.files, found, &where_holds, &mut collected);
             }
             outcomes.push((outcome, Structure::of(&g)));
             (outcomes, partial, collected)
@@ -231,7 +221,15 @@ pub(crate) fn gather(
             (a, pa, ca)
         },
     );
-    let mut out = Gathered { partial, collected, spans: dump.spans.len() as u64, ..Gathered::empty(opts) };
+    let mut out = Gathered {
+        partial,
+        collected,
+        spans: dump.spans.len() as u64,
+        structure: Structure::default(),
+        dump_acc: DumpAcc::default(),
+        latency: LatencyAcc::default(),
+        digests: Vec::new(),
+    };
     for (o, s) in outcomes {
         out.dump_acc.orphans.extend(o.orphans);
         out.dump_acc.samples.extend(o.skew_samples);
@@ -241,90 +239,4 @@ pub(crate) fn gather(
     out.latency.add_spans(dump);
     out.digests = crate::digest::span_digests(dump, resource_digests);
     out
-}
-
-/// The dump-wide results, before they are joined with what was loaded.
-pub(crate) struct Settled {
-    structure: Structure,
-    /// The findings of the dump-wide work, not yet through the funnel until
-    /// [`Settled::suppress`].
-    pub(crate) findings: Vec<Finding>,
-    collected: Collected,
-    latency: Vec<OperationLatency>,
-    clock_skew: Vec<HostPairSkew>,
-    rules: Vec<RuleResult>,
-    suppressions: Vec<SuppressionResult>,
-    /// Streaming mode sets it from the digests it kept on disk.
-    pub(crate) spans_digest: String,
-    spans: u64,
-}
-
-impl Settled {
-    /// Puts the dump-wide findings through the suppressions and the counts, and settles
-    /// each rule; `where_holds(k, f, i)` tells whether suppression `i`'s `where` holds for
-    /// `f`, which is `self.findings[k]`.
-    pub(crate) fn suppress(
-        &mut self,
-        dump: &Dump,
-        opts: &Options,
-        where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
-    ) {
-        let findings = std::mem::take(&mut self.findings);
-        Funnel::of(opts).take(dump, findings, where_holds, &mut self.collected);
-        if let Some(set) = opts.rules.as_deref() {
-            self.suppressions = set.settle_suppressed(&mut self.rules, &self.collected);
-        }
-    }
-
-    pub(crate) fn into_analysis(self, loaded: Loaded, opts: &Options) -> Analysis {
-        let (finding_counts, findings) = self.collected.finish();
-        Analysis {
-            loaded,
-            spans: self.spans,
-            structure: self.structure,
-            findings,
-            finding_counts,
-            latency: self.latency,
-            clock_skew: self.clock_skew,
-            rules: self.rules,
-            suppressions: self.suppressions,
-            rule_set: opts.rules.clone(),
-            spans_digest: self.spans_digest,
-        }
-    }
-}
-
-/// The dump-wide part of an analysis: input findings, dump-wide checks, rule settlement,
-/// latency and the span digest (suppressions follow: [`Settled::suppress`]). The loaded dump
-/// holds at least the files, strings and resources; `span_at` names a span by its index in
-/// the whole dump.
-pub(crate) fn settle(
-    loaded: &Loaded,
-    mut g: Gathered,
-    opts: &Options,
-    syms: &[Option<Sym>],
-    traces_of: &HashMap<SpanId, Vec<TraceId>>,
-    span_at: &dyn Fn(u32) -> Option<SpanRef>,
-) -> Settled {
-    let dump = &loaded.dump;
-    let mut findings: Vec<Finding> = loaded.issues.iter().map(checks::from_input_issue).collect();
-    let dump_outcome = checks::check_dump(dump, &opts.checks, g.dump_acc, traces_of);
-    findings.extend(dump_outcome.findings);
-    let mut rules = Vec::new();
-    if let Some(set) = opts.rules.as_deref() {
-        let (results, rule_findings) = set.finish(dump, syms, g.partial, span_at);
-        rules = results;
-        findings.extend(rule_findings);
-    }
-    Settled {
-        structure: g.structure,
-        findings,
-        collected: g.collected,
-        latency: g.latency.finish(dump),
-        clock_skew: dump_outcome.clock_skew,
-        rules,
-        suppressions: Vec::new(),
-        spans_digest: crate::digest::combine(&mut g.digests),
-        spans: g.spans,
-    }
 }
