@@ -79,10 +79,11 @@ fn tracecheck() -> Command {
     Command::cargo_bin("tracecheck").expect("binary built")
 }
 
-/// Runs `check --shard k/n --partial-out` through the command line.
-fn shard_cli(inputs: &[PathBuf], pack: &Path, k: u32, n: u32, out: &Path) {
+/// Runs `check --shard k/n --partial-out` through the command line, with `extra` arguments.
+fn shard_cli_with(inputs: &[PathBuf], pack: &Path, k: u32, n: u32, out: &Path, extra: &[&std::ffi::OsStr]) {
     let run = tracecheck()
         .arg("check")
+        .args(extra)
         .args(inputs)
         .args(["--rules", "rules/p2p-marketplace.toml", "--rules"])
         .arg(pack)
@@ -94,6 +95,10 @@ fn shard_cli(inputs: &[PathBuf], pack: &Path, k: u32, n: u32, out: &Path) {
         .output()
         .expect("run");
     assert!(run.status.success(), "shard {k}/{n}: {}", String::from_utf8_lossy(&run.stderr));
+}
+
+fn shard_cli(inputs: &[PathBuf], pack: &Path, k: u32, n: u32, out: &Path) {
+    shard_cli_with(inputs, pack, k, n, out, &[]);
 }
 
 #[test]
@@ -114,12 +119,20 @@ fn merge_on_the_command_line_gives_check_s_report_and_exit_code_and_refuses_what
         .output()
         .expect("check");
     let parts: Vec<PathBuf> = (0..3).map(|k| tmp.path().join(format!("p{k}.json"))).collect();
+    // Each shard writes its findings, and merge the dump-wide ones: every finding once.
+    let found: Vec<PathBuf> = (0..4).map(|k| tmp.path().join(format!("found-{k}.jsonl"))).collect();
     for (k, p) in parts.iter().enumerate() {
-        shard_cli(&inputs, &pack, k as u32, 3, p);
+        shard_cli_with(&inputs, &pack, k as u32, 3, p, &["--findings-out".as_ref(), found[k].as_os_str()]);
     }
     let merge =
         |files: &[&Path]| tracecheck().arg("merge").args(files).args(["--format", "json"]).output().expect("merge");
-    let m = merge(&[&parts[0], &parts[1], &parts[2]]);
+    let m = tracecheck()
+        .arg("merge")
+        .args(&parts)
+        .args(["--format", "json", "--findings-out"])
+        .arg(&found[3])
+        .output()
+        .expect("merge");
     assert_eq!(m.status.code(), whole.status.code(), "{}", String::from_utf8_lossy(&m.stderr));
     assert_eq!(whole.status.code(), Some(1), "the dumps hold errors");
     let value = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).expect("json report");
@@ -128,6 +141,10 @@ fn merge_on_the_command_line_gives_check_s_report_and_exit_code_and_refuses_what
     w["latency"] = serde_json::Value::Null;
     g["latency"] = serde_json::Value::Null;
     assert_eq!(g, w);
+    let lines: usize = found.iter().map(|f| std::fs::read_to_string(f).expect("findings file").lines().count()).sum();
+    assert_eq!(Some(lines as u64), w["summary"]["findings"].as_u64(), "findings written by the shards and merge");
+    let merge_only = std::fs::read_to_string(&found[3]).expect("merge's findings");
+    assert!(merge_only.contains("\"S007\"") && merge_only.contains("\"T005\""), "dump-wide findings come from merge");
 
     // Refusals, each with exit 2 and the file named.
     let refused = |files: &[&Path], file: &Path, why: &str| {
