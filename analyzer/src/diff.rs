@@ -33,6 +33,9 @@ pub struct OpFigures {
     pub p90: Option<u64>,
     pub p99: Option<u64>,
     pub max: Option<u64>,
+    /// The durations in logarithmic bins ([`crate::stats::histogram`]), for the HTML page.
+    #[serde(skip)]
+    pub histogram: Vec<(i32, u64)>,
 }
 
 /// A run as `diff` sees it.
@@ -85,6 +88,7 @@ pub fn profile(dump: &Dump) -> Profile {
                 p90: f.percentile(90.0),
                 p99: f.percentile(99.0),
                 max: f.max(),
+                histogram: crate::stats::histogram(&f.durations),
             };
             (k, figures)
         })

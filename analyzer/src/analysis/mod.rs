@@ -25,6 +25,49 @@ pub struct Options {
     pub max_findings: usize,
     /// Where every reported finding is written as it is found (`--findings-out`).
     pub findings_out: Option<Arc<FindingsOut>>,
+    /// How many of the worst traces ([`TraceScore`]) are kept.
+    pub worst: usize,
+}
+
+/// How broken one trace is: its findings from the per-trace checks and rules (after
+/// suppressions) by severity, and its duration. The worst trace has the most errors, then
+/// the most other findings, then the longest duration (then the lowest id): the order of
+/// `show --worst` and of the HTML report's waterfalls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TraceScore {
+    pub trace_id: crate::model::TraceId,
+    pub errors: u64,
+    pub warnings: u64,
+    /// From the earliest start to the latest end, in ns.
+    pub duration: u64,
+}
+
+impl TraceScore {
+    fn rank(&self) -> (std::cmp::Reverse<(u64, u64, u64)>, crate::model::TraceId) {
+        (std::cmp::Reverse((self.errors, self.warnings, self.duration)), self.trace_id)
+    }
+
+    /// The `keep` worst of `scores`, worst first.
+    pub fn worst(mut scores: Vec<TraceScore>, keep: usize) -> Vec<TraceScore> {
+        scores.sort_unstable_by_key(|s| s.rank());
+        scores.dedup_by_key(|s| s.trace_id);
+        scores.truncate(keep);
+        scores
+    }
+
+    /// Adds `s` to `top`, which holds at most `keep` scores (not kept in order).
+    fn offer(top: &mut Vec<TraceScore>, s: TraceScore, keep: usize) {
+        if keep == 0 {
+            return;
+        }
+        if top.len() < keep {
+            top.push(s);
+        } else if let Some(last) = top.iter_mut().max_by_key(|t| t.rank())
+            && s.rank() < last.rank()
+        {
+            *last = s;
+        }
+    }
 }
 
 impl Default for Options {
@@ -35,11 +78,15 @@ impl Default for Options {
             rules: None,
             max_findings: DEFAULT_MAX_FINDINGS,
             findings_out: None,
+            worst: DEFAULT_WORST,
         }
     }
 }
 
 pub use crate::graph::Structure;
+
+/// How many of the worst traces a run keeps by default.
+pub const DEFAULT_WORST: usize = 10;
 
 /// Everything a report is made from.
 #[derive(Debug)]
@@ -70,6 +117,11 @@ pub struct Analysis {
     pub rule_set: Option<Arc<RuleSet>>,
     /// Canonical sha256 of the analysed spans ([`crate::digest::spans`]).
     pub spans_digest: String,
+    /// The worst traces, worst first (at most [`Options::worst`]).
+    pub worst: Vec<TraceScore>,
+    /// Per operation, in the order of `latency`: durations counted in logarithmic bins
+    /// ([`crate::stats::histogram`]).
+    pub latency_histograms: Vec<Vec<(i32, u64)>>,
     /// Trace buckets no merged partial covered (`None` but for `merge`).
     pub missing_buckets: Option<crate::analysis::partial::Missing>,
 }
@@ -138,7 +190,7 @@ impl<'a> Funnel<'a> {
         mut findings: Vec<Finding>,
         where_holds: &dyn Fn(usize, &Finding, usize) -> bool,
         into: &mut Collected,
-    ) {
+    ) -> (u64, u64) {
         if let Some(set) = self.rules {
             let mut k = 0;
             findings.retain(|f| {
@@ -153,9 +205,12 @@ impl<'a> Funnel<'a> {
         if let Some(out) = self.out {
             out.write(files, &findings);
         }
+        let errors = findings.iter().filter(|f| f.severity == crate::finding::Severity::Error).count() as u64;
+        let kept = findings.len() as u64;
         for f in findings {
             into.add(f);
         }
+        (errors, kept - errors)
     }
 }
 
@@ -177,6 +232,18 @@ pub(crate) struct Gathered {
     /// Per-span digests keyed by bucket.
     pub(crate) digests: Vec<crate::digest::Keyed>,
     pub(crate) spans: u64,
+    pub(crate) worst: Vec<TraceScore>,
+}
+
+/// From the earliest start (of spans that have one) to the latest end of `g`'s spans.
+pub fn trace_duration(dump: &Dump, g: &TraceGraph) -> u64 {
+    let spans = g.spans.iter().map(|&i| &dump.spans[i as usize]);
+    let start = spans.clone().map(|s| s.start).filter(|&t| t > 0).min();
+    let end = spans.map(|s| s.end).max();
+    match (start, end) {
+        (Some(s), Some(e)) => e.saturating_sub(s),
+        _ => 0,
+    }
 }
 
 /// Builds every trace graph of `dump` and runs the per-trace checks and rules on it, in
@@ -192,11 +259,11 @@ pub(crate) fn gather(
     let funnel = Funnel::of(opts);
     // Per-trace check outcomes are kept in trace order; findings go to the funnel and rule
     // results are accumulated as they come (one partial per worker), not stored per trace.
-    type Acc = (Vec<(checks::TraceOutcome, Structure)>, TracePartial, Collected);
-    let (outcomes, partial, collected) = traces.fold_graphs(
+    type Acc = (Vec<(checks::TraceOutcome, Structure)>, TracePartial, Collected, Vec<TraceScore>);
+    let (outcomes, partial, collected, worst) = traces.fold_graphs(
         dump,
-        || (Vec::new(), TracePartial::default(), Collected::new(opts.max_findings)),
-        |(mut outcomes, mut partial, mut collected): Acc, g| {
+        || (Vec::new(), TracePartial::default(), Collected::new(opts.max_findings), Vec::new()),
+        |(mut outcomes, mut partial, mut collected, mut worst): Acc, g| {
             let cx = TraceCx { dump, graph: &g, config: &opts.checks };
             let mut outcome = checks::check_trace(&cx);
             if let Some(r) = rule_set {
@@ -205,25 +272,32 @@ pub(crate) fn gather(
             }
             let mut found = std::mem::take(&mut outcome.findings);
             found.append(&mut partial.findings);
+            let (mut errors, mut warnings) = (0, 0);
             if !found.is_empty() {
                 let where_holds = |_, f: &Finding, i| {
                     rule_set.is_some_and(|r| span_in(dump, &g, f).is_some_and(|s| r.where_holds_on(dump, syms, s, i)))
                 };
-                funnel.take(&dump.files, found, &where_holds, &mut collected);
+                (errors, warnings) = funnel.take(&dump.files, found, &where_holds, &mut collected);
             }
+            let score = TraceScore { trace_id: g.trace_id, errors, warnings, duration: trace_duration(dump, &g) };
+            TraceScore::offer(&mut worst, score, opts.worst);
             outcomes.push((outcome, Structure::of(&g)));
-            (outcomes, partial, collected)
+            (outcomes, partial, collected, worst)
         },
-        |(mut a, mut pa, mut ca), (b, pb, cb)| {
+        |(mut a, mut pa, mut ca, mut wa), (b, pb, cb, wb)| {
             a.extend(b);
             pa.merge(pb);
             ca.merge(cb);
-            (a, pa, ca)
+            for s in wb {
+                TraceScore::offer(&mut wa, s, opts.worst);
+            }
+            (a, pa, ca, wa)
         },
     );
     let mut out = Gathered {
         partial,
         collected,
+        worst,
         spans: dump.spans.len() as u64,
         structure: Structure::default(),
         dump_acc: DumpAcc::default(),

@@ -4,7 +4,7 @@ use super::args::{Color, Inputs, Output, Rules};
 use super::{Exit, find_trace, load_rules, write_out};
 use std::collections::HashMap;
 use tracecheck::analysis::{self, Options};
-use tracecheck::finding::{Finding, Severity};
+use tracecheck::finding::Finding;
 use tracecheck::graph;
 use tracecheck::input;
 use tracecheck::model::TraceId;
@@ -18,8 +18,8 @@ pub struct Args {
     /// The trace to show: its id in hex, or a unique prefix of it (8 characters or more).
     #[arg(long)]
     trace: Option<String>,
-    /// Show the N most broken traces (most error findings, then most warnings), then the
-    /// slowest.
+    /// Show the N most broken traces: most error findings of the per-trace checks and
+    /// rules, then most other findings, then the slowest.
     #[arg(long, value_name = "N")]
     worst: Option<usize>,
     #[command(flatten)]
@@ -36,7 +36,7 @@ pub struct Args {
 pub fn run(args: Args) -> Exit {
     // The worst traces are scored by their findings, so `show` keeps every one (a
     // per-trace tally would bound this too; not done yet).
-    let mut opts = Options { max_findings: usize::MAX, ..Options::default() };
+    let mut opts = Options { max_findings: usize::MAX, worst: args.worst.unwrap_or(1), ..Options::default() };
     match load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,
@@ -70,29 +70,8 @@ pub fn run(args: Args) -> Exit {
             Err(exit) => return exit,
         }
     } else {
-        let n = args.worst.unwrap_or(1);
-        let mut scored: Vec<(usize, usize, usize, u64)> = traces
-            .ranges
-            .iter()
-            .enumerate()
-            .map(|(i, (id, range))| {
-                let fs = findings.get(id).map(Vec::as_slice).unwrap_or_default();
-                let errors = fs.iter().filter(|f| f.severity == Severity::Error).count();
-                let warnings = fs.len() - errors;
-                let spans = &traces.order[range.clone()];
-                let start = spans.iter().map(|&s| dump.spans[s as usize].start).filter(|&t| t > 0).min();
-                let end = spans.iter().map(|&s| dump.spans[s as usize].end).max();
-                let duration = match (start, end) {
-                    (Some(s), Some(e)) => e.saturating_sub(s),
-                    _ => 0,
-                };
-                (i, errors, warnings, duration)
-            })
-            .collect();
-        scored.sort_by(|a, b| {
-            (b.1, b.2, b.3).cmp(&(a.1, a.2, a.3)).then(traces.ranges[a.0].0.cmp(&traces.ranges[b.0].0))
-        });
-        scored.into_iter().take(n).map(|s| s.0).collect()
+        // The worst traces as the analysis ranked them (the HTML report draws the same).
+        a.worst.iter().filter_map(|w| traces.ranges.binary_search_by(|(id, _)| id.cmp(&w.trace_id)).ok()).collect()
     };
     let color = args.color.enabled(&args.output);
     let width =

@@ -187,9 +187,31 @@ impl LatencyAcc {
     }
 }
 
-/// Per-operation latency from records of parts of a dump, sorted by service then name, and
-/// whether any percentile came from a sketch (then all of that operation's did).
-pub fn finish_ops(recs: Vec<OpRec>) -> (Vec<OperationLatency>, bool) {
+/// Bins per power of ten in latency histograms.
+pub const HISTOGRAM_BINS_PER_DECADE: f64 = 8.0;
+
+/// The histogram bin of a duration: bin `i` holds durations in [10^(i/8), 10^((i+1)/8)) ns;
+/// 0 ns falls in bin -1.
+pub fn histogram_bin(ns: f64) -> i32 {
+    if ns < 1.0 { -1 } else { (ns.log10() * HISTOGRAM_BINS_PER_DECADE).floor() as i32 }
+}
+
+/// Durations counted in logarithmic bins ([`histogram_bin`]): (bin, count) in bin order.
+pub type Histogram = Vec<(i32, u64)>;
+
+/// The [`Histogram`] of `durations`.
+pub fn histogram(durations: &[u64]) -> Histogram {
+    let mut bins: std::collections::BTreeMap<i32, u64> = std::collections::BTreeMap::new();
+    for &d in durations {
+        *bins.entry(histogram_bin(d as f64)).or_default() += 1;
+    }
+    bins.into_iter().collect()
+}
+
+/// Per-operation latency from records of parts of a dump, sorted by service then name, with
+/// each operation's histogram ([`histogram`]; from a sketch, each sketch bin counted at its
+/// value), and whether any percentile came from a sketch (then all of that operation's did).
+pub fn finish_ops(recs: Vec<OpRec>) -> (Vec<OperationLatency>, Vec<Histogram>, bool) {
     let mut by_op: std::collections::BTreeMap<(String, String), OpRec> = std::collections::BTreeMap::new();
     for mut r in recs {
         let key = (std::mem::take(&mut r.service), std::mem::take(&mut r.name));
@@ -217,21 +239,24 @@ pub fn finish_ops(recs: Vec<OpRec>) -> (Vec<OperationLatency>, bool) {
     let out = by_op
         .into_par_iter()
         .map(|((service, name), r)| match r.sketch {
-            Some(s) => OperationLatency {
-                service,
-                name,
-                count: r.count,
-                errors: r.errors,
-                timed: s.count(),
-                min: s.min,
-                p50: s.percentile(50.0),
-                p90: s.percentile(90.0),
-                p99: s.percentile(99.0),
-                max: s.max,
-            },
+            Some(s) => {
+                let op = OperationLatency {
+                    service,
+                    name,
+                    count: r.count,
+                    errors: r.errors,
+                    timed: s.count(),
+                    min: s.min,
+                    p50: s.percentile(50.0),
+                    p90: s.percentile(90.0),
+                    p99: s.percentile(99.0),
+                    max: s.max,
+                };
+                (op, s.histogram())
+            }
             None => {
                 let f = OpAcc { count: r.count, errors: r.errors, durations: r.durations }.finish();
-                OperationLatency {
+                let op = OperationLatency {
                     service,
                     name,
                     count: f.count,
@@ -242,13 +267,15 @@ pub fn finish_ops(recs: Vec<OpRec>) -> (Vec<OperationLatency>, bool) {
                     p90: f.percentile(90.0),
                     p99: f.percentile(99.0),
                     max: f.max(),
-                }
+                };
+                (op, histogram(&f.durations))
             }
         })
         .collect::<Vec<_>>();
     let mut out = out;
-    out.sort_by(|a, b| (&a.service, &a.name).cmp(&(&b.service, &b.name)));
-    (out, sketched)
+    out.sort_by(|a, b| (&a.0.service, &a.0.name).cmp(&(&b.0.service, &b.0.name)));
+    let (ops, histograms) = out.into_iter().unzip();
+    (ops, histograms, sketched)
 }
 
 /// Per-operation latency over every span of `dump`, sorted by service then name.

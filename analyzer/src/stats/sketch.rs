@@ -64,6 +64,19 @@ impl Sketch {
         self.max = self.max.max(other.max);
     }
 
+    /// The durations as a histogram ([`crate::stats::histogram`]), each bin counted at the
+    /// value it stands for.
+    pub fn histogram(&self) -> Vec<(i32, u64)> {
+        let mut bins: BTreeMap<i32, u64> = BTreeMap::new();
+        if self.zeros > 0 {
+            bins.insert(crate::stats::histogram_bin(0.0), self.zeros);
+        }
+        for (&i, &n) in &self.bins {
+            *bins.entry(crate::stats::histogram_bin(Self::value(i))).or_default() += n;
+        }
+        bins.into_iter().collect()
+    }
+
     /// Durations counted.
     pub fn count(&self) -> u64 {
         self.zeros + self.bins.values().sum::<u64>()

@@ -15,7 +15,7 @@ mod masks;
 pub use combine::{MergeError, combine, read};
 pub use masks::Masks;
 
-use crate::analysis::{Analysis, Funnel, Gathered, Options};
+use crate::analysis::{Analysis, Funnel, Gathered, Options, TraceScore};
 use crate::checks::{self, DumpRecs};
 use crate::digest::BucketDigest;
 use crate::finding::{Collected, Finding};
@@ -149,6 +149,9 @@ pub struct Partial {
     pub buckets: Vec<BucketDigest>,
     /// Which suppressions' `where` holds on the spans dump-wide findings may name.
     pub masks: Masks,
+    /// The worst traces (at most `worst_kept`).
+    pub worst: Vec<TraceScore>,
+    pub worst_kept: usize,
 }
 
 impl Partial {
@@ -168,6 +171,8 @@ impl Partial {
             rules: RuleTotals::default(),
             buckets: Vec::new(),
             masks: Masks::default(),
+            worst: Vec::new(),
+            worst_kept: opts.worst,
         }
     }
 
@@ -188,6 +193,7 @@ impl Partial {
         p.latency = g.latency.named(dump);
         p.dump = DumpRecs::of(g.dump_acc, dump, &opts.checks);
         p.rules = g.partial.totals(dump);
+        p.worst = TraceScore::worst(g.worst, opts.worst);
         let mut digests = g.digests;
         {
             use rayon::slice::ParallelSliceMut;
@@ -231,6 +237,9 @@ impl Partial {
         self.rules.merge(other.rules);
         self.buckets.extend(other.buckets);
         self.masks.merge(other.masks);
+        self.worst_kept = self.worst_kept.max(other.worst_kept);
+        self.worst.extend(other.worst);
+        self.worst = TraceScore::worst(std::mem::take(&mut self.worst), self.worst_kept);
     }
 
     /// Replaces exact durations by sketches, so the partial stays small whatever the
@@ -261,7 +270,7 @@ impl Partial {
         Funnel::of(opts).take(&inputs.files, findings, &where_holds, &mut collected);
         let suppressions =
             opts.rules.as_deref().map(|set| set.settle_suppressed(&mut rules, &collected)).unwrap_or_default();
-        let (latency, sketched) = crate::stats::finish_ops(self.latency);
+        let (latency, latency_histograms, sketched) = crate::stats::finish_ops(self.latency);
         let mut buckets = self.buckets;
         buckets.sort_by_key(|b| b.bucket);
         let (finding_counts, listed) = collected.finish();
@@ -282,6 +291,8 @@ impl Partial {
             rule_set: opts.rules.clone(),
             spans_digest: crate::digest::combine_buckets(&buckets),
             missing_buckets: missing(&self.shards),
+            worst: TraceScore::worst(self.worst, opts.worst),
+            latency_histograms,
         }
     }
 }
