@@ -6,7 +6,7 @@ use clap::ValueEnum;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tracecheck::analysis::{self, Options};
+use tracecheck::analysis::{self, Analysis, Options};
 use tracecheck::finding::FindingsOut;
 use tracecheck::input;
 use tracecheck::model::time::parse_duration;
@@ -86,13 +86,16 @@ pub struct ReportArgs {
     pub output: Output,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
     Junit,
     Github,
     Markdown,
+    /// One self-contained HTML page (use with -o): findings, latency histograms, the worst
+    /// traces as waterfalls.
+    Html,
 }
 
 pub fn run(args: Args) -> Exit {
@@ -129,8 +132,15 @@ pub fn run(args: Args) -> Exit {
     });
     let temp_dir = args.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
     // A shard reads every input but keeps only its traces, on disk, as streaming mode does.
+    let mut kept = None;
     let run = match (streaming, args.shard) {
-        (None, None) => Ok((analysis::partial_of_loaded(&input::load_inputs(&inputs, &opts.load), &opts), None)),
+        (None, None) => {
+            let loaded = input::load_inputs(&inputs, &opts.load);
+            let p = analysis::partial_of_loaded(&loaded, &opts);
+            // The HTML page draws the worst traces: their spans must stay at hand.
+            kept = (args.report.format == Format::Html).then_some(loaded);
+            Ok((p, None))
+        }
         (budget, shard) => {
             let s = stream::StreamOptions {
                 budget: budget.or(budget_default).unwrap_or(FALLBACK_BUDGET),
@@ -181,7 +191,8 @@ pub fn run(args: Args) -> Exit {
     }
     let r = &args.report;
     let report = Report::new(&analysis, VerdictOptions { fail_on: r.fail_on.into(), allow_empty: r.allow_empty });
-    write_report(&report, r.format, r.color.enabled(&r.output), r.max_per_code, r.output.path())
+    let dump = kept.as_ref().map(|l: &input::Loaded| &l.dump);
+    write_report(&report, &analysis, dump, r)
 }
 
 /// Closes `--findings-out`; exit 4 when it could not be written.
@@ -226,21 +237,27 @@ fn write_partial(mut partial: tracecheck::partial::Partial, path: &std::path::Pa
     }
 }
 
-/// Writes `report` in `format` to `path` (stdout when `None`) and returns its exit status.
+/// Writes `report`, made of `analysis` (whose spans `dump` holds, when kept), as `args` say
+/// and returns its exit status.
 pub fn write_report(
     report: &Report,
-    format: Format,
-    color: bool,
-    max_per_code: usize,
-    path: Option<&std::path::Path>,
+    analysis: &Analysis,
+    dump: Option<&tracecheck::model::Dump>,
+    args: &ReportArgs,
 ) -> Exit {
+    let (color, max_per_code, path) = (args.color.enabled(&args.output), args.max_per_code, args.output.path());
     let mut buf = Vec::new();
-    let written =
-        match format {
-            Format::Json => report::json::write(report, &mut buf),
-            Format::Junit => report::junit::write(report, &mut buf),
-            Format::Markdown => report::markdown::write(report, &mut buf),
-            Format::Github => report::github::write(report, max_per_code, &mut buf).and_then(|()| {
+    let written = match args.format {
+        Format::Html => {
+            let limits = report::html::Limits::default();
+            let extra = report::html::Extra::new(report, &analysis.latency_histograms, &analysis.worst, dump, limits);
+            report::html::write(report, &extra, &mut buf)
+        }
+        Format::Json => report::json::write(report, &mut buf),
+        Format::Junit => report::junit::write(report, &mut buf),
+        Format::Markdown => report::markdown::write(report, &mut buf),
+        Format::Github => {
+            report::github::write(report, max_per_code, &mut buf).and_then(|()| {
                 match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
                     Some(path) => {
                         let mut md = Vec::new();
@@ -249,12 +266,13 @@ pub fn write_report(
                     }
                     None => Ok(()),
                 }
-            }),
-            Format::Human => {
-                let style = report::human::Style { color, per_code: max_per_code, ..Default::default() };
-                report::human::write(report, style, &mut buf)
-            }
-        };
+            })
+        }
+        Format::Human => {
+            let style = report::human::Style { color, per_code: max_per_code, ..Default::default() };
+            report::human::write(report, style, &mut buf)
+        }
+    };
     if let Err(e) = written {
         eprintln!("tracecheck: cannot write the report: {e}");
         return Exit::Incomplete;

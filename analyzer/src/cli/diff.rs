@@ -37,6 +37,9 @@ pub struct Args {
 enum Format {
     Human,
     Json,
+    /// One self-contained HTML page (use with -o): each operation shown with its two
+    /// latency distributions side by side.
+    Html,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -72,6 +75,7 @@ pub fn run(args: Args) -> Exit {
     let written = match args.format {
         Format::Json => diff::write_json(&report, &mut buf),
         Format::Human => diff::write_human(&report, &mut buf),
+        Format::Html => tracecheck::report::html::write_diff(&report, &mut buf),
     };
     if let Err(e) = written {
         eprintln!("tracecheck: cannot write the report: {e}");

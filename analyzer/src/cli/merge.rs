@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Exit {
         eprintln!("tracecheck: the partials do not cover every trace bucket: the report says which are missing");
     }
     let report = Report::new(&analysis, VerdictOptions { fail_on: r.fail_on.into(), allow_empty: r.allow_empty });
-    write_report(&report, r.format, r.color.enabled(&r.output), r.max_per_code, r.output.path())
+    write_report(&report, &analysis, None, r)
 }
 
 /// Prints why the partials cannot be merged (control characters of a file name escaped).
