@@ -215,3 +215,84 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// PROVENANCE.md's part 2: each file's class (`exact`, `gap`, `reject`, `optional`).
+fn part2_classes(dir: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(dir.join("PROVENANCE.md")).expect("PROVENANCE.md");
+    let part2 = &text[text.find("# Part 2").expect("a part 2")..];
+    part2
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let class = *cells.get(2)?;
+            ["exact", "gap", "reject", "optional"].contains(&class).then(|| (cells[1].to_string(), class.to_string()))
+        })
+        .collect()
+}
+
+/// Where tracecheck's reading differs, on purpose, from count.py's literal one: Zipkin v1
+/// client and server halves share a span id, and tracecheck joins them as Zipkin does (the
+/// server half under the client half), where count.py counts a duplicate and a second root;
+/// a parent id that does not decode is reported (I004) and not counted as an orphan.
+const READ_DIFFERENTLY: &[(&str, &str)] = &[
+    ("otelcol-zipkinv1/zipkin_v1_single_batch.json", "roots dup"),
+    ("otelcol-zipkinv1/zipkin_v1_error_batch.json", "orphans"),
+];
+
+/// Every file of part 2 against the counts of count.py (the independent script beside it):
+/// `exact` and `gap` files decode with every count, `reject` files are refused with a
+/// located finding, `optional` ones decode exactly or are refused cleanly.
+#[test]
+fn part_two_files_decode_with_the_independent_counts() {
+    let Some(dir) = real_traces() else { return };
+    let out = match std::process::Command::new("python3").arg("count.py").arg("--json").current_dir(&dir).output() {
+        Ok(o) if o.status.success() => o.stdout,
+        _ => return common::cannot_run("python3 count.py --json did not run"),
+    };
+    let counts: Vec<serde_json::Value> = serde_json::from_slice(&out).expect("count.py's JSON");
+    let classes = part2_classes(&dir);
+    assert!(classes.len() >= 28, "{} files in part 2", classes.len());
+    for (rel, class) in classes {
+        let c = counts.iter().find(|c| c["file"] == rel.as_str()).unwrap_or_else(|| panic!("{rel}: not counted"));
+        let n = |k: &str| c[k].as_u64().unwrap_or_else(|| panic!("{rel}: {k}"));
+        let r = report(&dir, &rel);
+        let exit = r.verdict.exit_code;
+        let located = r.findings.iter().any(|f| f.code.as_str().starts_with('I') && f.source.is_some());
+        match class.as_str() {
+            "exact" | "gap" => {
+                assert!(exit <= 1, "{rel}: exit {exit}: {}", r.verdict.reason);
+                assert_eq!((r.counts.spans, r.counts.traces), (n("spans"), n("traces")), "{rel}: spans, traces");
+                let differs =
+                    |what: &str| READ_DIFFERENTLY.iter().any(|(f, w)| *f == rel && w.split(' ').any(|x| x == what));
+                for (what, got) in [
+                    ("roots", r.structure.roots),
+                    ("orphans", r.structure.orphans),
+                    ("dup", r.structure.duplicate_span_ids),
+                ] {
+                    if !differs(what) {
+                        assert_eq!(got, n(what), "{rel}: {what}");
+                    }
+                }
+            }
+            "reject" => assert!(matches!(exit, 1 | 3) && located, "{rel}: exit {exit}, located finding {located}"),
+            _ => assert!(
+                r.counts.spans == n("spans") || (exit == 3 && !r.findings.is_empty()),
+                "{rel}: {} spans, exit {exit}",
+                r.counts.spans
+            ),
+        }
+    }
+}
+
+/// A bare OTLP/HTTP body gzip-compressed, as a client sends it with `Content-Encoding: gzip`.
+#[test]
+fn a_gzipped_bare_protobuf_body_decodes() {
+    use std::io::Write as _;
+    let Some(dir) = real_traces() else { return };
+    let body = std::fs::read(dir.join("otlp2parquet/traces.pb")).expect("traces.pb");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&body).expect("gzip");
+    let r = report_of(&[("body.pb.gz", &gz.finish().expect("gzip"))]);
+    assert_eq!((r.counts.spans, r.counts.traces, r.structure.orphans), (19, 19, 13));
+    assert_eq!(r.inputs[0].format, tracecheck::model::Format::Message);
+}

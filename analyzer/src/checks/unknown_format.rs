@@ -16,8 +16,8 @@ Why it matters
 
 Example
   sample-traces/checks/I003-unknown-format.txt:1: sample-traces/checks/I003-unknown-format.txt
-  is not in a known format: expected OTLP JSON or protobuf (plain, gzip or zstd), Jaeger or
-  Zipkin JSON; it starts with \"this is a plain \"
+  is not in a known format: expected OTLP JSON or protobuf (records or one message; plain,
+  gzip or zstd), Jaeger or Zipkin JSON; it starts with \"this is a plain \"
 
 How to fix
   Point tracecheck at the Collector's file exporter output (or another supported dump).

@@ -141,6 +141,43 @@ pub fn frames(bytes: &[u8]) -> (Vec<Frame>, Option<CutFrame>) {
 
 /// Whether `bytes` look like length-prefixed OTLP protobuf: the first frame fits and its
 /// payload starts with field 1 (`resource_spans`, length-delimited) or is empty.
+/// Whether `bytes` are one bare protobuf `TracesData` or `ExportTraceServiceRequest` (the body
+/// of an OTLP/HTTP request): nothing but field 1 (`resource_spans`, length-delimited) from
+/// the first byte to the last, each holding what a `ResourceSpans` starts with (its field
+/// 1, 2 or 3). JSON text cannot pass: its first byte is not 0x0A, or (after a newline) the
+/// field's first byte is a quote or a brace, not a field tag.
+pub fn looks_like_bare_message(bytes: &[u8]) -> bool {
+    let mut k = 0;
+    while k < bytes.len() {
+        if bytes[k] != 0x0A {
+            return false;
+        }
+        k += 1;
+        let mut len: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let Some(&b) = bytes.get(k) else { return false };
+            k += 1;
+            len |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return false;
+            }
+        }
+        let Some(end) = usize::try_from(len).ok().and_then(|l| k.checked_add(l)).filter(|&e| e <= bytes.len()) else {
+            return false;
+        };
+        if end > k && !matches!(bytes[k], 0x0A | 0x12 | 0x1A) {
+            return false;
+        }
+        k = end;
+    }
+    !bytes.is_empty()
+}
+
 pub fn looks_like_proto_frames(bytes: &[u8]) -> bool {
     if bytes.len() < 4 {
         return false;
@@ -171,6 +208,11 @@ mod tests {
         assert_eq!(cut, Some(CutFrame { index: 4, offset: 17, claimed: 100, available: 1 }));
         assert!(looks_like_proto_frames(&b));
         assert!(!looks_like_proto_frames(b"{\"resourceSpans\":[]}"));
+        // One bare message: two resource_spans fields, the second empty.
+        assert!(looks_like_bare_message(b"\x0a\x02\x0a\x00\x0a\x00"));
+        assert!(!looks_like_bare_message(b"\x0a\x03\x0a\x00"), "runs past the end");
+        assert!(!looks_like_bare_message(b"\n{\"resourceSpans\":[]}"), "JSON after a newline");
+        assert!(!looks_like_bare_message(&b), "length-prefixed frames");
     }
 
     #[test]

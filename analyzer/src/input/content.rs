@@ -36,6 +36,9 @@ pub(super) fn load_content(
     let start = split::skip_ws(content, 0);
     let format = if compression == Compression::ZstdRecords {
         Format::Records
+    } else if container::looks_like_bare_message(content) {
+        // Before the JSON test: the message's first byte, 0x0A, is a newline.
+        Format::Message
     } else if start >= content.len() {
         Format::Empty
     } else if matches!(content[start], b'{' | b'[') {
@@ -65,7 +68,7 @@ pub(super) fn load_content(
                 kind: IssueKind::UnknownFormat,
                 loc: SourceLoc { file, line: 1, offset: 0 },
                 message: format!(
-                    "{path} is not in a known format: expected OTLP JSON or protobuf (plain, gzip or zstd), Jaeger or Zipkin JSON; it starts with {}",
+                    "{path} is not in a known format: expected OTLP JSON or protobuf (records or one message; plain, gzip or zstd), Jaeger or Zipkin JSON; it starts with {}",
                     preview(&content[start..])
                 ),
                 trace_id: None,
@@ -111,6 +114,11 @@ pub(super) fn load_content(
             decode_frames(file, content, compression == Compression::ZstdRecords, opts, &mut |batches| {
                 merger.merge(sink, batches)
             })
+        }
+        Format::Message => {
+            let mut b = Batch::fresh();
+            frames::decode_frame(&mut b, content, SourceLoc { file, line: 1, offset: 0 }, false, opts.max_record_bytes);
+            merger.merge(sink, vec![b]);
         }
     }
     if let Some(p) = &opts.progress

@@ -35,7 +35,24 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         });
     }
 
-    fn jaeger_trace(&mut self, i: Idx) {
+    /// Jaeger's protobuf JSON (`model.proto`, as its api_v2 gateway and storage fixtures
+    /// write it): `{"spans": [...]}` with base64 ids, RFC 3339 times, typed tags.
+    pub(super) fn jaeger_proto_spans(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        members(nodes, i, |k, v| {
+            if k == "spans" {
+                elements(nodes, v, |s| self.jaeger_span(s, &[]));
+            }
+        });
+    }
+
+    /// A bare array of Jaeger spans, each with its `process` inline.
+    pub(super) fn jaeger_span_array(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        elements(nodes, i, |s| self.jaeger_span(s, &[]));
+    }
+
+    pub(super) fn jaeger_trace(&mut self, i: Idx) {
         let nodes = self.nodes;
         let mut processes: Vec<(&'d str, u32)> = Vec::new();
         members(nodes, i, |k, v| {
@@ -85,6 +102,12 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 ("key", Node::String(s)) => key = s,
                 ("type", Node::String(s)) => ty = s,
                 ("value", _) => val = Some(v),
+                // Protobuf JSON: the value in a field named for its type.
+                ("vStr", _) => (ty, val) = ("string", Some(v)),
+                ("vInt64", _) => (ty, val) = ("int64", Some(v)),
+                ("vFloat64", _) => (ty, val) = ("float64", Some(v)),
+                ("vBool", _) => (ty, val) = ("bool", Some(v)),
+                ("vBinary", _) => (ty, val) = ("binary", Some(v)),
                 _ => {}
             });
             let value = match val.map(|v| &nodes[v]) {
@@ -122,17 +145,28 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         self.batch.accounting.spans_read += 1;
         let loc = self.loc_of(i);
         let (mut trace, mut span, mut parent_field) = (None, None, None);
-        let (mut name, mut start_us, mut duration_us) = (Sym::EMPTY, None, None);
+        let (mut name, mut start_ns, mut duration_ns) = (Sym::EMPTY, None, None);
         let (mut attrs, mut events) = (Slice::default(), Slice::default());
         let mut refs: Vec<Reference<'d>> = Vec::new();
         let mut resource = None;
         members(nodes, i, |k, v| match (k, &nodes[v]) {
-            ("traceID", Node::String(s)) => trace = Some(*s),
-            ("spanID", Node::String(s)) => span = Some(*s),
+            ("traceID" | "traceId", Node::String(s)) => trace = Some(*s),
+            ("spanID" | "spanId", Node::String(s)) => span = Some(*s),
             ("parentSpanID", Node::String(s)) => parent_field = Some(*s),
             ("operationName", Node::String(s)) => name = self.batch.part.strings.intern(s),
-            ("startTime", n) => start_us = u64_value(n),
-            ("duration", n) => duration_us = u64_value(n),
+            // Microseconds in the query API; RFC 3339 and "5000ns" in protobuf JSON.
+            ("startTime", n) => {
+                start_ns = u64_value(n).map(|us| us.saturating_mul(1000)).or_else(|| match n {
+                    Node::String(t) => crate::model::time::parse_rfc3339(t),
+                    _ => None,
+                })
+            }
+            ("duration", n) => {
+                duration_ns = u64_value(n).map(|us| us.saturating_mul(1000)).or_else(|| match n {
+                    Node::String(d) => crate::model::time::parse_duration(d).ok(),
+                    _ => None,
+                })
+            }
             ("tags", _) => attrs = self.jaeger_tags(v),
             ("logs", _) => events = self.jaeger_logs(v),
             ("references", _) => {
@@ -140,8 +174,8 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                     let (mut ty, mut t, mut s) = ("", "", "");
                     members(nodes, r, |rk, rv| match (rk, &nodes[rv]) {
                         ("refType", Node::String(x)) => ty = x,
-                        ("traceID", Node::String(x)) => t = x,
-                        ("spanID", Node::String(x)) => s = x,
+                        ("traceID" | "traceId", Node::String(x)) => t = x,
+                        ("spanID" | "spanId", Node::String(x)) => s = x,
                         _ => {}
                     });
                     refs.push(Reference {
@@ -189,9 +223,9 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         }
         let links = since(&self.batch.part.links, link_start);
         let (kind, status, status_message) = self.kind_and_status_from_tags(attrs);
-        let start = start_us.map_or(0, |t| t.saturating_mul(1000));
-        let end = match (start_us, duration_us) {
-            (Some(s), Some(d)) => s.saturating_add(d).saturating_mul(1000),
+        let start = start_ns.unwrap_or(0);
+        let end = match (start_ns, duration_ns) {
+            (Some(s), Some(d)) => s.saturating_add(d),
             _ => 0,
         };
         let resource = match resource {
@@ -225,7 +259,13 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         elements(nodes, i, |l| {
             let (mut ts, mut fields) = (0, None);
             members(nodes, l, |k, v| match k {
-                "timestamp" => ts = u64_value(&nodes[v]).unwrap_or(0).saturating_mul(1000),
+                "timestamp" => {
+                    let n = &nodes[v];
+                    ts = u64_value(n).map(|us| us.saturating_mul(1000)).unwrap_or_else(|| match n {
+                        Node::String(t) => crate::model::time::parse_rfc3339(t).unwrap_or(0),
+                        _ => 0,
+                    })
+                }
                 "fields" => fields = Some(v),
                 _ => {}
             });

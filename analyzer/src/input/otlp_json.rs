@@ -78,7 +78,7 @@ impl RecordDecoder<'_, '_, '_> {
         }
     }
 
-    fn resource_spans(&mut self, i: Idx) {
+    pub(super) fn resource_spans(&mut self, i: Idx) {
         let nodes = self.nodes;
         let res_idx = arena_len(&self.batch.part.resources);
         let loc = self.loc_of(i);

@@ -59,10 +59,37 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
                 self.jaeger(0);
                 RecordClass::Traces(Dialect::Jaeger)
             }
+            // A Jaeger trace object without the query API's wrapper, as the UI saves one.
+            Some(Node::Object { .. }) if has_keys(nodes, 0, &["traceID", "spans"]) => {
+                self.jaeger_trace(0);
+                RecordClass::Traces(Dialect::Jaeger)
+            }
+            // Jaeger's protobuf JSON (model.proto): `{"spans": [{traceId, spanId, operationName…}]}`.
+            Some(Node::Object { .. }) if is_jaeger_proto_json(nodes) => {
+                self.jaeger_proto_spans(0);
+                RecordClass::Traces(Dialect::Jaeger)
+            }
+            // One `ResourceSpans` without the `resourceSpans` list (Java's logging-otlp exporter).
+            Some(Node::Object { .. }) if is_bare_resource_spans(nodes, 0) => {
+                self.resource_spans(0);
+                RecordClass::Traces(Dialect::Otlp)
+            }
+            // One Zipkin v2 span, not in an array.
+            Some(Node::Object { .. }) if is_zipkin_span(nodes, 0) => {
+                self.zipkin_one(0);
+                RecordClass::Traces(Dialect::Zipkin)
+            }
             Some(Node::Object { .. }) => self.top_object(0),
             Some(Node::Array { .. }) if is_zipkin(nodes) => {
                 self.zipkin(0);
                 RecordClass::Traces(Dialect::Zipkin)
+            }
+            // A bare array of Jaeger spans, each with its process (Jaeger's anonymizer).
+            Some(Node::Array { len, .. })
+                if *len > 0 && has_keys(nodes, 1, &["traceID", "spanID", "operationName"]) =>
+            {
+                self.jaeger_span_array(0);
+                RecordClass::Traces(Dialect::Jaeger)
             }
             Some(Node::Array { .. }) => {
                 // An array of OTLP TracesData documents.
@@ -280,6 +307,50 @@ fn is_jaeger(nodes: &[Node<'_>], i: Idx) -> bool {
         }
     });
     yes
+}
+
+/// Jaeger's protobuf JSON: an object whose `spans` are objects with `traceId`, `spanId` and
+/// `operationName`.
+fn is_jaeger_proto_json(nodes: &[Node<'_>]) -> bool {
+    let mut yes = false;
+    members(nodes, 0, |k, v| {
+        if k == "spans"
+            && let Node::Array { len, .. } = nodes[v]
+        {
+            yes = len > 0 && has_keys(nodes, v + 1, &["traceId", "spanId", "operationName"]);
+        }
+    });
+    yes
+}
+
+/// One OTLP `ResourceSpans` on its own: `scopeSpans` (or an older spelling) and no list of
+/// resources around it.
+fn is_bare_resource_spans(nodes: &[Node<'_>], i: Idx) -> bool {
+    let mut yes = false;
+    members(nodes, i, |k, v| {
+        yes |= matches!(k, "scopeSpans" | "scope_spans" | "instrumentationLibrarySpans")
+            && matches!(nodes[v], Node::Array { .. });
+    });
+    yes
+}
+
+/// One Zipkin v2 span object: `traceId` and `id`, and what only Zipkin writes (endpoints,
+/// tags as an object, annotations, or a kind spelled as a word). The OpenTelemetry JS
+/// console record also has `traceId` and `id`, but none of these.
+fn is_zipkin_span(nodes: &[Node<'_>], i: Idx) -> bool {
+    if !has_keys(nodes, i, &["traceId", "id"]) {
+        return false;
+    }
+    let mut zipkin = false;
+    members(nodes, i, |k, v| {
+        zipkin |= match (k, &nodes[v]) {
+            ("localEndpoint" | "remoteEndpoint" | "annotations" | "shared" | "debug", _) => true,
+            ("tags", Node::Object { .. }) => true,
+            ("kind", Node::String(s)) => matches!(*s, "CLIENT" | "SERVER" | "PRODUCER" | "CONSUMER"),
+            _ => false,
+        };
+    });
+    zipkin
 }
 
 /// A Zipkin JSON array of spans (v2 or v1), or an array of such arrays.

@@ -32,6 +32,12 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         });
     }
 
+    /// Decodes one Zipkin span object given on its own.
+    pub(super) fn zipkin_one(&mut self, i: Idx) {
+        let mut resources: Vec<(Endpoint<'d>, u32)> = Vec::new();
+        self.zipkin_span(i, &mut resources);
+    }
+
     fn endpoint(&self, i: Idx) -> Endpoint<'d> {
         let nodes = self.nodes;
         let mut ep = Endpoint::default();

@@ -25,6 +25,9 @@ pub enum Format {
     /// Length-prefixed records (`[u32 big-endian length][record]`): the file exporter's
     /// proto format, or its per-record zstd compression of JSON or proto.
     Records,
+    /// One bare protobuf message (`TracesData` or `ExportTraceServiceRequest`): an OTLP/HTTP
+    /// request body.
+    Message,
     /// Nothing but whitespace.
     Empty,
     /// Not a format this tool reads.
