@@ -14,6 +14,16 @@ pub(super) fn load_content(
     opts: &LoadOptions,
     release: &(dyn Fn(usize, usize) + Sync),
 ) {
+    // Node's inspect text (the JS SDK's ConsoleSpanExporter): read as the JSON it stands for,
+    // line for line.
+    if compression != Compression::ZstdRecords
+        && inflated.error.is_none()
+        && js_inspect::looks_like(inflated.bytes)
+        && let Ok(json) = js_inspect::to_json(inflated.bytes)
+    {
+        let converted = Content { bytes: &json, error: None };
+        return load_content(sink, path, raw_len, compression, &converted, opts, &|_, _| {});
+    }
     let loaded = &mut *sink.loaded;
     let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
     let mut accounting = Accounting { bytes: raw_len as u64, ..Accounting::default() };
@@ -57,6 +67,7 @@ pub(super) fn load_content(
         format,
         compression,
         dialects: Vec::new(),
+        notes: Vec::new(),
     });
     let mut merger = Merger { format, accounting, line_base: 0, opts, share: 1.0, first: true };
     match format {
@@ -129,6 +140,7 @@ pub(super) fn load_content(
     let loaded = &mut *sink.loaded;
     if let Some(f) = loaded.dump.files.last_mut() {
         f.dialects = merger.accounting.decoded_by_dialect.keys().copied().collect();
+        f.notes = f.dialects.iter().filter_map(|d| d.loses()).map(str::to_string).collect();
     }
     loaded.accounting.add(&merger.accounting);
 }

@@ -3,8 +3,10 @@
 
 pub mod accounting;
 pub mod batch;
+mod console;
 pub mod container;
 pub mod jaeger_json;
+pub mod js_inspect;
 pub mod otlp_json;
 pub mod otlp_proto;
 pub mod record;

@@ -54,6 +54,23 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
     /// Decodes the record in whichever format it is.
     pub fn decode(&mut self) -> RecordClass {
         let nodes = self.nodes;
+        let console = match nodes.first() {
+            Some(Node::Object { .. }) => super::console::console_dialect(nodes, 0),
+            Some(Node::Array { len, .. }) if *len > 0 => super::console::console_dialect(nodes, 1),
+            _ => None,
+        };
+        if let Some(dialect) = console {
+            let one = |d: &mut Self, i: Idx| match dialect {
+                Dialect::PythonConsole => d.python_console_span(i),
+                _ => d.js_console_span(i),
+            };
+            if let Node::Array { .. } = nodes[0] {
+                elements(nodes, 0, |e| one(self, e));
+            } else {
+                one(self, 0);
+            }
+            return RecordClass::Traces(dialect);
+        }
         match nodes.first() {
             Some(Node::Object { .. }) if is_jaeger(nodes, 0) => {
                 self.jaeger(0);

@@ -12,6 +12,9 @@ pub struct InputFile {
     pub compression: Compression,
     /// The trace formats its records were decoded as.
     pub dialects: Vec<Dialect>,
+    /// What those formats leave out, so that a check that passes for want of data says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The format of one input file, as detected from its bytes.
@@ -47,6 +50,21 @@ pub enum Compression {
     ZstdRecords,
 }
 
+impl Dialect {
+    /// What a dump in this format does not carry, if anything.
+    pub fn loses(self) -> Option<&'static str> {
+        match self {
+            Dialect::JsConsole => Some(
+                "OpenTelemetry JS console output: start times in microseconds (the SDK prints milliseconds × 1000), no trace state, no dropped counts, no span kind beyond the JS enum, attribute arrays kept as text",
+            ),
+            Dialect::PythonConsole => Some(
+                "OpenTelemetry Python console output: times in microseconds, no instrumentation scope, no trace flags or dropped counts, attribute arrays kept as text",
+            ),
+            _ => None,
+        }
+    }
+}
+
 /// The trace format a record was decoded as.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,4 +75,10 @@ pub enum Dialect {
     Jaeger,
     /// Zipkin v2 (or v1) JSON.
     Zipkin,
+    /// The OpenTelemetry JS SDK's `ConsoleSpanExporter` (as printed, or as JSON).
+    #[serde(rename = "js-console")]
+    JsConsole,
+    /// The OpenTelemetry Python SDK's `ConsoleSpanExporter`.
+    #[serde(rename = "python-console")]
+    PythonConsole,
 }

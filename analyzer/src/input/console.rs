@@ -1,0 +1,375 @@
+//! What SDK console exporters print, one span per record:
+//! - OpenTelemetry JS `ConsoleSpanExporter`: `{traceId, id, parentId | parentSpanContext,
+//!   name, kind, timestamp, duration, attributes, status, events, links, resource,
+//!   instrumentationScope}` with the JS kind enum (0 internal … 4 consumer), start and duration
+//!   in (fractional) microseconds, event times as `[seconds, nanoseconds]`. The SDK prints it
+//!   with Node's `console.dir` ([`super::js_inspect`] turns that into JSON); loggers often
+//!   write it as JSON.
+//! - OpenTelemetry Python `ConsoleSpanExporter`: pretty JSON per span, `context` with `0x`
+//!   ids, `kind` as `SpanKind.CLIENT`, ISO 8601 times in microseconds, `status_code` names;
+//!   no instrumentation scope.
+//!
+//! Attributes are plain JSON maps there: strings, numbers (integers stay integers), booleans
+//! and arrays (kept as their JSON text).
+
+use super::accounting::Dialect;
+use super::batch::{arena_len, since};
+use super::record::RecordDecoder;
+use super::tape::{Idx, elements, f64_value, members};
+use crate::model::time::parse_rfc3339;
+use crate::model::{
+    Attr, Event, Link, Parent, Resource, Slice, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId, Value,
+};
+use simd_json::{Node, StaticNode};
+
+/// What a console record is.
+pub(super) fn console_dialect(nodes: &[Node<'_>], i: Idx) -> Option<Dialect> {
+    let (mut trace_id, mut id, mut timestamp, mut context, mut name, mut start_time) =
+        (false, false, false, false, false, false);
+    // What the JS exporter always prints and Zipkin spans (also `traceId`, `id`,
+    // `timestamp`) never have.
+    let mut js_only = false;
+    members(nodes, i, |k, v| match (k, &nodes[v]) {
+        ("traceId", Node::String(_)) => trace_id = true,
+        ("id", Node::String(_)) => id = true,
+        ("timestamp", _) => timestamp = true,
+        (
+            "attributes" | "status" | "resource" | "instrumentationScope" | "instrumentationLibrary",
+            Node::Object { .. },
+        ) => js_only = true,
+        ("context", Node::Object { .. }) => context = true,
+        ("name", Node::String(_)) => name = true,
+        ("start_time", _) => start_time = true,
+        _ => {}
+    });
+    if trace_id && id && timestamp && js_only {
+        Some(Dialect::JsConsole)
+    } else if context && name && start_time {
+        Some(Dialect::PythonConsole)
+    } else {
+        None
+    }
+}
+
+/// Microseconds (maybe fractional) as nanoseconds.
+fn micros(n: &Node<'_>) -> Option<u64> {
+    let us = f64_value(n)?;
+    (us.is_finite() && us >= 0.0).then(|| (us * 1000.0).round() as u64)
+}
+
+impl<'d> RecordDecoder<'_, '_, 'd> {
+    /// A plain JSON map (`{"key": value}`) as attributes.
+    fn plain_attrs(&mut self, i: Idx) -> Slice {
+        let nodes = self.nodes;
+        let start = arena_len(&self.batch.part.attrs);
+        if matches!(nodes[i], Node::Object { .. }) {
+            members(nodes, i, |k, v| {
+                let value = self.plain_value(v);
+                let key = self.batch.part.strings.intern(k);
+                self.batch.part.attrs.push(Attr::new(key, value));
+            });
+        }
+        since(&self.batch.part.attrs, start)
+    }
+
+    fn plain_value(&mut self, v: Idx) -> Value {
+        let nodes = self.nodes;
+        match &nodes[v] {
+            Node::String(s) => Value::Str(self.batch.part.strings.intern(s)),
+            Node::Static(StaticNode::Bool(b)) => Value::Bool(*b),
+            Node::Static(StaticNode::I64(n)) => Value::Int(*n),
+            Node::Static(StaticNode::U64(n)) => i64::try_from(*n).map_or(Value::Double(*n as f64), Value::Int),
+            Node::Static(StaticNode::F64(f)) => Value::Double(*f),
+            Node::Array { .. } => {
+                let mut text = String::from("[");
+                elements(nodes, v, |e| {
+                    if text.len() > 1 {
+                        text.push(',');
+                    }
+                    match &nodes[e] {
+                        Node::String(s) => text.push_str(&format!("{s:?}")),
+                        Node::Static(StaticNode::Bool(b)) => text.push_str(&b.to_string()),
+                        Node::Static(StaticNode::I64(n)) => text.push_str(&n.to_string()),
+                        Node::Static(StaticNode::U64(n)) => text.push_str(&n.to_string()),
+                        Node::Static(StaticNode::F64(f)) => text.push_str(&f.to_string()),
+                        _ => text.push_str("null"),
+                    }
+                });
+                text.push(']');
+                Value::Array(self.batch.part.strings.intern(&text))
+            }
+            _ => Value::Empty,
+        }
+    }
+
+    /// A resource from a plain attribute map.
+    fn plain_resource(&mut self, attrs_at: Option<Idx>, loc: crate::model::SourceLoc) -> u32 {
+        let attrs = match attrs_at {
+            Some(a) => self.plain_attrs(a),
+            None => Slice::default(),
+        };
+        self.push_resource(Resource { attrs, loc, ..Resource::default() })
+    }
+
+    /// Pushes the span, with its ids checked; `parent` is the parent id's text, if any.
+    #[allow(clippy::too_many_arguments)]
+    fn push_console_span(
+        &mut self,
+        loc: crate::model::SourceLoc,
+        ids: (Option<&'d str>, Option<&'d str>),
+        parent: Option<&'d str>,
+        name: Sym,
+        kind: SpanKind,
+        (status, status_message): (StatusCode, Sym),
+        (start, end): (u64, u64),
+        (resource, scope): (u32, Sym),
+        (attrs, events, links): (Slice, Slice, Slice),
+    ) {
+        let strip = |t: &'d str| t.strip_prefix("0x").unwrap_or(t);
+        let Some((trace_id, span_id)) =
+            self.padded_ids(loc, ("traceId", ids.0.map(strip)), ("spanId", ids.1.map(strip)))
+        else {
+            return;
+        };
+        let parent = match parent.map(strip) {
+            Some(p) => self.parent_ref(p, loc, trace_id, span_id, true),
+            None => Parent::Root,
+        };
+        self.batch.part.spans.push(Span {
+            trace_id,
+            span_id,
+            parent,
+            name,
+            kind,
+            status,
+            status_message,
+            start,
+            end,
+            resource,
+            scope,
+            attrs,
+            events,
+            links,
+            flags: SpanFlags::default(),
+            loc,
+        });
+    }
+
+    /// One OpenTelemetry JS `ConsoleSpanExporter` record.
+    pub(super) fn js_console_span(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        self.batch.accounting.spans_read += 1;
+        let loc = self.loc_of(i);
+        let (mut trace, mut id, mut parent) = (None, None, None);
+        let (mut name, mut kind, mut scope) = (Sym::EMPTY, SpanKind::Unspecified, Sym::EMPTY);
+        let (mut start, mut duration) = (None, None);
+        let (mut status, mut message) = (StatusCode::Unset, Sym::EMPTY);
+        let (mut attrs, mut events, mut links) = (Slice::default(), Slice::default(), Slice::default());
+        let mut resource_attrs = None;
+        members(nodes, i, |k, v| match (k, &nodes[v]) {
+            ("traceId", Node::String(s)) => trace = Some(*s),
+            ("id", Node::String(s)) => id = Some(*s),
+            ("parentId", Node::String(s)) => parent = Some(*s),
+            ("parentSpanContext", Node::Object { .. }) => {
+                members(nodes, v, |pk, pv| {
+                    if let ("spanId", Node::String(s)) = (pk, &nodes[pv]) {
+                        parent = Some(*s);
+                    }
+                });
+            }
+            ("name", Node::String(s)) => name = self.batch.part.strings.intern(s),
+            // The JS enum: INTERNAL 0, SERVER 1, CLIENT 2, PRODUCER 3, CONSUMER 4.
+            ("kind", n) => {
+                kind = match f64_value(n).map(|k| k as i64) {
+                    Some(0) => SpanKind::Internal,
+                    Some(1) => SpanKind::Server,
+                    Some(2) => SpanKind::Client,
+                    Some(3) => SpanKind::Producer,
+                    Some(4) => SpanKind::Consumer,
+                    _ => SpanKind::Unspecified,
+                }
+            }
+            ("timestamp", n) => start = micros(n),
+            ("duration", n) => duration = micros(n),
+            ("attributes", _) => attrs = self.plain_attrs(v),
+            ("status", Node::Object { .. }) => {
+                members(nodes, v, |sk, sv| match (sk, &nodes[sv]) {
+                    ("code", n) => {
+                        status = match f64_value(n).map(|c| c as i64) {
+                            Some(1) => StatusCode::Ok,
+                            Some(2) => StatusCode::Error,
+                            _ => StatusCode::Unset,
+                        }
+                    }
+                    ("message", Node::String(m)) => message = self.batch.part.strings.intern(m),
+                    _ => {}
+                });
+            }
+            ("events", _) => events = self.js_events(v),
+            ("links", _) => links = self.console_links(v),
+            ("resource", Node::Object { .. }) => {
+                members(nodes, v, |rk, rv| {
+                    // `attributes` in SDK 2, `_attributes` in 1.x.
+                    if matches!(rk, "attributes" | "_attributes") && resource_attrs.is_none() {
+                        resource_attrs = Some(rv);
+                    }
+                });
+            }
+            ("instrumentationScope" | "instrumentationLibrary", Node::Object { .. }) => {
+                members(nodes, v, |sk, sv| {
+                    if let ("name", Node::String(s)) = (sk, &nodes[sv]) {
+                        scope = self.batch.part.strings.intern(s);
+                    }
+                });
+            }
+            _ => {}
+        });
+        let resource = self.plain_resource(resource_attrs, loc);
+        let (start_ns, end_ns) = match (start, duration) {
+            (Some(s), Some(d)) => (s, s.saturating_add(d)),
+            (Some(s), None) => (s, 0),
+            _ => (0, 0),
+        };
+        self.push_console_span(
+            loc,
+            (trace, id),
+            parent,
+            name,
+            kind,
+            (status, message),
+            (start_ns, end_ns),
+            (resource, scope),
+            (attrs, events, links),
+        );
+    }
+
+    /// JS events: `[{name, attributes, time: [seconds, nanoseconds]}]`.
+    fn js_events(&mut self, i: Idx) -> Slice {
+        let nodes = self.nodes;
+        let mut found: Vec<(Sym, u64, Option<Idx>)> = Vec::new();
+        elements(nodes, i, |e| {
+            let (mut name, mut time, mut attrs) = (Sym::EMPTY, 0, None);
+            members(nodes, e, |k, v| match (k, &nodes[v]) {
+                ("name", Node::String(s)) => name = self.batch.part.strings.intern(s),
+                ("time", Node::Array { .. }) => {
+                    let mut parts = Vec::new();
+                    elements(nodes, v, |x| parts.push(f64_value(&nodes[x]).unwrap_or(0.0)));
+                    if let [secs, nanos] = parts[..] {
+                        time =
+                            (secs.max(0.0) as u64).saturating_mul(1_000_000_000).saturating_add(nanos.max(0.0) as u64);
+                    }
+                }
+                ("attributes", _) => attrs = Some(v),
+                _ => {}
+            });
+            found.push((name, time, attrs));
+        });
+        self.push_events(found)
+    }
+
+    fn push_events(&mut self, found: Vec<(Sym, u64, Option<Idx>)>) -> Slice {
+        let mut events = Vec::with_capacity(found.len());
+        for (name, time, attrs) in found {
+            let attrs = attrs.map_or(Slice::default(), |a| self.plain_attrs(a));
+            events.push(Event { name, time, attrs });
+        }
+        let start = arena_len(&self.batch.part.events);
+        self.batch.part.events.extend(events);
+        since(&self.batch.part.events, start)
+    }
+
+    /// Links: `[{context: {traceId | trace_id, spanId | span_id}, attributes}]`.
+    fn console_links(&mut self, i: Idx) -> Slice {
+        let nodes = self.nodes;
+        let start = arena_len(&self.batch.part.links);
+        elements(nodes, i, |l| {
+            let (mut t, mut s) = (None, None);
+            members(nodes, l, |k, v| {
+                if k == "context" {
+                    members(nodes, v, |ck, cv| match (ck, &nodes[cv]) {
+                        ("traceId" | "trace_id", Node::String(x)) => t = Some(x.strip_prefix("0x").unwrap_or(x)),
+                        ("spanId" | "span_id", Node::String(x)) => s = Some(x.strip_prefix("0x").unwrap_or(x)),
+                        _ => {}
+                    });
+                }
+            });
+            let ids = (t.map(crate::model::decode_id_padded::<16>), s.map(crate::model::decode_id_padded::<8>));
+            if let (Some(Ok(t)), Some(Ok(s))) = ids {
+                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
+            }
+        });
+        since(&self.batch.part.links, start)
+    }
+
+    /// One OpenTelemetry Python `ConsoleSpanExporter` record.
+    pub(super) fn python_console_span(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        self.batch.accounting.spans_read += 1;
+        let loc = self.loc_of(i);
+        let (mut trace, mut id, mut parent) = (None, None, None);
+        let (mut name, mut kind) = (Sym::EMPTY, SpanKind::Unspecified);
+        let (mut start, mut end) = (0, 0);
+        let (mut status, mut message) = (StatusCode::Unset, Sym::EMPTY);
+        let (mut attrs, mut events, mut links) = (Slice::default(), Slice::default(), Slice::default());
+        let mut resource_attrs = None;
+        members(nodes, i, |k, v| match (k, &nodes[v]) {
+            ("name", Node::String(s)) => name = self.batch.part.strings.intern(s),
+            ("context", Node::Object { .. }) => {
+                members(nodes, v, |ck, cv| match (ck, &nodes[cv]) {
+                    ("trace_id", Node::String(s)) => trace = Some(*s),
+                    ("span_id", Node::String(s)) => id = Some(*s),
+                    _ => {}
+                });
+            }
+            ("parent_id", Node::String(s)) => parent = Some(*s),
+            ("kind", Node::String(s)) => {
+                kind = SpanKind::from_name(s.strip_prefix("SpanKind.").unwrap_or(s)).unwrap_or(SpanKind::Unspecified)
+            }
+            ("start_time", Node::String(t)) => start = parse_rfc3339(t).unwrap_or(0),
+            ("end_time", Node::String(t)) => end = parse_rfc3339(t).unwrap_or(0),
+            ("status", Node::Object { .. }) => {
+                members(nodes, v, |sk, sv| match (sk, &nodes[sv]) {
+                    ("status_code", Node::String(c)) => status = StatusCode::from_name(c).unwrap_or(StatusCode::Unset),
+                    ("description", Node::String(m)) => message = self.batch.part.strings.intern(m),
+                    _ => {}
+                });
+            }
+            ("attributes", _) => attrs = self.plain_attrs(v),
+            ("events", _) => {
+                let mut found = Vec::new();
+                elements(nodes, v, |e| {
+                    let (mut en, mut time, mut ea) = (Sym::EMPTY, 0, None);
+                    members(nodes, e, |ek, ev| match (ek, &nodes[ev]) {
+                        ("name", Node::String(s)) => en = self.batch.part.strings.intern(s),
+                        ("timestamp", Node::String(t)) => time = parse_rfc3339(t).unwrap_or(0),
+                        ("attributes", _) => ea = Some(ev),
+                        _ => {}
+                    });
+                    found.push((en, time, ea));
+                });
+                events = self.push_events(found);
+            }
+            ("links", _) => links = self.console_links(v),
+            ("resource", Node::Object { .. }) => {
+                members(nodes, v, |rk, rv| {
+                    if rk == "attributes" {
+                        resource_attrs = Some(rv);
+                    }
+                });
+            }
+            _ => {}
+        });
+        let resource = self.plain_resource(resource_attrs, loc);
+        self.push_console_span(
+            loc,
+            (trace, id),
+            parent,
+            name,
+            kind,
+            (status, message),
+            (start, end),
+            (resource, Sym::EMPTY),
+            (attrs, events, links),
+        );
+    }
+}

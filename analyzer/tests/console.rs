@@ -1,0 +1,77 @@
+//! SDK console exporters, as the real SDKs print them (fixtures in sample-traces/console,
+//! made by the scripts beside them): every span, its parent, kind, status, times, events and
+//! attributes, and a note on what the format leaves out.
+
+mod common;
+
+use tracecheck::model::Dialect;
+use tracecheck::report::Report;
+
+fn report(rel: &str) -> Report {
+    common::report_of(&[(rel, &common::read(rel))])
+}
+
+/// The JSON report's view of the span named `name`'s finding-free facts, via `stats`-like
+/// reading of the dump: kind, status and attribute types come through the rule language.
+fn check_fixture(rel: &str, dialect: Dialect, service: &str) {
+    let r = report(rel);
+    assert_eq!(r.inputs[0].dialects, vec![dialect], "{rel}");
+    assert!(!r.inputs[0].notes.is_empty(), "{rel}: the report says what the format leaves out");
+    // The scripts print "4 spans": a server root, its three children, one trace.
+    assert_eq!((r.counts.spans, r.counts.traces, r.structure.roots, r.structure.orphans), (4, 1, 1, 0), "{rel}");
+    assert_eq!(r.counts.input.spans_dropped, 0);
+    let names: Vec<(&str, &str)> = r.latency.operations.iter().map(|o| (o.service.as_str(), o.name.as_str())).collect();
+    for n in ["POST /checkout", "SELECT orders", "charge", "render"] {
+        assert!(names.contains(&(service, n)), "{rel}: {n} of {service} in {names:?}");
+    }
+    let charge = r.latency.operations.iter().find(|o| o.name == "charge").expect("charge");
+    assert_eq!(charge.errors, 1, "{rel}: the failed charge has status ERROR");
+    let db = r.latency.operations.iter().find(|o| o.name == "SELECT orders").expect("db");
+    assert!(db.min.is_some_and(|d| d > 0), "{rel}: the database span has a duration");
+    assert!(r.findings.is_empty(), "{rel}: {:?}", r.findings);
+}
+
+/// Rules that hold only when kind, status message, events and typed attributes came through.
+const PACK: &str = r#"schema = 1
+name = "console"
+
+[[rule]]
+id = "C1"
+title = "the root is a server span"
+any = '{ name = "POST /checkout" && kind = server && span.http.response.status_code = 200 }'
+
+[[rule]]
+id = "C2"
+title = "the charge failed with a message and an exception event"
+any = '{ name = "charge" && status = error && statusMessage = "card declined" && event.exception.type = "ValueError" || name = "charge" && status = error && statusMessage = "card declined" && event.exception.type = "Error" }'
+
+[[rule]]
+id = "C3"
+title = "typed attributes"
+any = '{ name = "SELECT orders" && span.rows = 3 && kind = client }'
+"#;
+
+fn rules_hold(rel: &str) {
+    let set = std::sync::Arc::new(tracecheck::rules::RuleSet::parse("console.toml", PACK).expect("pack"));
+    let mut loaded = tracecheck::input::Loaded::default();
+    tracecheck::input::load_bytes(&mut loaded, rel, &common::read(rel), &Default::default());
+    let a = tracecheck::analysis::analyze_loaded(
+        loaded,
+        &tracecheck::analysis::Options { rules: Some(set), ..Default::default() },
+    );
+    for r in &a.rules {
+        assert_eq!(r.outcome, tracecheck::rules::RuleOutcome::Pass, "{rel}: {} {}: {}", r.id, r.title, r.reason);
+    }
+}
+
+#[test]
+fn the_python_sdk_console_exporter() {
+    check_fixture("sample-traces/console/python-console.txt", Dialect::PythonConsole, "checkout-py");
+    rules_hold("sample-traces/console/python-console.txt");
+}
+
+#[test]
+fn the_js_sdk_console_exporter_as_node_prints_it() {
+    check_fixture("sample-traces/console/js-console.txt", Dialect::JsConsole, "checkout-js");
+    rules_hold("sample-traces/console/js-console.txt");
+}
