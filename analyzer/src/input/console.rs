@@ -8,6 +8,9 @@
 //! - OpenTelemetry Python `ConsoleSpanExporter`: pretty JSON per span, `context` with `0x`
 //!   ids, `kind` as `SpanKind.CLIENT`, ISO 8601 times in microseconds, `status_code` names;
 //!   no instrumentation scope.
+//! - OpenTelemetry Go `stdouttrace`: JSON per span with `SpanContext` and `Parent` objects,
+//!   `SpanKind` as the OTLP number, RFC 3339 times in nanoseconds, typed `Attributes` and
+//!   `Resource` lists (`{Key, Value: {Type, Value}}`), `Status.Code` as `Unset`/`Ok`/`Error`.
 //!
 //! Attributes are plain JSON maps there: strings, numbers (integers stay integers), booleans
 //! and arrays (kept as their JSON text).
@@ -42,7 +45,11 @@ pub(super) fn console_dialect(nodes: &[Node<'_>], i: Idx) -> Option<Dialect> {
         ("start_time", _) => start_time = true,
         _ => {}
     });
-    if trace_id && id && timestamp && js_only {
+    let mut go = false;
+    members(nodes, i, |k, v| go |= k == "SpanContext" && matches!(nodes[v], Node::Object { .. }));
+    if go {
+        Some(Dialect::GoStdout)
+    } else if trace_id && id && timestamp && js_only {
         Some(Dialect::JsConsole)
     } else if context && name && start_time {
         Some(Dialect::PythonConsole)
@@ -369,6 +376,142 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             (status, message),
             (start, end),
             (resource, Sym::EMPTY),
+            (attrs, events, links),
+        );
+    }
+}
+
+impl<'d> RecordDecoder<'_, '_, 'd> {
+    /// Go's typed attribute list: `[{Key, Value: {Type, Value}}]`.
+    fn go_attrs(&mut self, i: Idx) -> Slice {
+        let nodes = self.nodes;
+        let start = arena_len(&self.batch.part.attrs);
+        elements(nodes, i, |a| {
+            let (mut key, mut value) = ("", Value::Empty);
+            members(nodes, a, |k, v| match (k, &nodes[v]) {
+                ("Key", Node::String(s)) => key = s,
+                ("Value", Node::Object { .. }) => {
+                    let (mut ty, mut val) = ("", None);
+                    members(nodes, v, |vk, vv| match (vk, &nodes[vv]) {
+                        ("Type", Node::String(t)) => ty = t,
+                        ("Value", _) => val = Some(vv),
+                        _ => {}
+                    });
+                    value = match (ty, val) {
+                        (_, None) => Value::Empty,
+                        ("INT64", Some(x)) => super::tape::i64_value(&nodes[x]).map_or(Value::Empty, Value::Int),
+                        ("FLOAT64", Some(x)) => f64_value(&nodes[x]).map_or(Value::Empty, Value::Double),
+                        (_, Some(x)) => self.plain_value(x),
+                    };
+                }
+                _ => {}
+            });
+            let key = self.batch.part.strings.intern(key);
+            self.batch.part.attrs.push(Attr::new(key, value));
+        });
+        since(&self.batch.part.attrs, start)
+    }
+
+    /// One OpenTelemetry Go `stdouttrace` record.
+    pub(super) fn go_stdout_span(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        self.batch.accounting.spans_read += 1;
+        let loc = self.loc_of(i);
+        let (mut trace, mut id, mut parent) = (None, None, None);
+        let (mut name, mut kind, mut scope) = (Sym::EMPTY, SpanKind::Unspecified, Sym::EMPTY);
+        let (mut start, mut end) = (0, 0);
+        let (mut status, mut message) = (StatusCode::Unset, Sym::EMPTY);
+        let (mut attrs, mut events, mut links) = (Slice::default(), Slice::default(), Slice::default());
+        let mut resource_attrs = None;
+        let context = |v: Idx, t: &mut Option<&'d str>, s: &mut Option<&'d str>| {
+            members(nodes, v, |k, x| match (k, &nodes[x]) {
+                ("TraceID", Node::String(id)) => *t = Some(*id),
+                ("SpanID", Node::String(id)) => *s = Some(*id),
+                _ => {}
+            });
+        };
+        members(nodes, i, |k, v| match (k, &nodes[v]) {
+            ("Name", Node::String(s)) => name = self.batch.part.strings.intern(s),
+            ("SpanContext", Node::Object { .. }) => context(v, &mut trace, &mut id),
+            ("Parent", Node::Object { .. }) => {
+                let mut parent_trace = None;
+                context(v, &mut parent_trace, &mut parent);
+            }
+            ("SpanKind", n) => {
+                kind = match f64_value(n).map(|k| k as i64) {
+                    Some(1) => SpanKind::Internal,
+                    Some(2) => SpanKind::Server,
+                    Some(3) => SpanKind::Client,
+                    Some(4) => SpanKind::Producer,
+                    Some(5) => SpanKind::Consumer,
+                    _ => SpanKind::Unspecified,
+                }
+            }
+            ("StartTime", Node::String(t)) => start = parse_rfc3339(t).unwrap_or(0),
+            ("EndTime", Node::String(t)) => end = parse_rfc3339(t).unwrap_or(0),
+            ("Attributes", Node::Array { .. }) => attrs = self.go_attrs(v),
+            ("Events", Node::Array { .. }) => {
+                let mut found = Vec::new();
+                elements(nodes, v, |e| {
+                    let (mut en, mut time, mut ea) = (Sym::EMPTY, 0, Slice::default());
+                    members(nodes, e, |ek, ev| match (ek, &nodes[ev]) {
+                        ("Name", Node::String(s)) => en = self.batch.part.strings.intern(s),
+                        ("Time", Node::String(t)) => time = parse_rfc3339(t).unwrap_or(0),
+                        ("Attributes", Node::Array { .. }) => ea = self.go_attrs(ev),
+                        _ => {}
+                    });
+                    found.push(Event { name: en, time, attrs: ea });
+                });
+                let start = arena_len(&self.batch.part.events);
+                self.batch.part.events.extend(found);
+                events = since(&self.batch.part.events, start);
+            }
+            ("Links", Node::Array { .. }) => {
+                let start = arena_len(&self.batch.part.links);
+                elements(nodes, v, |l| {
+                    let (mut t, mut s) = (None, None);
+                    members(nodes, l, |lk, lv| {
+                        if lk == "SpanContext" {
+                            context(lv, &mut t, &mut s);
+                        }
+                    });
+                    let ids = (t.map(crate::model::decode_id_padded::<16>), s.map(crate::model::decode_id_padded::<8>));
+                    if let (Some(Ok(t)), Some(Ok(s))) = ids {
+                        self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
+                    }
+                });
+                links = since(&self.batch.part.links, start);
+            }
+            ("Status", Node::Object { .. }) => {
+                members(nodes, v, |sk, sv| match (sk, &nodes[sv]) {
+                    ("Code", Node::String(c)) => status = StatusCode::from_name(c).unwrap_or(StatusCode::Unset),
+                    ("Description", Node::String(m)) => message = self.batch.part.strings.intern(m),
+                    _ => {}
+                });
+            }
+            ("Resource", Node::Array { .. }) => resource_attrs = Some(v),
+            ("InstrumentationScope" | "InstrumentationLibrary", Node::Object { .. }) => {
+                members(nodes, v, |sk, sv| {
+                    if let ("Name", Node::String(s)) = (sk, &nodes[sv])
+                        && !s.is_empty()
+                    {
+                        scope = self.batch.part.strings.intern(s);
+                    }
+                });
+            }
+            _ => {}
+        });
+        let resource_attrs = resource_attrs.map_or(Slice::default(), |r| self.go_attrs(r));
+        let resource = self.push_resource(Resource { attrs: resource_attrs, loc, ..Resource::default() });
+        self.push_console_span(
+            loc,
+            (trace, id),
+            parent,
+            name,
+            kind,
+            (status, message),
+            (start, end),
+            (resource, scope),
             (attrs, events, links),
         );
     }

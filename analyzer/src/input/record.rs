@@ -62,6 +62,7 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
         if let Some(dialect) = console {
             let one = |d: &mut Self, i: Idx| match dialect {
                 Dialect::PythonConsole => d.python_console_span(i),
+                Dialect::GoStdout => d.go_stdout_span(i),
                 _ => d.js_console_span(i),
             };
             if let Node::Array { .. } = nodes[0] {

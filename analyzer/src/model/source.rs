@@ -60,6 +60,9 @@ impl Dialect {
             Dialect::PythonConsole => Some(
                 "OpenTelemetry Python console output: times in microseconds, no instrumentation scope, no trace flags or dropped counts, attribute arrays kept as text",
             ),
+            Dialect::GoStdout => {
+                Some("OpenTelemetry Go stdouttrace output: no schema URLs; attribute slices kept as text")
+            }
             _ => None,
         }
     }
@@ -81,4 +84,7 @@ pub enum Dialect {
     /// The OpenTelemetry Python SDK's `ConsoleSpanExporter`.
     #[serde(rename = "python-console")]
     PythonConsole,
+    /// The OpenTelemetry Go SDK's `stdouttrace` exporter.
+    #[serde(rename = "go-stdout")]
+    GoStdout,
 }
