@@ -81,3 +81,35 @@ fn the_go_sdk_stdouttrace_exporter() {
     check_fixture("sample-traces/console/go-stdout.json", Dialect::GoStdout, "checkout-go");
     rules_hold("sample-traces/console/go-stdout.json");
 }
+
+/// The AWS Lambda OTLP stdout envelope, as the real exporter printed it (protobuf payload),
+/// and with an OTLP JSON payload.
+#[test]
+fn the_lambda_otlp_stdout_envelope() {
+    use std::io::Write as _;
+    let rel = "sample-traces/console/lambda-otlp-stdout.jsonl";
+    let r = report(rel);
+    assert_eq!((r.counts.spans, r.counts.traces, r.structure.roots, r.structure.orphans), (3, 1, 1, 0));
+    let charge = r.latency.operations.iter().find(|o| o.name == "charge").expect("charge");
+    assert_eq!((charge.service.as_str(), charge.errors), ("checkout-lambda", 1));
+
+    let line = String::from_utf8(common::read("sample-traces/healthy/checkout.jsonl")).expect("utf-8");
+    let line = line.lines().find(|l| l.contains("resourceSpans")).expect("a span line");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(line.as_bytes()).expect("gzip");
+    let payload = tracecheck_wire::base64::encode(&gz.finish().expect("gzip"));
+    let envelope = serde_json::json!({"__otel_otlp_stdout": "0.17.3", "content-type": "application/json",
+        "content-encoding": "gzip", "payload": payload, "base64": true});
+    let wrapped = common::report_of(&[("env.jsonl", format!("{envelope}\n").as_bytes())]);
+    let plain = common::report_of(&[("plain.jsonl", format!("{line}\n").as_bytes())]);
+    assert!(plain.counts.spans > 0);
+    assert_eq!(wrapped.counts.spans, plain.counts.spans);
+    assert_eq!(wrapped.digest.spans, plain.digest.spans, "the same spans");
+    let broken = serde_json::json!({"__otel_otlp_stdout": "0.17.3", "payload": "not base64!", "base64": true});
+    let bad = common::report_of(&[("bad.jsonl", format!("{broken}\n").as_bytes())]);
+    assert!(
+        bad.findings.iter().any(|f| f.message.contains("is not base64") && f.source.is_some()),
+        "{:?}",
+        bad.findings
+    );
+}

@@ -12,11 +12,16 @@
 //!   `SpanKind` as the OTLP number, RFC 3339 times in nanoseconds, typed `Attributes` and
 //!   `Resource` lists (`{Key, Value: {Type, Value}}`), `Status.Code` as `Unset`/`Ok`/`Error`.
 //!
+//! - The OTLP stdout envelope of AWS Lambda exporters (serverless-otlp-forwarder's
+//!   `otlp-stdout-span-exporter`): `{"__otel_otlp_stdout": version, "payload": base64,
+//!   "content-encoding": "gzip", "content-type": …}` around one OTLP request body.
+//!
 //! Attributes are plain JSON maps there: strings, numbers (integers stay integers), booleans
 //! and arrays (kept as their JSON text).
 
 use super::accounting::Dialect;
 use super::batch::{arena_len, since};
+use super::record::RecordClass;
 use super::record::RecordDecoder;
 use super::tape::{Idx, elements, f64_value, members};
 use crate::model::time::parse_rfc3339;
@@ -514,5 +519,55 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             (resource, scope),
             (attrs, events, links),
         );
+    }
+}
+
+impl RecordDecoder<'_, '_, '_> {
+    /// One OTLP stdout envelope: its payload decoded (base64, then gzip when it says so) as
+    /// OTLP protobuf or JSON.
+    pub(super) fn otlp_stdout_envelope(&mut self, i: Idx) -> RecordClass {
+        let nodes = self.nodes;
+        let (mut payload, mut base64, mut gzip, mut json) = (None, true, false, false);
+        members(nodes, i, |k, v| match (k, &nodes[v]) {
+            ("payload", Node::String(s)) => payload = Some(*s),
+            ("base64", Node::Static(StaticNode::Bool(b))) => base64 = *b,
+            ("content-encoding", Node::String(s)) => gzip = s.eq_ignore_ascii_case("gzip"),
+            ("content-type", Node::String(s)) => json = s.contains("json"),
+            _ => {}
+        });
+        let why = |what: String| RecordClass::NotTraces(format!("an OTLP stdout envelope whose payload {what}"));
+        let Some(text) = payload else { return why("is missing".into()) };
+        let raw = if base64 {
+            match tracecheck_wire::base64::decode(text.as_bytes()) {
+                Some(b) => b,
+                None => return why("is not base64".into()),
+            }
+        } else {
+            text.as_bytes().to_vec()
+        };
+        let body = if gzip {
+            use std::io::Read as _;
+            let mut out = Vec::new();
+            // A record never inflates beyond 1 GiB here: the rest would be cut, and said.
+            let limit = 1u64 << 30;
+            match flate2::read::GzDecoder::new(&raw[..]).take(limit + 1).read_to_end(&mut out) {
+                Ok(n) if n as u64 > limit => return why("inflates beyond 1 GiB".into()),
+                Ok(_) => out,
+                Err(e) => return why(format!("is not valid gzip ({e})")),
+            }
+        } else {
+            raw
+        };
+        if json {
+            let mut buf = body.clone();
+            let base = buf.as_ptr() as usize;
+            let Ok(tape) = simd_json::to_tape(&mut buf) else { return why("is not valid JSON".into()) };
+            let loc = self.loc;
+            return RecordDecoder::new(self.batch, &tape.0, base, &body, loc, false).decode();
+        }
+        match super::otlp_proto::decode_traces_data(self.batch, &body, self.loc) {
+            Ok(()) => RecordClass::Traces(Dialect::Otlp),
+            Err(e) => why(format!("is not OTLP protobuf ({e})")),
+        }
     }
 }

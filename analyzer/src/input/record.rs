@@ -54,6 +54,9 @@ impl<'b, 't, 'd> RecordDecoder<'b, 't, 'd> {
     /// Decodes the record in whichever format it is.
     pub fn decode(&mut self) -> RecordClass {
         let nodes = self.nodes;
+        if matches!(nodes.first(), Some(Node::Object { .. })) && has_keys(nodes, 0, &["__otel_otlp_stdout"]) {
+            return self.otlp_stdout_envelope(0);
+        }
         let console = match nodes.first() {
             Some(Node::Object { .. }) => super::console::console_dialect(nodes, 0),
             Some(Node::Array { len, .. }) if *len > 0 => super::console::console_dialect(nodes, 1),
