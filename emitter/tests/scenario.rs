@@ -274,3 +274,36 @@ fn otlp_endpoint_receives_every_span_once() {
     assert_eq!(unique.len(), spans.len(), "a retried batch must not arrive twice");
     assert_multi_node(&spans, &summary);
 }
+
+/// `tracecheck capture` around the marketplace exporting over OTLP/HTTP: every span the run
+/// reports arrives, and the p2p pack passes on the capture.
+#[test]
+fn capture_receives_a_scenario_exported_over_otlp() {
+    // The analyzer's binary, built by the same `cargo test --workspace` (beside this test's).
+    let profile_dir = Path::new(env!("CARGO_BIN_EXE_tracecheck-emit")).parent().expect("target dir").to_path_buf();
+    let tracecheck = profile_dir.join("tracecheck");
+    assert!(tracecheck.exists(), "the tracecheck binary is built beside this test: {}", tracecheck.display());
+    let dir = tempfile::tempdir().expect("tmp");
+    let emit = env!("CARGO_BIN_EXE_tracecheck-emit");
+    let script = format!("exec {emit:?} scenario --otlp-endpoint \"$OTEL_EXPORTER_OTLP_ENDPOINT\"");
+    let run = std::process::Command::new(&tracecheck)
+        .args(["capture", "--format", "json", "--rules"])
+        .arg(root().join("rules/p2p-marketplace.toml"))
+        .arg("-o")
+        .arg(dir.path().join("report.json"))
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .expect("capture");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    // The command's stdout is its own: the run's summary.
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).expect("the scenario's summary");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).expect("report")).expect("json");
+    let spans = summary["spans"].as_u64().expect("the summary counts spans");
+    assert_eq!(report["counts"]["spans"].as_u64(), Some(spans), "every span the run reports");
+    assert!(report["counts"]["spans"].as_u64().is_some_and(|n| n > 100), "{}", report["counts"]);
+    assert_eq!(report["verdict"]["outcome"], "pass", "{}", report["verdict"]);
+}

@@ -27,6 +27,13 @@ pub struct Args {
     #[command(flatten)]
     inputs: Inputs,
     #[command(flatten)]
+    options: CheckArgs,
+}
+
+/// Every option of `check` but its inputs (`capture` takes them too).
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
     rules: Rules,
     /// How far a child may start before or end after its parent, and how large a clock
     /// offset between hosts must be, before it is reported (e.g. 500us, 2ms).
@@ -99,6 +106,11 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> Exit {
+    run_on(&args.inputs.files, &args.options)
+}
+
+/// Runs `check` on `files` with `args`.
+pub fn run_on(files: &[PathBuf], args: &CheckArgs) -> Exit {
     let mut opts = Options::default();
     opts.checks.skew_tolerance = args.skew_tolerance;
     opts.load.max_record_bytes = args.max_record_size;
@@ -119,7 +131,7 @@ pub fn run(args: Args) -> Exit {
     }
     // Directories and patterns are expanded once, for the progress total, the memory
     // estimate and the load alike.
-    let inputs = input::Inputs::resolve(&args.inputs.files);
+    let inputs = input::Inputs::resolve(files);
     let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
     let budget_default = stream::default_budget();

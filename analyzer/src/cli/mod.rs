@@ -2,6 +2,7 @@
 //! status they all return.
 
 mod args;
+mod capture;
 mod check;
 mod diff;
 mod exit;
@@ -37,6 +38,8 @@ struct Cli {
 enum Command {
     /// Check trace dumps with the built-in checks (the CI command).
     Check(check::Args),
+    /// Run a command with an OTLP receiver on 127.0.0.1 for its SDK, then check what it sent.
+    Capture(capture::Args),
     /// Latency and error statistics per group of spans (polars; table, CSV, JSON, Parquet).
     Stats(stats::Args),
     /// Draw traces as trees with a waterfall, findings and the critical path.
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
     }
     let exit = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Capture(args) => capture::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Show(args) => show::run(args),
         Command::Merge(args) => merge::run(args),
