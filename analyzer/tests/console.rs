@@ -113,3 +113,11 @@ fn the_lambda_otlp_stdout_envelope() {
         bad.findings
     );
 }
+
+#[test]
+fn the_rust_sdk_stdout_exporter() {
+    check_fixture("sample-traces/console/rust-stdout.txt", Dialect::RustStdout, "checkout-rs");
+    rules_hold("sample-traces/console/rust-stdout.txt");
+    let r = report("sample-traces/console/rust-stdout.txt");
+    assert_eq!(r.counts.input.decoded_by_dialect.get(&Dialect::RustStdout).copied(), Some(4));
+}

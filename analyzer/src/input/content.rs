@@ -24,6 +24,30 @@ pub(super) fn load_content(
         let converted = Content { bytes: &json, error: None };
         return load_content(sink, path, raw_len, compression, &converted, opts, &|_, _| {});
     }
+    // The Rust SDK's stdout text: read as the OTLP JSON lines it stands for, each span on the
+    // line of its `Span #N` header, and named for what it was.
+    if compression != Compression::ZstdRecords
+        && inflated.error.is_none()
+        && rust_stdout::looks_like(inflated.bytes)
+        && let Ok(json) = rust_stdout::to_json_lines(inflated.bytes)
+    {
+        let before = sink.loaded.accounting.decoded_by_dialect.get(&Dialect::Otlp).copied().unwrap_or(0);
+        let converted = Content { bytes: &json, error: None };
+        load_content(sink, path, raw_len, compression, &converted, opts, &|_, _| {});
+        let loaded = &mut *sink.loaded;
+        let by = &mut loaded.accounting.decoded_by_dialect;
+        let records = by.get(&Dialect::Otlp).copied().unwrap_or(0) - before;
+        if records > 0 {
+            by.entry(Dialect::Otlp).and_modify(|n| *n -= records);
+            by.retain(|_, n| *n > 0);
+            *by.entry(Dialect::RustStdout).or_default() += records;
+        }
+        if let Some(f) = loaded.dump.files.last_mut() {
+            f.dialects = vec![Dialect::RustStdout];
+            f.notes = Dialect::RustStdout.loses().map(str::to_string).into_iter().collect();
+        }
+        return;
+    }
     let loaded = &mut *sink.loaded;
     let file = u32::try_from(loaded.dump.files.len()).unwrap_or(u32::MAX);
     let mut accounting = Accounting { bytes: raw_len as u64, ..Accounting::default() };

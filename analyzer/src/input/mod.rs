@@ -10,6 +10,7 @@ pub mod js_inspect;
 pub mod otlp_json;
 pub mod otlp_proto;
 pub mod record;
+pub mod rust_stdout;
 pub mod source;
 pub mod split;
 pub mod tape;

@@ -63,7 +63,10 @@ impl Dialect {
             Dialect::GoStdout => {
                 Some("OpenTelemetry Go stdouttrace output: no schema URLs; attribute slices kept as text")
             }
-            _ => None,
+            Dialect::RustStdout => Some(
+                "OpenTelemetry Rust stdout output: times in microseconds, the resource printed once for the whole output, no trace state or dropped counts, attribute arrays kept as text",
+            ),
+            Dialect::Otlp | Dialect::Jaeger | Dialect::Zipkin => None,
         }
     }
 }
@@ -87,4 +90,7 @@ pub enum Dialect {
     /// The OpenTelemetry Go SDK's `stdouttrace` exporter.
     #[serde(rename = "go-stdout")]
     GoStdout,
+    /// The OpenTelemetry Rust SDK's `opentelemetry-stdout` exporter.
+    #[serde(rename = "rust-stdout")]
+    RustStdout,
 }
