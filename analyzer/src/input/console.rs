@@ -63,6 +63,24 @@ pub(super) fn console_dialect(nodes: &[Node<'_>], i: Idx) -> Option<Dialect> {
     }
 }
 
+/// What a console record says of its span, gathered field by field.
+#[derive(Default)]
+struct Fields<'d> {
+    trace: Option<&'d str>,
+    id: Option<&'d str>,
+    parent: Option<&'d str>,
+    name: Sym,
+    kind: SpanKind,
+    scope: Sym,
+    start: u64,
+    end: u64,
+    status: StatusCode,
+    message: Sym,
+    attrs: Slice,
+    events: Slice,
+    links: Slice,
+}
+
 /// Microseconds (maybe fractional) as nanoseconds.
 fn micros(n: &Node<'_>) -> Option<u64> {
     let us = f64_value(n)?;
@@ -123,27 +141,15 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         self.push_resource(Resource { attrs, loc, ..Resource::default() })
     }
 
-    /// Pushes the span, with its ids checked; `parent` is the parent id's text, if any.
-    #[allow(clippy::too_many_arguments)]
-    fn push_console_span(
-        &mut self,
-        loc: crate::model::SourceLoc,
-        ids: (Option<&'d str>, Option<&'d str>),
-        parent: Option<&'d str>,
-        name: Sym,
-        kind: SpanKind,
-        (status, status_message): (StatusCode, Sym),
-        (start, end): (u64, u64),
-        (resource, scope): (u32, Sym),
-        (attrs, events, links): (Slice, Slice, Slice),
-    ) {
+    /// Pushes the span of `f`, with its ids checked, under `resource`.
+    fn push_console_span(&mut self, loc: crate::model::SourceLoc, f: Fields<'d>, resource: u32) {
         let strip = |t: &'d str| t.strip_prefix("0x").unwrap_or(t);
         let Some((trace_id, span_id)) =
-            self.padded_ids(loc, ("traceId", ids.0.map(strip)), ("spanId", ids.1.map(strip)))
+            self.padded_ids(loc, ("traceId", f.trace.map(strip)), ("spanId", f.id.map(strip)))
         else {
             return;
         };
-        let parent = match parent.map(strip) {
+        let parent = match f.parent.map(strip) {
             Some(p) => self.parent_ref(p, loc, trace_id, span_id, true),
             None => Parent::Root,
         };
@@ -151,17 +157,17 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             trace_id,
             span_id,
             parent,
-            name,
-            kind,
-            status,
-            status_message,
-            start,
-            end,
+            name: f.name,
+            kind: f.kind,
+            status: f.status,
+            status_message: f.message,
+            start: f.start,
+            end: f.end,
             resource,
-            scope,
-            attrs,
-            events,
-            links,
+            scope: f.scope,
+            attrs: f.attrs,
+            events: f.events,
+            links: f.links,
             flags: SpanFlags::default(),
             loc,
         });
@@ -172,27 +178,24 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         let nodes = self.nodes;
         self.batch.accounting.spans_read += 1;
         let loc = self.loc_of(i);
-        let (mut trace, mut id, mut parent) = (None, None, None);
-        let (mut name, mut kind, mut scope) = (Sym::EMPTY, SpanKind::Unspecified, Sym::EMPTY);
+        let mut f = Fields::default();
         let (mut start, mut duration) = (None, None);
-        let (mut status, mut message) = (StatusCode::Unset, Sym::EMPTY);
-        let (mut attrs, mut events, mut links) = (Slice::default(), Slice::default(), Slice::default());
         let mut resource_attrs = None;
         members(nodes, i, |k, v| match (k, &nodes[v]) {
-            ("traceId", Node::String(s)) => trace = Some(*s),
-            ("id", Node::String(s)) => id = Some(*s),
-            ("parentId", Node::String(s)) => parent = Some(*s),
+            ("traceId", Node::String(s)) => f.trace = Some(*s),
+            ("id", Node::String(s)) => f.id = Some(*s),
+            ("parentId", Node::String(s)) => f.parent = Some(*s),
             ("parentSpanContext", Node::Object { .. }) => {
                 members(nodes, v, |pk, pv| {
                     if let ("spanId", Node::String(s)) = (pk, &nodes[pv]) {
-                        parent = Some(*s);
+                        f.parent = Some(*s);
                     }
                 });
             }
-            ("name", Node::String(s)) => name = self.batch.part.strings.intern(s),
+            ("name", Node::String(s)) => f.name = self.batch.part.strings.intern(s),
             // The JS enum: INTERNAL 0, SERVER 1, CLIENT 2, PRODUCER 3, CONSUMER 4.
             ("kind", n) => {
-                kind = match f64_value(n).map(|k| k as i64) {
+                f.kind = match f64_value(n).map(|k| k as i64) {
                     Some(0) => SpanKind::Internal,
                     Some(1) => SpanKind::Server,
                     Some(2) => SpanKind::Client,
@@ -203,22 +206,22 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             }
             ("timestamp", n) => start = micros(n),
             ("duration", n) => duration = micros(n),
-            ("attributes", _) => attrs = self.plain_attrs(v),
+            ("attributes", _) => f.attrs = self.plain_attrs(v),
             ("status", Node::Object { .. }) => {
                 members(nodes, v, |sk, sv| match (sk, &nodes[sv]) {
                     ("code", n) => {
-                        status = match f64_value(n).map(|c| c as i64) {
+                        f.status = match f64_value(n).map(|c| c as i64) {
                             Some(1) => StatusCode::Ok,
                             Some(2) => StatusCode::Error,
                             _ => StatusCode::Unset,
                         }
                     }
-                    ("message", Node::String(m)) => message = self.batch.part.strings.intern(m),
+                    ("message", Node::String(m)) => f.message = self.batch.part.strings.intern(m),
                     _ => {}
                 });
             }
-            ("events", _) => events = self.js_events(v),
-            ("links", _) => links = self.console_links(v),
+            ("events", _) => f.events = self.js_events(v),
+            ("links", _) => f.links = self.console_links(v),
             ("resource", Node::Object { .. }) => {
                 members(nodes, v, |rk, rv| {
                     // `attributes` in SDK 2, `_attributes` in 1.x.
@@ -230,29 +233,19 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             ("instrumentationScope" | "instrumentationLibrary", Node::Object { .. }) => {
                 members(nodes, v, |sk, sv| {
                     if let ("name", Node::String(s)) = (sk, &nodes[sv]) {
-                        scope = self.batch.part.strings.intern(s);
+                        f.scope = self.batch.part.strings.intern(s);
                     }
                 });
             }
             _ => {}
         });
         let resource = self.plain_resource(resource_attrs, loc);
-        let (start_ns, end_ns) = match (start, duration) {
+        (f.start, f.end) = match (start, duration) {
             (Some(s), Some(d)) => (s, s.saturating_add(d)),
             (Some(s), None) => (s, 0),
             _ => (0, 0),
         };
-        self.push_console_span(
-            loc,
-            (trace, id),
-            parent,
-            name,
-            kind,
-            (status, message),
-            (start_ns, end_ns),
-            (resource, scope),
-            (attrs, events, links),
-        );
+        self.push_console_span(loc, f, resource);
     }
 
     /// JS events: `[{name, attributes, time: [seconds, nanoseconds]}]`.
@@ -318,35 +311,33 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         let nodes = self.nodes;
         self.batch.accounting.spans_read += 1;
         let loc = self.loc_of(i);
-        let (mut trace, mut id, mut parent) = (None, None, None);
-        let (mut name, mut kind) = (Sym::EMPTY, SpanKind::Unspecified);
-        let (mut start, mut end) = (0, 0);
-        let (mut status, mut message) = (StatusCode::Unset, Sym::EMPTY);
-        let (mut attrs, mut events, mut links) = (Slice::default(), Slice::default(), Slice::default());
+        let mut f = Fields::default();
         let mut resource_attrs = None;
         members(nodes, i, |k, v| match (k, &nodes[v]) {
-            ("name", Node::String(s)) => name = self.batch.part.strings.intern(s),
+            ("name", Node::String(s)) => f.name = self.batch.part.strings.intern(s),
             ("context", Node::Object { .. }) => {
                 members(nodes, v, |ck, cv| match (ck, &nodes[cv]) {
-                    ("trace_id", Node::String(s)) => trace = Some(*s),
-                    ("span_id", Node::String(s)) => id = Some(*s),
+                    ("trace_id", Node::String(s)) => f.trace = Some(*s),
+                    ("span_id", Node::String(s)) => f.id = Some(*s),
                     _ => {}
                 });
             }
-            ("parent_id", Node::String(s)) => parent = Some(*s),
+            ("parent_id", Node::String(s)) => f.parent = Some(*s),
             ("kind", Node::String(s)) => {
-                kind = SpanKind::from_name(s.strip_prefix("SpanKind.").unwrap_or(s)).unwrap_or(SpanKind::Unspecified)
+                f.kind = SpanKind::from_name(s.strip_prefix("SpanKind.").unwrap_or(s)).unwrap_or(SpanKind::Unspecified)
             }
-            ("start_time", Node::String(t)) => start = parse_rfc3339(t).unwrap_or(0),
-            ("end_time", Node::String(t)) => end = parse_rfc3339(t).unwrap_or(0),
+            ("start_time", Node::String(t)) => f.start = parse_rfc3339(t).unwrap_or(0),
+            ("end_time", Node::String(t)) => f.end = parse_rfc3339(t).unwrap_or(0),
             ("status", Node::Object { .. }) => {
                 members(nodes, v, |sk, sv| match (sk, &nodes[sv]) {
-                    ("status_code", Node::String(c)) => status = StatusCode::from_name(c).unwrap_or(StatusCode::Unset),
-                    ("description", Node::String(m)) => message = self.batch.part.strings.intern(m),
+                    ("status_code", Node::String(c)) => {
+                        f.status = StatusCode::from_name(c).unwrap_or(StatusCode::Unset)
+                    }
+                    ("description", Node::String(m)) => f.message = self.batch.part.strings.intern(m),
                     _ => {}
                 });
             }
-            ("attributes", _) => attrs = self.plain_attrs(v),
+            ("attributes", _) => f.attrs = self.plain_attrs(v),
             ("events", _) => {
                 let mut found = Vec::new();
                 elements(nodes, v, |e| {
@@ -359,9 +350,9 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                     });
                     found.push((en, time, ea));
                 });
-                events = self.push_events(found);
+                f.events = self.push_events(found);
             }
-            ("links", _) => links = self.console_links(v),
+            ("links", _) => f.links = self.console_links(v),
             ("resource", Node::Object { .. }) => {
                 members(nodes, v, |rk, rv| {
                     if rk == "attributes" {
@@ -372,17 +363,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             _ => {}
         });
         let resource = self.plain_resource(resource_attrs, loc);
-        self.push_console_span(
-            loc,
-            (trace, id),
-            parent,
-            name,
-            kind,
-            (status, message),
-            (start, end),
-            (resource, Sym::EMPTY),
-            (attrs, events, links),
-        );
+        self.push_console_span(loc, f, resource);
     }
 }
 
@@ -422,11 +403,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         let nodes = self.nodes;
         self.batch.accounting.spans_read += 1;
         let loc = self.loc_of(i);
-        let (mut trace, mut id, mut parent) = (None, None, None);
-        let (mut name, mut kind, mut scope) = (Sym::EMPTY, SpanKind::Unspecified, Sym::EMPTY);
-        let (mut start, mut end) = (0, 0);
-        let (mut status, mut message) = (StatusCode::Unset, Sym::EMPTY);
-        let (mut attrs, mut events, mut links) = (Slice::default(), Slice::default(), Slice::default());
+        let mut f = Fields::default();
         let mut resource_attrs = None;
         let context = |v: Idx, t: &mut Option<&'d str>, s: &mut Option<&'d str>| {
             members(nodes, v, |k, x| match (k, &nodes[x]) {
@@ -436,14 +413,14 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             });
         };
         members(nodes, i, |k, v| match (k, &nodes[v]) {
-            ("Name", Node::String(s)) => name = self.batch.part.strings.intern(s),
-            ("SpanContext", Node::Object { .. }) => context(v, &mut trace, &mut id),
+            ("Name", Node::String(s)) => f.name = self.batch.part.strings.intern(s),
+            ("SpanContext", Node::Object { .. }) => context(v, &mut f.trace, &mut f.id),
             ("Parent", Node::Object { .. }) => {
                 let mut parent_trace = None;
-                context(v, &mut parent_trace, &mut parent);
+                context(v, &mut parent_trace, &mut f.parent);
             }
             ("SpanKind", n) => {
-                kind = match f64_value(n).map(|k| k as i64) {
+                f.kind = match f64_value(n).map(|k| k as i64) {
                     Some(1) => SpanKind::Internal,
                     Some(2) => SpanKind::Server,
                     Some(3) => SpanKind::Client,
@@ -452,9 +429,9 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                     _ => SpanKind::Unspecified,
                 }
             }
-            ("StartTime", Node::String(t)) => start = parse_rfc3339(t).unwrap_or(0),
-            ("EndTime", Node::String(t)) => end = parse_rfc3339(t).unwrap_or(0),
-            ("Attributes", Node::Array { .. }) => attrs = self.go_attrs(v),
+            ("StartTime", Node::String(t)) => f.start = parse_rfc3339(t).unwrap_or(0),
+            ("EndTime", Node::String(t)) => f.end = parse_rfc3339(t).unwrap_or(0),
+            ("Attributes", Node::Array { .. }) => f.attrs = self.go_attrs(v),
             ("Events", Node::Array { .. }) => {
                 let mut found = Vec::new();
                 elements(nodes, v, |e| {
@@ -469,7 +446,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 });
                 let start = arena_len(&self.batch.part.events);
                 self.batch.part.events.extend(found);
-                events = since(&self.batch.part.events, start);
+                f.events = since(&self.batch.part.events, start);
             }
             ("Links", Node::Array { .. }) => {
                 let start = arena_len(&self.batch.part.links);
@@ -485,12 +462,12 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                         self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
                     }
                 });
-                links = since(&self.batch.part.links, start);
+                f.links = since(&self.batch.part.links, start);
             }
             ("Status", Node::Object { .. }) => {
                 members(nodes, v, |sk, sv| match (sk, &nodes[sv]) {
-                    ("Code", Node::String(c)) => status = StatusCode::from_name(c).unwrap_or(StatusCode::Unset),
-                    ("Description", Node::String(m)) => message = self.batch.part.strings.intern(m),
+                    ("Code", Node::String(c)) => f.status = StatusCode::from_name(c).unwrap_or(StatusCode::Unset),
+                    ("Description", Node::String(m)) => f.message = self.batch.part.strings.intern(m),
                     _ => {}
                 });
             }
@@ -500,7 +477,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                     if let ("Name", Node::String(s)) = (sk, &nodes[sv])
                         && !s.is_empty()
                     {
-                        scope = self.batch.part.strings.intern(s);
+                        f.scope = self.batch.part.strings.intern(s);
                     }
                 });
             }
@@ -508,17 +485,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         });
         let resource_attrs = resource_attrs.map_or(Slice::default(), |r| self.go_attrs(r));
         let resource = self.push_resource(Resource { attrs: resource_attrs, loc, ..Resource::default() });
-        self.push_console_span(
-            loc,
-            (trace, id),
-            parent,
-            name,
-            kind,
-            (status, message),
-            (start, end),
-            (resource, scope),
-            (attrs, events, links),
-        );
+        self.push_console_span(loc, f, resource);
     }
 }
 
