@@ -17,6 +17,10 @@ fn check_fixture(rel: &str, dialect: Dialect, service: &str) {
     let r = report(rel);
     assert_eq!(r.inputs[0].dialects, vec![dialect], "{rel}");
     assert!(!r.inputs[0].notes.is_empty(), "{rel}: the report says what the format leaves out");
+    let mut human = Vec::new();
+    tracecheck::report::human::write(&r, Default::default(), &mut human).expect("human report");
+    let human = String::from_utf8(human).expect("utf-8");
+    assert!(human.contains(&format!("  note: {}", r.inputs[0].notes[0])), "{rel}: people are told too:\n{human}");
     // The scripts print "4 spans": a server root, its three children, one trace.
     assert_eq!((r.counts.spans, r.counts.traces, r.structure.roots, r.structure.orphans), (4, 1, 1, 0), "{rel}");
     assert_eq!(r.counts.input.spans_dropped, 0);

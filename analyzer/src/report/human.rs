@@ -80,6 +80,13 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     for e in &r.input_errors {
         writeln!(out, "  cannot read {}: {}", e.path, e.message)?;
     }
+    // What a console format leaves out, once per format.
+    let mut notes: Vec<&str> = r.inputs.iter().flat_map(|f| f.notes.iter().map(String::as_str)).collect();
+    notes.sort_unstable();
+    notes.dedup();
+    for n in notes {
+        writeln!(out, "  note: {n}")?;
+    }
     let mut other: Vec<String> = c.input.other_signals.iter().map(|(s, n)| format!("{n} {}", json_name(s))).collect();
     if other.is_empty() {
         other.push("none".into());
