@@ -30,7 +30,9 @@ SIZES = """
 const size = sel => [...document.querySelectorAll(sel)].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length;
 return { bars: size('svg.hist rect.bar'), hists: size('svg.hist'), spans: size('.wf .span-bar'), waterfalls: size('.wf'),
          verdict: size('#verdict'), findings: document.querySelectorAll('tr.finding').length, scripts: document.scripts.length,
-         pwned: window.__pwned === undefined ? null : String(window.__pwned) };
+         pwned: window.__pwned === undefined ? null : String(window.__pwned),
+         links: document.querySelectorAll('tr.finding a[href^="#trace-"]').length,
+         links_ok: [...document.querySelectorAll('tr.finding a[href^="#trace-"]')].every(a => document.getElementById(a.getAttribute('href').slice(1)) !== null) };
 """
 
 FILTER = """
@@ -62,6 +64,10 @@ def main():
             problems.append(f"histograms not drawn: {got}")
         if got["waterfalls"] < args.min_waterfalls or (args.min_waterfalls and got["spans"] == 0):
             problems.append(f"waterfalls not drawn: {got}")
+        if not got["links_ok"]:
+            problems.append("a finding links to a trace the page does not draw")
+        if args.min_waterfalls and got["findings"] and not got["links"]:
+            problems.append("no finding links to a drawn trace")
         if got["scripts"] != 2:
             problems.append(f"{got['scripts']} script elements, not the page's 2")
         if got["pwned"] is not None:

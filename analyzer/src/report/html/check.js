@@ -53,7 +53,10 @@
     const t = el("table", {}, el("tr", {}, ...["severity", "trace", "message", "where"].map(h => el("th", { text: h }))));
     const rows = [];
     for (const [f, i] of list) {
-      const trace = f.trace_id ? (drawn.has(f.trace_id) ? el("a", { href: "#trace-" + f.trace_id, class: "mono", text: f.trace_id }) : el("span", { class: "mono", text: f.trace_id })) : "–";
+      // A drawn trace is a link to its waterfall; another one says how to draw it.
+      const trace = !f.trace_id ? "–" : drawn.has(f.trace_id)
+        ? el("a", { href: "#trace-" + f.trace_id, class: "mono", text: f.trace_id })
+        : el("span", { class: "mono undrawn", title: "not drawn in this page: tracecheck show FILES --trace " + f.trace_id, text: f.trace_id });
       const msg = el("td", {}, el("div", { text: f.message }));
       if (f.expected) msg.append(el("div", { class: "muted", text: "expected " + f.expected + "; actual " + (f.actual || "") }));
       const row = el("tr", { class: "finding" }, el("td", { class: "sev-" + f.severity, text: f.severity }), el("td", {}, trace), msg,
