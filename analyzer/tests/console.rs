@@ -125,3 +125,21 @@ fn the_rust_sdk_stdout_exporter() {
     let r = report("sample-traces/console/rust-stdout.txt");
     assert_eq!(r.counts.input.decoded_by_dialect.get(&Dialect::RustStdout).copied(), Some(4));
 }
+
+/// A link whose id does not decode is reported, located, and the span is still read.
+#[test]
+fn a_console_link_with_a_bad_id_is_reported() {
+    let text =
+        std::fs::read_to_string(common::root().join("sample-traces/console/python-console.txt")).expect("fixture");
+    let bad = text.replacen(
+        "\"links\": [],",
+        "\"links\": [{\"context\": {\"trace_id\": \"0xnothex\", \"span_id\": \"0x00f067aa0ba902b7\"}}],",
+        1,
+    );
+    assert_ne!(bad, text);
+    let r = common::report_of(&[("bad.txt", bad.as_bytes())]);
+    assert_eq!(r.counts.spans, 4, "the span is kept");
+    let f = r.findings.iter().find(|f| f.message.starts_with("link ignored")).expect("an I004 for the link");
+    assert_eq!(f.code.as_str(), "I004");
+    assert!(f.source.as_deref().is_some_and(|s| s.starts_with("bad.txt:")), "{:?}", f.source);
+}

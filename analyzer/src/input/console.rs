@@ -19,7 +19,7 @@
 //! Attributes are plain JSON maps there: strings, numbers (integers stay integers), booleans
 //! and arrays (kept as their JSON text).
 
-use super::accounting::Dialect;
+use super::accounting::{Dialect, IssueKind};
 use super::batch::{arena_len, since};
 use super::record::RecordClass;
 use super::record::RecordDecoder;
@@ -79,6 +79,11 @@ struct Fields<'d> {
     attrs: Slice,
     events: Slice,
     links: Slice,
+}
+
+/// An id without the `0x` Python prints before it.
+fn strip_0x(id: &str) -> &str {
+    id.strip_prefix("0x").unwrap_or(id)
 }
 
 /// Microseconds (maybe fractional) as nanoseconds.
@@ -143,13 +148,12 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
 
     /// Pushes the span of `f`, with its ids checked, under `resource`.
     fn push_console_span(&mut self, loc: crate::model::SourceLoc, f: Fields<'d>, resource: u32) {
-        let strip = |t: &'d str| t.strip_prefix("0x").unwrap_or(t);
         let Some((trace_id, span_id)) =
-            self.padded_ids(loc, ("traceId", f.trace.map(strip)), ("spanId", f.id.map(strip)))
+            self.padded_ids(loc, ("traceId", f.trace.map(strip_0x)), ("spanId", f.id.map(strip_0x)))
         else {
             return;
         };
-        let parent = match f.parent.map(strip) {
+        let parent = match f.parent.map(strip_0x) {
             Some(p) => self.parent_ref(p, loc, trace_id, span_id, true),
             None => Parent::Root,
         };
@@ -221,7 +225,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 });
             }
             ("events", _) => f.events = self.js_events(v),
-            ("links", _) => f.links = self.console_links(v),
+            ("links", _) => f.links = self.console_links(v, loc),
             ("resource", Node::Object { .. }) => {
                 members(nodes, v, |rk, rv| {
                     // `attributes` in SDK 2, `_attributes` in 1.x.
@@ -284,7 +288,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
     }
 
     /// Links: `[{context: {traceId | trace_id, spanId | span_id}, attributes}]`.
-    fn console_links(&mut self, i: Idx) -> Slice {
+    fn console_links(&mut self, i: Idx, loc: crate::model::SourceLoc) -> Slice {
         let nodes = self.nodes;
         let start = arena_len(&self.batch.part.links);
         elements(nodes, i, |l| {
@@ -292,18 +296,30 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             members(nodes, l, |k, v| {
                 if k == "context" {
                     members(nodes, v, |ck, cv| match (ck, &nodes[cv]) {
-                        ("traceId" | "trace_id", Node::String(x)) => t = Some(x.strip_prefix("0x").unwrap_or(x)),
-                        ("spanId" | "span_id", Node::String(x)) => s = Some(x.strip_prefix("0x").unwrap_or(x)),
+                        ("traceId" | "trace_id", Node::String(x)) => t = Some(*x),
+                        ("spanId" | "span_id", Node::String(x)) => s = Some(*x),
                         _ => {}
                     });
                 }
             });
-            let ids = (t.map(crate::model::decode_id_padded::<16>), s.map(crate::model::decode_id_padded::<8>));
-            if let (Some(Ok(t)), Some(Ok(s))) = ids {
-                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
-            }
+            self.push_link(loc, t, s);
         });
         since(&self.batch.part.links, start)
+    }
+
+    /// Pushes a link from its ids' text (`0x` allowed); one that does not decode is reported,
+    /// as OTLP links are.
+    fn push_link(&mut self, loc: crate::model::SourceLoc, t: Option<&str>, s: Option<&str>) {
+        let (t, s) = (t.map(strip_0x), s.map(strip_0x));
+        let e = match (t.map(crate::model::decode_id_padded::<16>), s.map(crate::model::decode_id_padded::<8>)) {
+            (Some(Ok(t)), Some(Ok(s))) => {
+                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
+                return;
+            }
+            (Some(Ok(_)), span) => super::record::field_error(s, span),
+            (trace, _) => super::record::field_error(t, trace),
+        };
+        self.batch.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {e}"), None, None);
     }
 
     /// One OpenTelemetry Python `ConsoleSpanExporter` record.
@@ -352,7 +368,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 });
                 f.events = self.push_events(found);
             }
-            ("links", _) => f.links = self.console_links(v),
+            ("links", _) => f.links = self.console_links(v, loc),
             ("resource", Node::Object { .. }) => {
                 members(nodes, v, |rk, rv| {
                     if rk == "attributes" {
@@ -457,10 +473,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                             context(lv, &mut t, &mut s);
                         }
                     });
-                    let ids = (t.map(crate::model::decode_id_padded::<16>), s.map(crate::model::decode_id_padded::<8>));
-                    if let (Some(Ok(t)), Some(Ok(s))) = ids {
-                        self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
-                    }
+                    self.push_link(loc, t, s);
                 });
                 f.links = since(&self.batch.part.links, start);
             }
