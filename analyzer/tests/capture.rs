@@ -43,8 +43,38 @@ fn a_two_process_python_program_is_captured_whole() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("captured") && stderr.contains("traces"), "{stderr}");
-    assert!(out.join("traces.pb").exists(), "the SDK's protobuf bodies, as length-prefixed records");
+    assert!(stderr.contains("logs") && stderr.contains("metrics"), "{stderr}");
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
+    // The SDK sent protobuf; every signal was written as file-exporter JSON lines.
+    let lines = |name: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: {e}: {l}"))).collect()
+    };
+    let spans: Vec<serde_json::Value> = lines("traces.jsonl")
+        .iter()
+        .flat_map(|d| d["resourceSpans"].as_array().cloned().unwrap_or_default())
+        .flat_map(|rs| rs["scopeSpans"].as_array().cloned().unwrap_or_default())
+        .flat_map(|ss| ss["spans"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let work = spans.iter().find(|s| s["name"] == "work").expect("the child's span");
+    let records: Vec<serde_json::Value> = lines("logs.jsonl")
+        .iter()
+        .flat_map(|d| d["resourceLogs"][0]["scopeLogs"].as_array().cloned().unwrap_or_default())
+        .flat_map(|s| s["logRecords"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["body"]["stringValue"], "working on 3 steps");
+    assert_eq!((&records[0]["traceId"], &records[0]["spanId"]), (&work["traceId"], &work["spanId"]), "hex ids");
+    let metric = lines("metrics.jsonl")
+        .iter()
+        .flat_map(|d| d["resourceMetrics"][0]["scopeMetrics"].as_array().cloned().unwrap_or_default())
+        .flat_map(|s| s["metrics"].as_array().cloned().unwrap_or_default())
+        .find(|m| m["name"] == "steps.done")
+        .expect("the counter");
+    assert_eq!(metric["sum"]["dataPoints"][0]["asInt"], "3", "{metric}");
+    assert_eq!(metric["sum"]["isMonotonic"], true);
+    assert!(r["counts"]["other_signals"]["logs"].as_u64() >= Some(1), "{}", r["counts"]);
+    assert!(r["counts"]["other_signals"]["metrics"].as_u64() >= Some(1), "{}", r["counts"]);
     assert_eq!(r["counts"]["spans"], 6, "{r}");
     assert_eq!(r["counts"]["traces"], 1, "the context crossed the process boundary");
     assert_eq!((r["structure"]["roots"].as_u64(), r["structure"]["orphans"].as_u64()), (Some(1), Some(0)));
@@ -57,7 +87,7 @@ fn a_two_process_python_program_is_captured_whole() {
     let again = Command::cargo_bin("tracecheck")
         .expect("binary")
         .arg("check")
-        .arg(out.join("traces.pb"))
+        .arg(out.join("traces.jsonl"))
         .output()
         .expect("check");
     assert_eq!(again.status.code(), Some(0));
@@ -113,6 +143,11 @@ try:
     raise SystemExit("no 404")
 except urllib.error.HTTPError as e:
     assert e.code == 404
+try:
+    urllib.request.urlopen(urllib.request.Request(base + "/v1/traces", data=b"\x0a\xff\x01", headers={{"Content-Type": "application/x-protobuf"}}))
+    raise SystemExit("a broken protobuf body was taken")
+except urllib.error.HTTPError as e:
+    assert e.code == 400, e.code
 "#,
         body = tmp.path().join("body.json").display().to_string()
     );
@@ -121,6 +156,10 @@ except urllib.error.HTTPError as e:
     // The same spans sent twice: duplicate span ids (S005) fail the check.
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(!stderr.contains("exited with"), "the command itself succeeded: {stderr}");
+    assert!(
+        stderr.contains("1 refused, the first because a traces protobuf body: invalid protobuf at byte"),
+        "{stderr}"
+    );
     let lines = std::fs::read_to_string(out.join("traces.jsonl")).expect("JSON lines");
     assert_eq!(lines.lines().count(), 2, "both bodies, one line each");
     let plain = common::report_of(&[("b.jsonl", format!("{body}\n").as_bytes())]);

@@ -296,3 +296,18 @@ fn fuzz_regressions_keep_every_record_and_span_accounted_for() {
     }
     assert!(n >= 2);
 }
+
+/// Protobuf records transcoded to OTLP/JSON lines (what `capture` writes) read back to the
+/// same report, digest included.
+#[test]
+fn protobuf_transcoded_to_json_lines_gives_the_identical_report() {
+    use tracecheck::input::otlp_transcode::{Signal, to_json};
+    let json = json_lines();
+    let want = encoding_independent(&report_of(&[("d.jsonl", json.as_bytes())]));
+    let mut lines = String::new();
+    for r in proto_records(&json) {
+        lines.push_str(&to_json(Signal::Traces, &r).expect("transcodes").json);
+        lines.push('\n');
+    }
+    assert_eq!(encoding_independent(&report_of(&[("d.jsonl", lines.as_bytes())])), want);
+}

@@ -294,3 +294,20 @@ fn a_gzipped_bare_protobuf_body_decodes() {
     assert_eq!((r.counts.spans, r.counts.traces, r.structure.orphans), (19, 19, 13));
     assert_eq!(r.inputs[0].format, tracecheck::model::Format::Message);
 }
+
+/// `capture` writes protobuf bodies as OTLP/JSON lines: the real bodies give the same report
+/// (digest included) either way.
+#[test]
+fn real_protobuf_bodies_transcoded_to_json_give_the_same_report() {
+    use tracecheck::input::otlp_transcode::{Signal, to_json};
+    let Some(dir) = real_traces() else { return };
+    for rel in ["otlp2parquet/traces.pb", "otel-proto/trace.protobuf-bin"] {
+        let body = std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let line = to_json(Signal::Traces, &body).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!(line.unknown_fields, 0, "{rel}");
+        let want = common::encoding_independent(&report_of(&[(rel, &body)]));
+        let got = common::encoding_independent(&report_of(&[(rel, format!("{}\n", line.json).as_bytes())]));
+        assert!(want["counts"]["spans"].as_u64() > Some(0), "{rel}");
+        assert_eq!(got, want, "{rel}");
+    }
+}

@@ -3,9 +3,10 @@
 //!
 //! The receiver takes OTLP/HTTP requests (protobuf or JSON, gzip or not) on `/v1/traces`,
 //! `/v1/logs` and `/v1/metrics`, answers each with an empty success, and writes every body
-//! as it arrives to a file of the Collector's file exporter layouts: protobuf bodies as
-//! length-prefixed records (`traces.pb`, `logs.pb`, `metrics.pb`), JSON bodies as JSON lines
-//! (`traces.jsonl`, …). Memory holds one request at a time; requests are limited in size.
+//! as it arrives as one line of the Collector's file exporter JSON (`traces.jsonl`,
+//! `logs.jsonl`, `metrics.jsonl`): protobuf bodies are transcoded to OTLP/JSON without loss
+//! (`input::otlp_transcode`), a body that is not OTLP is refused with 400 and counted.
+//! Memory holds one request at a time; requests are limited in size.
 //! gRPC is not served (it would need an HTTP/2 stack): the command's SDK is told to use
 //! `http/protobuf`.
 
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracecheck::input::otlp_transcode::{self, to_json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -51,21 +53,34 @@ struct Store {
     /// Requests per signal.
     requests: BTreeMap<&'static str, u64>,
     refused: u64,
+    /// Why the first refused request was refused.
+    first_refusal: Option<String>,
+    /// Protobuf fields the OTLP schema does not have, skipped while transcoding.
+    unknown_fields: u64,
     error: Option<io::Error>,
     last: Option<Instant>,
 }
 
 impl Store {
-    fn keep(&mut self, signal: &'static str, json: bool, body: &[u8]) {
-        let name: &'static str = match (signal, json) {
-            ("traces", false) => "traces.pb",
-            ("traces", true) => "traces.jsonl",
-            ("logs", false) => "logs.pb",
-            ("logs", true) => "logs.jsonl",
-            ("metrics", false) => "metrics.pb",
-            _ => "metrics.jsonl",
+    /// Writes one request body as a JSON line of `SIGNAL.jsonl`; protobuf bodies are
+    /// transcoded. A body that is not OTLP is refused with the reason (and counted).
+    fn keep(&mut self, signal: Signal, json: bool, body: &[u8]) -> Result<(), String> {
+        let line = if json {
+            // One line per body: re-serialised compactly when the body spans lines.
+            if body.contains(&b'\n') {
+                let v: serde_json::Value = serde_json::from_slice(body)
+                    .map_err(|e| format!("a {} JSON body is not JSON: {e}", signal.name()))?;
+                std::borrow::Cow::Owned(v.to_string().into_bytes())
+            } else {
+                std::borrow::Cow::Borrowed(body)
+            }
+        } else {
+            let t = to_json(signal.kind(), body).map_err(|e| format!("a {} protobuf body: {e}", signal.name()))?;
+            self.unknown_fields += t.unknown_fields;
+            std::borrow::Cow::Owned(t.json.into_bytes())
         };
-        *self.requests.entry(signal).or_default() += 1;
+        let name = signal.file();
+        *self.requests.entry(signal.name()).or_default() += 1;
         self.last = Some(Instant::now());
         let written = (|| -> io::Result<()> {
             if !self.files.contains_key(name) {
@@ -73,24 +88,62 @@ impl Store {
                 self.files.insert(name, BufWriter::new(f));
             }
             let Some(w) = self.files.get_mut(name) else { return Ok(()) };
-            if json {
-                // One line per body: re-serialised compactly when the body spans lines.
-                if body.contains(&b'\n') {
-                    let v: serde_json::Value = serde_json::from_slice(body).map_err(io::Error::other)?;
-                    serde_json::to_writer(&mut *w, &v)?;
-                } else {
-                    w.write_all(body)?;
-                }
-                w.write_all(b"\n")
-            } else {
-                w.write_all(&u32::try_from(body.len()).map_err(io::Error::other)?.to_be_bytes())?;
-                w.write_all(body)
-            }
+            w.write_all(&line)?;
+            w.write_all(b"\n")
         })();
         if let Err(e) = written
             && self.error.is_none()
         {
             self.error = Some(e);
+        }
+        Ok(())
+    }
+
+    fn refuse(&mut self, why: String) {
+        self.refused += 1;
+        self.first_refusal.get_or_insert(why);
+    }
+}
+
+/// The three signals, by the path they are posted to.
+#[derive(Clone, Copy, Debug)]
+enum Signal {
+    Traces,
+    Logs,
+    Metrics,
+}
+
+impl Signal {
+    fn of_path(path: &str) -> Option<Signal> {
+        match path.split('?').next().unwrap_or("") {
+            "/v1/traces" => Some(Signal::Traces),
+            "/v1/logs" => Some(Signal::Logs),
+            "/v1/metrics" => Some(Signal::Metrics),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Logs => "logs",
+            Signal::Metrics => "metrics",
+        }
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces.jsonl",
+            Signal::Logs => "logs.jsonl",
+            Signal::Metrics => "metrics.jsonl",
+        }
+    }
+
+    fn kind(self) -> otlp_transcode::Signal {
+        match self {
+            Signal::Traces => otlp_transcode::Signal::Traces,
+            Signal::Logs => otlp_transcode::Signal::Logs,
+            Signal::Metrics => otlp_transcode::Signal::Metrics,
         }
     }
 }
@@ -156,8 +209,14 @@ pub fn run(args: Args) -> Exit {
         return Exit::Incomplete;
     }
     let got: Vec<String> = store.requests.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    let refused =
-        if store.refused > 0 { format!("; {} refused (too large or not OTLP)", store.refused) } else { String::new() };
+    let mut refused = match (&store.refused, &store.first_refusal) {
+        (0, _) => String::new(),
+        (n, Some(why)) => format!("; {n} refused, the first because {why}"),
+        (n, None) => format!("; {n} refused"),
+    };
+    if store.unknown_fields > 0 {
+        refused.push_str(&format!("; {} protobuf field(s) unknown to OTLP skipped", store.unknown_fields));
+    }
     let shown = args.command.join(" ");
     let command_failed = match &status {
         Ok(s) if s.success() => None,
@@ -170,8 +229,8 @@ pub fn run(args: Args) -> Exit {
         if got.is_empty() { "none".to_string() } else { got.join(", ") },
         dir.display()
     );
-    // The check reads the traces and the JSON logs and metrics (counted as other signals).
-    let files: Vec<PathBuf> = ["traces.jsonl", "traces.pb", "logs.jsonl", "metrics.jsonl"]
+    // The check reads the traces, logs and metrics (the latter two counted as other signals).
+    let files: Vec<PathBuf> = ["traces.jsonl", "logs.jsonl", "metrics.jsonl"]
         .iter()
         .filter(|n| store.files.contains_key(**n))
         .map(|n| dir.join(n))
@@ -263,16 +322,14 @@ fn connection(conn: TcpStream, store: &Mutex<Store>) -> io::Result<()> {
             Ok(b) => b,
             Err(Refused(status, why)) => {
                 if let Ok(mut s) = store.lock() {
-                    s.refused += 1;
+                    s.refuse(why.clone());
                 }
                 return respond(&mut out, status, "text/plain", why.as_bytes(), true);
             }
         };
-        let signal = match path.split('?').next().unwrap_or("") {
-            "/v1/traces" => "traces",
-            "/v1/logs" => "logs",
-            "/v1/metrics" => "metrics",
-            _ => {
+        let signal = match Signal::of_path(path) {
+            Some(s) => s,
+            None => {
                 respond(
                     &mut out,
                     404,
@@ -300,7 +357,7 @@ fn connection(conn: TcpStream, store: &Mutex<Store>) -> io::Result<()> {
                 Ok(n) if n as u64 <= MAX_INFLATED => inflated,
                 _ => {
                     if let Ok(mut s) = store.lock() {
-                        s.refused += 1;
+                        s.refuse(format!("a {} body: bad or oversized gzip", signal.name()));
                     }
                     respond(&mut out, 400, "text/plain", b"bad or oversized gzip body", close)?;
                     continue;
@@ -310,8 +367,15 @@ fn connection(conn: TcpStream, store: &Mutex<Store>) -> io::Result<()> {
             body
         };
         let json = headers.get("content-type").is_some_and(|t| t.contains("json"));
-        if let Ok(mut s) = store.lock() {
-            s.keep(signal, json, &body);
+        let kept =
+            store.lock().map_or(Ok(()), |mut s| s.keep(signal, json, &body).inspect_err(|why| s.refuse(why.clone())));
+        if let Err(why) = kept {
+            // 400: the OTLP/HTTP status for a request the sender must not retry.
+            respond(&mut out, 400, "text/plain", why.as_bytes(), close)?;
+            if close {
+                return Ok(());
+            }
+            continue;
         }
         // An empty Export*ServiceResponse: full success.
         if json {

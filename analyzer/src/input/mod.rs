@@ -9,6 +9,7 @@ pub mod jaeger_json;
 pub mod js_inspect;
 pub mod otlp_json;
 pub mod otlp_proto;
+pub mod otlp_transcode;
 pub mod record;
 pub mod rust_stdout;
 pub mod source;

@@ -22,31 +22,31 @@ pub struct WireError {
 
 /// One field's value.
 #[derive(Clone, Copy, Debug)]
-enum Wire<'a> {
+pub(super) enum Wire<'a> {
     Varint(u64),
     Fixed64(u64),
     Bytes(&'a [u8]),
-    Fixed32,
+    Fixed32(u32),
 }
 
 /// A cursor over one message's bytes.
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     buf: &'a [u8],
-    pos: usize,
+    pub(super) pos: usize,
     /// Offset of `buf` in the record, for error positions.
-    base: usize,
+    pub(super) base: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8], base: usize) -> Self {
+    pub(super) fn new(buf: &'a [u8], base: usize) -> Self {
         Reader { buf, pos: 0, base }
     }
 
-    fn err(&self, what: &'static str) -> WireError {
+    pub(super) fn err(&self, what: &'static str) -> WireError {
         WireError { at: self.base + self.pos, what }
     }
 
-    fn varint(&mut self) -> Result<u64, WireError> {
+    pub(super) fn varint(&mut self) -> Result<u64, WireError> {
         // The error points where reading stopped: the end, or past the tenth byte.
         tracecheck_wire::varint::read(self.buf, &mut self.pos).map_err(|e| {
             self.err(match e {
@@ -56,7 +56,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         let end = self
             .pos
             .checked_add(n)
@@ -68,7 +68,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next field, or `None` at the end.
-    fn field(&mut self) -> Result<Option<(u64, Wire<'a>, usize)>, WireError> {
+    pub(super) fn field(&mut self) -> Result<Option<(u64, Wire<'a>, usize)>, WireError> {
         if self.pos >= self.buf.len() {
             return Ok(None);
         }
@@ -81,10 +81,7 @@ impl<'a> Reader<'a> {
                 let n = usize::try_from(self.varint()?).map_err(|_| self.err("length too large"))?;
                 Wire::Bytes(self.take(n)?)
             }
-            5 => {
-                self.take(4)?;
-                Wire::Fixed32
-            }
+            5 => Wire::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().map_err(|_| self.err("short fixed32"))?)),
             _ => return Err(self.err("unsupported wire type (groups are not used by OTLP)")),
         };
         Ok(Some((key >> 3, value, at)))
