@@ -74,6 +74,12 @@ pub fn run(cmd: Command) -> Exit {
             let Some(set) = load(&files, "") else { return Exit::Usage };
             for pack in set.packs() {
                 println!("{}: ok, pack {:?} with {} rule(s)", pack.path, pack.name, pack.rules);
+                if pack.schema == 1 {
+                    println!(
+                        "{}: note: schema = 1: its regexes match any part of a value (`=~ \"dht\"` matches \"dht.put\"); schema = 2 matches the whole value, as TraceQL does",
+                        pack.path
+                    );
+                }
             }
             if !set.suppressions().is_empty() {
                 println!("{} suppression(s), each with a reason", set.suppressions().len());

@@ -14,22 +14,45 @@ pub struct Compiler<'t> {
     pub context: Context,
     /// The text being compiled (positions in errors and labels refer to it).
     pub text: &'t str,
+    /// Regexes match the whole value, as in TraceQL (else any part of it: schema 1 packs).
+    pub anchored: bool,
 }
 
 impl Compiler<'_> {
     pub fn selector(&mut self, s: &lang::Selector) -> Result<Selector, SyntaxError> {
-        if self.context == Context::SpanOnly && !s.rest.is_empty() {
+        if self.context == Context::SpanOnly && s.single().is_none() {
             return Err(SyntaxError {
-                pos: s.first.pos,
-                message: "structural operators need the trace; here only one spanset is allowed".into(),
+                pos: s.expr.pos(),
+                message: "spanset operators and pipelines need the trace; here only one spanset is allowed".into(),
             });
         }
-        let first = self.spanset(&s.first)?;
-        let rest = s.rest.iter().map(|(r, set)| Ok((*r, self.spanset(set)?))).collect::<Result<_, SyntaxError>>()?;
-        Ok(Selector { first, rest })
+        Ok(Selector { expr: self.set_expr(&s.expr)? })
     }
 
-    fn spanset(&mut self, s: &lang::Spanset) -> Result<Pred, SyntaxError> {
+    fn set_expr(&mut self, e: &lang::SetExpr) -> Result<SetExpr, SyntaxError> {
+        Ok(match e {
+            lang::SetExpr::Spanset(s) => SetExpr::Filter(self.spanset(s)?),
+            lang::SetExpr::Op { op, lhs, rhs, .. } => {
+                SetExpr::Op { op: *op, lhs: Box::new(self.set_expr(lhs)?), rhs: Box::new(self.set_expr(rhs)?) }
+            }
+            lang::SetExpr::Pipeline { input, stages } => SetExpr::Pipeline {
+                input: Box::new(self.set_expr(input)?),
+                stages: stages
+                    .iter()
+                    .map(|st| {
+                        Ok(match st {
+                            lang::Stage::Filter(e) => Stage::Filter(self.set_expr(e)?),
+                            lang::Stage::Scalar(a) => Stage::Scalar(self.aggregate(a)?),
+                            lang::Stage::By(f) => Stage::By(self.field(f)?),
+                            lang::Stage::Coalesce => Stage::Coalesce,
+                        })
+                    })
+                    .collect::<Result<_, SyntaxError>>()?,
+            },
+        })
+    }
+
+    pub fn spanset(&mut self, s: &lang::Spanset) -> Result<Pred, SyntaxError> {
         match &s.expr {
             None => Ok(Pred::True),
             Some(e) => self.expr(e),
@@ -66,6 +89,13 @@ impl Compiler<'_> {
             };
             return Err(SyntaxError { pos: f.pos, message: format!("`{}` is not {what} (use {valid})", f.text) });
         }
+        if matches!(op, CmpOp::Match | CmpOp::NotMatch) && !matches!(lt, Ty::Str | Ty::Dynamic) {
+            let ids = if matches!(lt, Ty::TraceId | Ty::SpanId) { "; compare ids with = or !=" } else { "" };
+            return Err(SyntaxError {
+                pos: lhs.pos(),
+                message: format!("`{op}` matches strings, but this is {}{ids}", lt.name()),
+            });
+        }
         let r = self.operand(rhs, Some(lt))?;
         let rt = value_ty(&r);
         if matches!(op, CmpOp::Match | CmpOp::NotMatch) {
@@ -81,7 +111,13 @@ impl Compiler<'_> {
                     message: format!("`{op}` matches strings, but this is {}", lt.name()),
                 });
             }
-            let regex = Regex::new(text).map_err(|e| SyntaxError {
+            let pattern = if self.anchored { format!("^(?:{text})$") } else { text.clone() };
+            // The user's pattern is checked alone, so errors point into what they wrote.
+            Regex::new(text).map_err(|e| SyntaxError {
+                pos: rhs.pos(),
+                message: format!("invalid regular expression: {}", one_line(&e.to_string())),
+            })?;
+            let regex = Regex::new(&pattern).map_err(|e| SyntaxError {
                 pos: rhs.pos(),
                 message: format!("invalid regular expression: {}", one_line(&e.to_string())),
             })?;
@@ -117,20 +153,9 @@ impl Compiler<'_> {
             }
             Ok(Field::Attr { scope, slot: tables.slot(key), key: key.to_string() })
         };
-        let field = match t {
-            "name" => Field::Name,
-            "status" => Field::Status,
-            "kind" => Field::Kind,
-            "duration" => Field::Duration,
-            "start" => Field::Start,
-            "end" => Field::End,
-            "statusMessage" => Field::StatusMessage,
-            "parent.name" => Field::ParentName,
-            "childCount" => Field::ChildCount,
-            "trace.rootName" => Field::TraceRootName,
-            "trace.duration" => Field::TraceDuration,
-            "event.name" => Field::EventName,
-            _ => {
+        let field = match intrinsic(t) {
+            Some(f) => f,
+            None => {
                 if let Some(k) = t.strip_prefix("span.") {
                     attr(AttrScope::Span, k, self.tables)?
                 } else if let Some(k) = t.strip_prefix("resource.") {
@@ -152,6 +177,18 @@ impl Compiler<'_> {
 
     fn literal(&mut self, l: &Literal, pos: usize, other: Option<Ty>) -> Result<Lit, SyntaxError> {
         Ok(match l {
+            // Ids are written in hex, as TraceQL does (leading zeros may be left out).
+            Literal::Str(s) if other == Some(Ty::TraceId) => {
+                Lit::TraceId(crate::model::TraceId(crate::model::decode_id_padded::<16>(s).map_err(|_| {
+                    SyntaxError { pos, message: format!("{s:?} is not a trace id (up to 32 hex digits)") }
+                })?))
+            }
+            Literal::Str(s) if other == Some(Ty::SpanId) => {
+                Lit::SpanId(crate::model::SpanId(crate::model::decode_id_padded::<8>(s).map_err(|_| SyntaxError {
+                    pos,
+                    message: format!("{s:?} is not a span id (up to 16 hex digits)"),
+                })?))
+            }
             Literal::Str(s) => Lit::Str(self.tables.slot(s), s.clone()),
             Literal::Int(n) => Lit::Int(*n),
             Literal::Float(n) => Lit::Float(*n),
@@ -183,21 +220,36 @@ impl Compiler<'_> {
             "max" => Function::Max,
             "mean" | "avg" => Function::Mean,
             "sum" => Function::Sum,
-            f => match f.strip_prefix('p').and_then(|p| p.parse::<f64>().ok()) {
-                Some(p) if f.len() <= 4 && p > 0.0 && p <= 100.0 => {
-                    // p999 reads as 99.9.
-                    Function::Percentile(if f.len() == 4 { p / 10.0 } else { p })
+            "quantile" => match a.quantile {
+                Some((q, _)) if q > 0.0 && q <= 1.0 => Function::Percentile(q * 100.0),
+                Some((q, pos)) => {
+                    return Err(SyntaxError {
+                        pos,
+                        message: format!("a quantile is above 0 and at most 1 (0.99), not {q}"),
+                    });
                 }
-                _ => {
+                None => {
+                    return Err(SyntaxError {
+                        pos: a.function_pos,
+                        message: "quantile takes a field and a quantile: `quantile(duration, 0.99)`".into(),
+                    });
+                }
+            },
+            f => match percentile_name(f) {
+                Some(p) => Function::Percentile(p),
+                None => {
                     return Err(SyntaxError {
                         pos: a.function_pos,
                         message: format!(
-                            "unknown aggregate `{f}` (use count, error_rate, min, max, mean, sum, p50, p90, p95, p99, p999)"
+                            "unknown aggregate `{f}` (use count, error_rate, min, max, avg (or mean), sum, p1 … p100, p999, p9999, or quantile(F, q))"
                         ),
                     });
                 }
             },
         };
+        if let (Some((_, pos)), false) = (a.quantile, a.function == "quantile") {
+            return Err(SyntaxError { pos, message: format!("`{}` takes one argument", a.function) });
+        }
         let arg = match (&a.arg, function) {
             (None, Function::Count | Function::ErrorRate) => None,
             (Some(f), Function::Count | Function::ErrorRate) => {
@@ -268,6 +320,20 @@ impl Compiler<'_> {
     }
 }
 
+/// The percentile a name such as `p99` stands for: `p1` to `p100` (whole percents, no
+/// leading zero), `p999` (99.9) and `p9999` (99.99).
+pub(super) fn percentile_name(f: &str) -> Option<f64> {
+    let digits = f.strip_prefix('p')?;
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match digits {
+        "999" => Some(99.9),
+        "9999" => Some(99.99),
+        _ => digits.parse::<u8>().ok().filter(|&p| (1..=100).contains(&p)).map(f64::from),
+    }
+}
+
 fn bad_word(w: &str, pos: usize, what: &str) -> SyntaxError {
     SyntaxError { pos, message: format!("`{w}` is not {what}") }
 }
@@ -281,25 +347,64 @@ fn one_line(s: &str) -> String {
     )
 }
 
+/// The intrinsic fields, by every name they are written with: this language's, TraceQL's
+/// scoped names (`span:name`) and TraceQL's older unscoped ones (`rootServiceName`).
+/// Makes the field of one intrinsic name.
+type MakeField = fn() -> Field;
+
+const INTRINSICS: &[(&str, MakeField)] = &[
+    ("name", || Field::Name),
+    ("span:name", || Field::Name),
+    ("status", || Field::Status),
+    ("span:status", || Field::Status),
+    ("kind", || Field::Kind),
+    ("span:kind", || Field::Kind),
+    ("duration", || Field::Duration),
+    ("span:duration", || Field::Duration),
+    ("start", || Field::Start),
+    ("end", || Field::End),
+    ("statusMessage", || Field::StatusMessage),
+    ("span:statusMessage", || Field::StatusMessage),
+    ("childCount", || Field::ChildCount),
+    ("span:childCount", || Field::ChildCount),
+    ("span:id", || Field::SpanId),
+    ("span:parentID", || Field::ParentId),
+    ("parent.name", || Field::ParentName),
+    ("trace.rootName", || Field::TraceRootName),
+    ("trace:rootName", || Field::TraceRootName),
+    ("rootName", || Field::TraceRootName),
+    ("trace.duration", || Field::TraceDuration),
+    ("trace:duration", || Field::TraceDuration),
+    ("traceDuration", || Field::TraceDuration),
+    ("trace:rootService", || Field::TraceRootService),
+    ("rootServiceName", || Field::TraceRootService),
+    ("trace:id", || Field::TraceId),
+    ("event.name", || Field::EventName),
+    ("event:name", || Field::EventName),
+    ("event:timeSinceStart", || Field::EventTimeSinceStart),
+    ("link:traceID", || Field::LinkTraceId),
+    ("link:spanID", || Field::LinkSpanId),
+    ("instrumentation:name", || Field::ScopeName),
+];
+
+fn intrinsic(t: &str) -> Option<Field> {
+    INTRINSICS.iter().find(|(n, _)| *n == t).map(|(_, f)| f())
+}
+
 fn unknown_field(t: &str) -> String {
-    const KNOWN: &[&str] = &[
-        "name",
-        "status",
-        "kind",
-        "duration",
-        "start",
-        "end",
-        "statusMessage",
-        "parent.name",
-        "childCount",
-        "trace.rootName",
-        "trace.duration",
-        "event.name",
-    ];
-    let near = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(t) || edit_distance(k, t) <= 2);
-    let hint = match near {
-        Some(k) => format!("; did you mean `{k}`?"),
-        None => format!("; attributes are written `span.{t}` or `resource.{t}`"),
+    if t.starts_with("scope.") || t.starts_with("scope:") {
+        return format!(
+            "unknown field `{t}`: the instrumentation scope is `instrumentation:name` and `instrumentation:version`, its attributes `instrumentation.KEY`"
+        );
+    }
+    let near = INTRINSICS.iter().map(|(n, _)| *n).find(|k| k.eq_ignore_ascii_case(t) || edit_distance(k, t) <= 2);
+    let hint = match (near, t.split_once(':')) {
+        (Some(k), _) => format!("; did you mean `{k}`?"),
+        (None, Some(_)) => {
+            let scoped: Vec<&str> = INTRINSICS.iter().map(|(n, _)| *n).filter(|n| n.contains(':')).collect();
+            format!("; the scoped intrinsics are {}", scoped.join(", "))
+        }
+        (None, None) => format!("; attributes are written `span.{t}` or `resource.{t}`"),
     };
     format!("unknown field `{t}`{hint}")
 }
@@ -326,6 +431,8 @@ fn lit_ty(l: &Lit) -> Ty {
         Lit::Status(_) => Ty::Status,
         Lit::Kind(_) => Ty::Kind,
         Lit::Nil => Ty::Nil,
+        Lit::TraceId(_) => Ty::TraceId,
+        Lit::SpanId(_) => Ty::SpanId,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The compiled forms of selectors, expectations and aggregates that evaluation runs on,
 //! and the string and regex tables they share.
 
-use super::lang::{CmpOp, Relation};
+use super::lang::{CmpOp, Relation, SetOp};
 use crate::model::{SpanKind, StatusCode};
 use regex::Regex;
 
@@ -41,6 +41,20 @@ pub enum Field {
         slot: u32,
         key: String,
     },
+    /// `event:timeSinceStart`: each event's time after the span's start.
+    EventTimeSinceStart,
+    /// `span:id`, `span:parentID` (nil for a root), `trace:id`: compared with hex strings.
+    SpanId,
+    ParentId,
+    TraceId,
+    /// `trace:rootService`: the service of the trace's earliest root.
+    TraceRootService,
+    /// `instrumentation:name`: the instrumentation scope's name.
+    ScopeName,
+    /// `link:traceID`, `link:spanID`: the span's links (true when any link satisfies the
+    /// comparison, like events).
+    LinkTraceId,
+    LinkSpanId,
 }
 
 /// The static type of a field or literal.
@@ -58,6 +72,9 @@ pub enum Ty {
     /// An attribute: its type is the value's, known only at evaluation.
     Dynamic,
     Nil,
+    /// Trace and span ids, written as hex strings.
+    TraceId,
+    SpanId,
 }
 
 impl Ty {
@@ -72,6 +89,8 @@ impl Ty {
             Ty::Kind => "a span kind",
             Ty::Dynamic => "an attribute",
             Ty::Nil => "nil",
+            Ty::TraceId => "a trace id",
+            Ty::SpanId => "a span id",
         }
     }
 }
@@ -79,7 +98,15 @@ impl Ty {
 impl Field {
     pub fn ty(&self) -> Ty {
         match self {
-            Field::Name | Field::StatusMessage | Field::ParentName | Field::TraceRootName => Ty::Str,
+            Field::Name
+            | Field::StatusMessage
+            | Field::ParentName
+            | Field::TraceRootName
+            | Field::TraceRootService
+            | Field::ScopeName => Ty::Str,
+            Field::SpanId | Field::ParentId | Field::LinkSpanId => Ty::SpanId,
+            Field::TraceId | Field::LinkTraceId => Ty::TraceId,
+            Field::EventTimeSinceStart => Ty::Duration,
             Field::Status => Ty::Status,
             Field::Kind => Ty::Kind,
             Field::Duration | Field::TraceDuration => Ty::Duration,
@@ -92,7 +119,28 @@ impl Field {
 
     /// Whether evaluating the field needs the trace graph (not just the span).
     pub fn needs_trace(&self) -> bool {
-        matches!(self, Field::ParentName | Field::ChildCount | Field::TraceRootName | Field::TraceDuration)
+        matches!(
+            self,
+            Field::ParentName
+                | Field::ChildCount
+                | Field::TraceRootName
+                | Field::TraceDuration
+                | Field::TraceRootService
+                | Field::ParentId
+        )
+    }
+
+    /// Whether the field has one value per event or link, any of which may satisfy a
+    /// comparison.
+    pub fn is_multi(&self) -> bool {
+        matches!(
+            self,
+            Field::EventName
+                | Field::EventAttr { .. }
+                | Field::EventTimeSinceStart
+                | Field::LinkTraceId
+                | Field::LinkSpanId
+        )
     }
 
     /// The field as written in rules.
@@ -114,6 +162,14 @@ impl Field {
             Field::Attr { scope: AttrScope::Any, key, .. } => format!(".{key}"),
             Field::EventName => "event.name".into(),
             Field::EventAttr { key, .. } => format!("event.{key}"),
+            Field::EventTimeSinceStart => "event:timeSinceStart".into(),
+            Field::SpanId => "span:id".into(),
+            Field::ParentId => "span:parentID".into(),
+            Field::TraceId => "trace:id".into(),
+            Field::TraceRootService => "trace:rootService".into(),
+            Field::ScopeName => "instrumentation:name".into(),
+            Field::LinkTraceId => "link:traceID".into(),
+            Field::LinkSpanId => "link:spanID".into(),
         }
     }
 }
@@ -130,6 +186,8 @@ pub enum Lit {
     Status(StatusCode),
     Kind(SpanKind),
     Nil,
+    TraceId(crate::model::TraceId),
+    SpanId(crate::model::SpanId),
 }
 
 /// A compiled operand.
@@ -157,11 +215,50 @@ pub enum Pred {
     },
 }
 
+/// A compiled set of spans of one trace.
+#[derive(Clone, Debug)]
+pub enum SetExpr {
+    Filter(Pred),
+    Op { op: SetOp, lhs: Box<SetExpr>, rhs: Box<SetExpr> },
+    Pipeline { input: Box<SetExpr>, stages: Vec<Stage> },
+}
+
+/// A compiled pipeline stage.
+#[derive(Clone, Debug)]
+pub enum Stage {
+    Filter(SetExpr),
+    Scalar(Aggregate),
+    By(Field),
+    Coalesce,
+}
+
 /// A compiled selector.
 #[derive(Clone, Debug)]
 pub struct Selector {
-    pub first: Pred,
-    pub rest: Vec<(Relation, Pred)>,
+    pub expr: SetExpr,
+}
+
+impl Selector {
+    /// The spanset whose spans the selector returns last (the right side of structural
+    /// operators), to describe a match.
+    pub fn last_filter(&self) -> &Pred {
+        fn last(e: &SetExpr) -> &Pred {
+            match e {
+                SetExpr::Filter(p) => p,
+                SetExpr::Op { rhs, .. } => last(rhs),
+                SetExpr::Pipeline { input, .. } => last(input),
+            }
+        }
+        last(&self.expr)
+    }
+
+    /// The predicate when the selector is one spanset.
+    pub fn single(&self) -> Option<&Pred> {
+        match &self.expr {
+            SetExpr::Filter(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 /// Aggregate functions.

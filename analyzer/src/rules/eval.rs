@@ -1,12 +1,13 @@
 //! Evaluation of compiled rules on one trace graph.
 
-use super::compile::{AttrScope, Field, Lit, Pred, Selector, Tables, Value};
-use super::lang::{CmpOp, Relation};
+use super::aggregate::{holds, numeric_rhs};
+use super::compile::{Aggregate, AttrScope, Field, Function, Lit, Pred, Selector, SetExpr, Stage, Tables, Value};
+use super::lang::{CmpOp, Relation, SetOp};
 use super::values::model_value;
 pub use super::values::{RegexMemo, Rv};
 use crate::graph::TraceGraph;
 use crate::model::time::fmt_ns;
-use crate::model::{Dump, Span, Sym};
+use crate::model::{Dump, Span, StatusCode, Sym};
 use petgraph::graph::NodeIndex;
 use std::cmp::Ordering;
 
@@ -14,6 +15,7 @@ use std::cmp::Ordering;
 #[derive(Clone, Copy, Debug, Default)]
 struct TraceFacts {
     root_name: Option<Sym>,
+    root_service: Option<Sym>,
     duration: Option<u64>,
 }
 
@@ -36,12 +38,9 @@ impl<'a> Cx<'a> {
     /// A context over one trace.
     pub fn trace(dump: &'a Dump, tables: &'a Tables, syms: &'a [Option<Sym>], graph: &'a TraceGraph) -> Cx<'a> {
         let spans = || graph.spans.iter().map(|&s| &dump.spans[s as usize]);
-        let root_name = graph
-            .roots
-            .iter()
-            .map(|&n| &dump.spans[graph.span_index(n)])
-            .min_by_key(|s| (s.start, s.span_id))
-            .map(|s| s.name);
+        let root = graph.roots.iter().map(|&n| &dump.spans[graph.span_index(n)]).min_by_key(|s| (s.start, s.span_id));
+        let root_name = root.map(|s| s.name);
+        let root_service = root.and_then(|s| dump.resource(s).service_name);
         let start = spans().filter(|s| s.start != 0).map(|s| s.start).min();
         let end = spans().filter(|s| s.end != 0).map(|s| s.end).max();
         let duration = match (start, end) {
@@ -49,7 +48,15 @@ impl<'a> Cx<'a> {
             _ => None,
         };
         let names = spans().map(|s| s.name).collect();
-        Cx { dump, tables, syms, graph: Some(graph), facts: TraceFacts { root_name, duration }, names, memo: None }
+        Cx {
+            dump,
+            tables,
+            syms,
+            graph: Some(graph),
+            facts: TraceFacts { root_name, root_service, duration },
+            names,
+            memo: None,
+        }
     }
 
     /// Remembers regex outcomes in `memo` (which must belong to this dump's strings).
@@ -91,10 +98,21 @@ impl<'a> Cx<'a> {
             Field::ChildCount => node.map_or(Rv::Nil, |n| Rv::Int(i64::from(self.graph().child_count[n]))),
             Field::TraceRootName => self.facts.root_name.map_or(Rv::Nil, Rv::Str),
             Field::TraceDuration => self.facts.duration.map_or(Rv::Nil, Rv::Duration),
-            // Event fields have many values; a single read sees the first event's.
-            Field::EventName | Field::EventAttr { .. } => {
-                self.event_values(field, span).first().copied().unwrap_or(Rv::Nil)
-            }
+            Field::TraceRootService => self.facts.root_service.map_or(Rv::Nil, Rv::Str),
+            Field::SpanId => Rv::SpanId(span.span_id),
+            Field::ParentId => match span.parent {
+                crate::model::Parent::Span(p) => Rv::SpanId(p),
+                _ => Rv::Nil,
+            },
+            Field::TraceId => Rv::TraceId(span.trace_id),
+            Field::ScopeName => opt_str(span.scope),
+            // Event and link fields have many values; a single read sees the first.
+            f if f.is_multi() => self.multi_values(field, span).first().copied().unwrap_or(Rv::Nil),
+            Field::EventName
+            | Field::EventAttr { .. }
+            | Field::EventTimeSinceStart
+            | Field::LinkTraceId
+            | Field::LinkSpanId => Rv::Nil,
             Field::Attr { scope, slot, .. } => {
                 let Some(key) = self.syms[*slot as usize] else { return Rv::Nil };
                 let find = |attrs: &[crate::model::Attr]| attrs.iter().find(|a| a.key == key).map(|a| a.value());
@@ -109,12 +127,21 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The values an event field takes on each event of `span` (`Nil` for events without
-    /// the attribute).
-    fn event_values(&self, field: &Field, span: &Span) -> Vec<Rv> {
+    /// The values an event or link field takes on each event or link of `span` (`Nil` for
+    /// those without the attribute).
+    fn multi_values(&self, field: &Field, span: &Span) -> Vec<Rv> {
         let events = self.dump.span_events(span);
         match field {
             Field::EventName => events.iter().map(|e| Rv::Str(e.name)).collect(),
+            Field::EventTimeSinceStart => events
+                .iter()
+                .map(|e| match (span.start, e.time) {
+                    (s, t) if s != 0 && t >= s => Rv::Duration(t - s),
+                    _ => Rv::Nil,
+                })
+                .collect(),
+            Field::LinkTraceId => self.dump.span_links(span).iter().map(|l| Rv::TraceId(l.trace_id)).collect(),
+            Field::LinkSpanId => self.dump.span_links(span).iter().map(|l| Rv::SpanId(l.span_id)).collect(),
             Field::EventAttr { slot, .. } => {
                 let key = self.syms[*slot as usize];
                 events
@@ -139,6 +166,8 @@ impl<'a> Cx<'a> {
             Lit::Status(s) => Rv::Status(*s),
             Lit::Kind(k) => Rv::Kind(*k),
             Lit::Nil => Rv::Nil,
+            Lit::TraceId(t) => Rv::TraceId(*t),
+            Lit::SpanId(s) => Rv::SpanId(*s),
         }
     }
 
@@ -164,18 +193,18 @@ impl<'a> Cx<'a> {
             Pred::Or(t) => t.iter().any(|p| self.test(p, span, node)),
             Pred::And(t) => t.iter().all(|p| self.test(p, span, node)),
             Pred::Not(p) => !self.test(p, span, node),
-            Pred::Cmp(Value::Field(f @ (Field::EventName | Field::EventAttr { .. })), op, r) => {
-                // Existential over events: `= nil` holds when no event has a value.
+            Pred::Cmp(Value::Field(f), op, r) if f.is_multi() => {
+                // Existential over events (links): `= nil` holds when none has a value.
                 let rhs = self.value(r, span, node);
-                let values = self.event_values(f, span);
+                let values = self.multi_values(f, span);
                 match (op, rhs) {
                     (CmpOp::Eq, Rv::Nil) => values.iter().all(|v| *v == Rv::Nil),
                     _ => values.into_iter().any(|v| self.compare(v, *op, rhs)),
                 }
             }
             Pred::Cmp(l, op, r) => self.compare(self.value(l, span, node), *op, self.value(r, span, node)),
-            Pred::Regex { value: Value::Field(f @ (Field::EventName | Field::EventAttr { .. })), regex, negate } => {
-                self.event_values(f, span).into_iter().any(|v| self.regex(v, *regex, *negate))
+            Pred::Regex { value: Value::Field(f), regex, negate } if f.is_multi() => {
+                self.multi_values(f, span).into_iter().any(|v| self.regex(v, *regex, *negate))
             }
             Pred::Regex { value, regex, negate } => self.regex(self.value(value, span, node), *regex, *negate),
         }
@@ -242,6 +271,8 @@ impl<'a> Cx<'a> {
             (Rv::Bool(x), Rv::Bool(y)) if !op.is_ordering() => x.cmp(&y),
             (Rv::Status(x), Rv::Status(y)) if !op.is_ordering() => x.cmp(&y),
             (Rv::Kind(x), Rv::Kind(y)) if !op.is_ordering() => x.cmp(&y),
+            (Rv::TraceId(x), Rv::TraceId(y)) if !op.is_ordering() => x.0.cmp(&y.0),
+            (Rv::SpanId(x), Rv::SpanId(y)) if !op.is_ordering() => x.0.cmp(&y.0),
             _ => return false,
         };
         match op {
@@ -307,67 +338,164 @@ impl<'a> Cx<'a> {
 
     /// The nodes of the trace a selector matches, as a mask.
     pub fn select(&self, sel: &Selector) -> Vec<bool> {
+        union(self.set(&sel.expr), self.graph().len())
+    }
+
+    /// The spansets a set expression yields on this trace (several after `by(…)`).
+    fn set(&self, e: &SetExpr) -> Vec<Vec<bool>> {
+        let n = self.graph().len();
+        match e {
+            SetExpr::Filter(pred) => vec![match self.name_eq(pred) {
+                // The common first step, tested on the names gathered once per trace.
+                Some(name) => self.names.iter().map(|&s| Some(s) == name).collect(),
+                None => (0..n).map(|k| self.test_node(pred, k)).collect(),
+            }],
+            SetExpr::Op { op, lhs, rhs } => {
+                let (l, r) = (union(self.set(lhs), n), union(self.set(rhs), n));
+                vec![match *op {
+                    SetOp::And if l.contains(&true) && r.contains(&true) => or(&l, &r),
+                    SetOp::And => vec![false; n],
+                    SetOp::Or => or(&l, &r),
+                    SetOp::Rel { rel, negated, union } => {
+                        let near = self.near(rel, &l);
+                        let right: Vec<bool> = (0..n).map(|k| r[k] && near[k] != negated).collect();
+                        if union {
+                            // The left side's spans standing in the relation to those found.
+                            let back = self.near(inverse(rel), &right);
+                            (0..n).map(|k| right[k] || l[k] && back[k]).collect()
+                        } else {
+                            right
+                        }
+                    }
+                }]
+            }
+            SetExpr::Pipeline { input, stages } => {
+                let mut sets = self.set(input);
+                for stage in stages {
+                    sets = match stage {
+                        Stage::Filter(e) => {
+                            let keep = union(self.set(e), n);
+                            sets.into_iter().map(|s| s.iter().zip(&keep).map(|(a, b)| *a && *b).collect()).collect()
+                        }
+                        Stage::Scalar(agg) => sets.into_iter().filter(|s| self.scalar_holds(agg, s)).collect(),
+                        Stage::By(field) => sets.iter().flat_map(|s| self.split_by(field, s)).collect(),
+                        Stage::Coalesce => vec![union(sets, n)],
+                    };
+                }
+                sets
+            }
+        }
+    }
+
+    /// Nodes standing in relation `rel` to some node of `cur`: `{A} > {B}` keeps the B spans
+    /// whose parent is in A, so `near(Child, A)` marks the children of A's spans.
+    fn near(&self, rel: Relation, cur: &[bool]) -> Vec<bool> {
         let g = self.graph();
         let n = g.len();
-        let mut cur: Vec<bool> = match self.name_eq(&sel.first) {
-            // The common first step, tested on the names gathered once per trace.
-            Some(name) => self.names.iter().map(|&s| Some(s) == name).collect(),
-            None => (0..n).map(|k| self.test_node(&sel.first, k)).collect(),
-        };
-        for (rel, pred) in &sel.rest {
-            // Nodes standing in relation `rel` to some currently selected node.
-            let mut near = vec![false; n];
-            match rel {
-                Relation::Child => {
-                    for (k, slot) in near.iter_mut().enumerate() {
-                        *slot = g.parent[k].is_some_and(|p| cur[p.index()]);
-                    }
+        let mut near = vec![false; n];
+        match rel {
+            Relation::Child => {
+                for (k, slot) in near.iter_mut().enumerate() {
+                    *slot = g.parent[k].is_some_and(|p| cur[p.index()]);
                 }
-                Relation::Parent => {
-                    for k in (0..n).filter(|&k| cur[k]) {
-                        if let Some(p) = g.parent[k] {
-                            near[p.index()] = true;
-                        }
-                    }
-                }
-                Relation::Sibling => {
-                    let mut selected_children = vec![0u32; n];
-                    for k in (0..n).filter(|&k| cur[k]) {
-                        if let Some(p) = g.parent[k] {
-                            selected_children[p.index()] += 1;
-                        }
-                    }
-                    for (k, slot) in near.iter_mut().enumerate() {
-                        if let Some(p) = g.parent[k] {
-                            *slot = selected_children[p.index()] > u32::from(cur[k]);
-                        }
-                    }
-                }
-                Relation::Descendant | Relation::Ancestor => {
-                    let mut stack: Vec<usize> = (0..n).filter(|&k| cur[k]).collect();
-                    let mut seen = vec![false; n];
-                    while let Some(k) = stack.pop() {
-                        if std::mem::replace(&mut seen[k], true) {
-                            continue;
-                        }
-                        let next: Vec<usize> = if *rel == Relation::Descendant {
-                            g.children(NodeIndex::new(k)).map(|c| c.index()).collect()
-                        } else {
-                            g.parent[k].map(|p| p.index()).into_iter().collect()
-                        };
-                        for m in next {
-                            near[m] = true;
-                            stack.push(m);
-                        }
+            }
+            Relation::Parent => {
+                for k in (0..n).filter(|&k| cur[k]) {
+                    if let Some(p) = g.parent[k] {
+                        near[p.index()] = true;
                     }
                 }
             }
-            cur = (0..n).map(|k| near[k] && self.test_node(pred, k)).collect();
+            Relation::Sibling => {
+                let mut selected_children = vec![0u32; n];
+                for k in (0..n).filter(|&k| cur[k]) {
+                    if let Some(p) = g.parent[k] {
+                        selected_children[p.index()] += 1;
+                    }
+                }
+                for (k, slot) in near.iter_mut().enumerate() {
+                    if let Some(p) = g.parent[k] {
+                        *slot = selected_children[p.index()] > u32::from(cur[k]);
+                    }
+                }
+            }
+            Relation::Descendant | Relation::Ancestor => {
+                let mut stack: Vec<usize> = (0..n).filter(|&k| cur[k]).collect();
+                let mut seen = vec![false; n];
+                while let Some(k) = stack.pop() {
+                    if std::mem::replace(&mut seen[k], true) {
+                        continue;
+                    }
+                    let next: Vec<usize> = if rel == Relation::Descendant {
+                        g.children(NodeIndex::new(k)).map(|c| c.index()).collect()
+                    } else {
+                        g.parent[k].map(|p| p.index()).into_iter().collect()
+                    };
+                    for m in next {
+                        near[m] = true;
+                        stack.push(m);
+                    }
+                }
+            }
         }
-        cur
+        near
     }
 
-    /// Formats a value for messages.
+    /// Whether a pipeline aggregate holds over the spans of one spanset. Values that are
+    /// not numbers (or durations) are left out, like absent ones; an aggregate with no
+    /// values does not hold.
+    fn scalar_holds(&self, agg: &Aggregate, set: &[bool]) -> bool {
+        let spans: Vec<usize> = (0..set.len()).filter(|&k| set[k]).collect();
+        let rhs = numeric_rhs(&agg.rhs);
+        let value = match agg.function {
+            Function::Count => Some(spans.len() as f64),
+            Function::ErrorRate => (!spans.is_empty()).then(|| {
+                spans.iter().filter(|&&k| self.span(k).status == StatusCode::Error).count() as f64 / spans.len() as f64
+            }),
+            f => {
+                let Some(field) = &agg.arg else { return false };
+                let mut values: Vec<f64> = spans
+                    .iter()
+                    .filter_map(|&k| self.field(field, self.span(k), Some(k)).number().filter(|x| x.is_finite()))
+                    .collect();
+                if values.is_empty() {
+                    return false;
+                }
+                values.sort_by(f64::total_cmp);
+                let sum: f64 = values.iter().sum();
+                Some(match f {
+                    Function::Min => values[0],
+                    Function::Max => values[values.len() - 1],
+                    Function::Sum => sum,
+                    Function::Mean => sum / values.len() as f64,
+                    Function::Percentile(p) => crate::stats::nearest_rank(&values, p).unwrap_or(f64::NAN),
+                    Function::Count | Function::ErrorRate => return false,
+                })
+            }
+        };
+        value.is_some_and(|v| holds(v, agg.op, rhs))
+    }
+
+    /// One spanset split by a field's value (spans without it form a group of their own).
+    fn split_by(&self, field: &Field, set: &[bool]) -> Vec<Vec<bool>> {
+        let mut groups: Vec<(String, Vec<bool>)> = Vec::new();
+        for k in (0..set.len()).filter(|&k| set[k]) {
+            let key = match self.field(field, self.span(k), Some(k)) {
+                Rv::Nil => String::from("\u{0}nil"),
+                v => self.show(v),
+            };
+            match groups.iter_mut().find(|(g, _)| *g == key) {
+                Some((_, m)) => m[k] = true,
+                None => {
+                    let mut m = vec![false; set.len()];
+                    m[k] = true;
+                    groups.push((key, m));
+                }
+            }
+        }
+        groups.into_iter().map(|(_, m)| m).collect()
+    }
+
     pub fn show(&self, v: Rv) -> String {
         match v {
             Rv::Nil => "nil".into(),
@@ -379,6 +507,8 @@ impl<'a> Cx<'a> {
             Rv::Status(s) => s.as_str().into(),
             Rv::Kind(k) => k.as_str().into(),
             Rv::Other(t) => format!("<{}>", t.as_str()),
+            Rv::TraceId(t) => format!("{:?}", t.to_string()),
+            Rv::SpanId(s) => format!("{:?}", s.to_string()),
         }
     }
 
@@ -393,11 +523,12 @@ impl<'a> Cx<'a> {
     fn collect_actual(&self, pred: &Pred, span: &Span, node: Option<usize>, out: &mut Vec<String>) {
         let mut push = |v: &Value| {
             let (label, shown) = match v {
-                Value::Field(f @ (Field::EventName | Field::EventAttr { .. })) => {
-                    let all: Vec<String> = self.event_values(f, span).into_iter().map(|x| self.show(x)).collect();
+                Value::Field(f) if f.is_multi() => {
+                    let all: Vec<String> = self.multi_values(f, span).into_iter().map(|x| self.show(x)).collect();
+                    let none = if matches!(f, Field::LinkTraceId | Field::LinkSpanId) { "links" } else { "events" };
                     (
                         f.display(),
-                        if all.is_empty() { "nil (no events)".to_string() } else { format!("[{}]", all.join(", ")) },
+                        if all.is_empty() { format!("nil (no {none})") } else { format!("[{}]", all.join(", ")) },
                     )
                 }
                 Value::Field(f) => (f.display(), self.show(self.value(v, span, node))),
@@ -419,6 +550,35 @@ impl<'a> Cx<'a> {
             }
             Pred::Regex { value, .. } => push(value),
         }
+    }
+}
+
+/// The spans of every spanset.
+fn union(mut sets: Vec<Vec<bool>>, n: usize) -> Vec<bool> {
+    if sets.len() == 1 {
+        return sets.pop().unwrap_or_default();
+    }
+    let mut out = vec![false; n];
+    for s in sets {
+        for (o, v) in out.iter_mut().zip(s) {
+            *o |= v;
+        }
+    }
+    out
+}
+
+fn or(a: &[bool], b: &[bool]) -> Vec<bool> {
+    a.iter().zip(b).map(|(x, y)| *x || *y).collect()
+}
+
+/// The relation read the other way: `A > B` (B child of A) is `B < A`.
+fn inverse(rel: Relation) -> Relation {
+    match rel {
+        Relation::Child => Relation::Parent,
+        Relation::Parent => Relation::Child,
+        Relation::Descendant => Relation::Ancestor,
+        Relation::Ancestor => Relation::Descendant,
+        Relation::Sibling => Relation::Sibling,
     }
 }
 

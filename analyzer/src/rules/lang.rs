@@ -3,15 +3,20 @@
 //! back to a line and column of the rule file.
 //!
 //! ```text
-//! selector   = spanset { relation spanset }
-//! relation   = ">" | ">>" | "<" | "<<" | "~"
+//! selector   = pipeline
+//! pipeline   = setexpr { "|" stage } | aggregate-cmp { "|" stage }
+//! setexpr    = structural { ("&&" | "||") structural }      (left to right)
+//! structural = primary { relop primary }                     (left to right, binds tighter)
+//! primary    = spanset | "(" pipeline ")"
+//! relop      = [ "!" | "&" ] (">" | ">>" | "<" | "<<" | "~")
+//! stage      = aggregate-cmp | "by" "(" field ")" | "coalesce" "(" ")" | setexpr
 //! spanset    = "{" [ expr ] "}"
 //! expr       = and { "||" and }
 //! and        = unary { "&&" unary }
-//! unary      = "!" unary | "(" expr ")" | "true" | "false" | comparison
+//! unary      = "!" unary | "(" expr ")" | "true" | "false" | comparison | attribute
 //! comparison = operand cmp operand
 //! operand    = field | literal | "count" "(" relation spanset ")"
-//! aggregate  = function "(" [ field ] ")" cmp operand
+//! aggregate-cmp = function "(" [ field [ "," quantile ] ] ")" cmp operand
 //! ```
 
 use super::lex::{Tok, lex};
@@ -153,20 +158,98 @@ pub struct Spanset {
     pub pos: usize,
 }
 
-/// Spansets joined by structural relations, read left to right: `{A} > {B}` selects the
-/// spans matching B whose parent matches A.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Selector {
-    pub first: Spanset,
-    pub rest: Vec<(Relation, Spanset)>,
+/// A spanset operator between two spanset expressions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SetOp {
+    /// `{a} && {b}`: both found matches in the trace; the spans of both.
+    And,
+    /// `{a} || {b}`: the spans of either.
+    Or,
+    /// `{a} > {b}` and the other structural operators: the right side's spans in that
+    /// relation to a span of the left side; `!>` those not in it; `&>` the spans of both
+    /// sides that stand in it.
+    Rel { rel: Relation, negated: bool, union: bool },
 }
 
-/// `p99(duration) < 500ms`.
+impl SetOp {
+    pub fn as_str(self) -> String {
+        match self {
+            SetOp::And => "&&".into(),
+            SetOp::Or => "||".into(),
+            SetOp::Rel { rel, negated, union } => {
+                format!(
+                    "{}{}",
+                    if negated {
+                        "!"
+                    } else if union {
+                        "&"
+                    } else {
+                        ""
+                    },
+                    rel.as_str()
+                )
+            }
+        }
+    }
+}
+
+/// A set of spans of one trace: a spanset, spanset operators, or a pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetExpr {
+    Spanset(Spanset),
+    Op { op: SetOp, lhs: Box<SetExpr>, rhs: Box<SetExpr>, pos: usize },
+    Pipeline { input: Box<SetExpr>, stages: Vec<Stage> },
+}
+
+/// One stage after `|`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stage {
+    /// `| { … }`: keeps the spans that also match.
+    Filter(SetExpr),
+    /// `| count() > 3`: keeps the spansets whose aggregate holds.
+    Scalar(Aggregate),
+    /// `| by(field)`: splits each spanset by the field's value.
+    By(FieldName),
+    /// `| coalesce()`: joins the spansets again.
+    Coalesce,
+}
+
+/// A selector: spanset expressions and pipelines, TraceQL's span-selecting forms. `{A} > {B}`
+/// selects the spans matching B whose parent matches A.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selector {
+    pub expr: SetExpr,
+}
+
+impl Selector {
+    /// The spanset when the selector is a single one.
+    pub fn single(&self) -> Option<&Spanset> {
+        match &self.expr {
+            SetExpr::Spanset(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl SetExpr {
+    /// Where the expression starts.
+    pub fn pos(&self) -> usize {
+        match self {
+            SetExpr::Spanset(s) => s.pos,
+            SetExpr::Op { lhs, .. } => lhs.pos(),
+            SetExpr::Pipeline { input, .. } => input.pos(),
+        }
+    }
+}
+
+/// `p99(duration) < 500ms`, `quantile(duration, 0.99) > 1s`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Aggregate {
     pub function: String,
     pub function_pos: usize,
     pub arg: Option<FieldName>,
+    /// The second argument of `quantile(field, q)`.
+    pub quantile: Option<(f64, usize)>,
     pub op: CmpOp,
     pub rhs: Operand,
 }
@@ -229,12 +312,166 @@ impl Parser {
     }
 
     pub(super) fn selector(&mut self) -> Result<Selector, SyntaxError> {
-        let first = self.spanset()?;
-        let mut rest = Vec::new();
-        while let Some(r) = self.relation() {
-            rest.push((r, self.spanset()?));
+        Ok(Selector { expr: self.pipeline()? })
+    }
+
+    /// `setexpr { "|" stage }`; a selector that starts with an aggregate (`count() > 3`)
+    /// reads as `{ } | count() > 3`, as in TraceQL.
+    fn pipeline(&mut self) -> Result<SetExpr, SyntaxError> {
+        let input = if self.at_aggregate() {
+            SetExpr::Spanset(Spanset { expr: None, pos: self.pos() })
+        } else {
+            let e = self.set_expr()?;
+            if self.peek() != &Tok::Pipe {
+                return Ok(e);
+            }
+            self.bump();
+            e
+        };
+        let mut stages = vec![self.stage()?];
+        while self.peek() == &Tok::Pipe {
+            self.bump();
+            stages.push(self.stage()?);
         }
-        Ok(Selector { first, rest })
+        Ok(SetExpr::Pipeline { input: Box::new(input), stages })
+    }
+
+    /// Whether an aggregate function call starts here (`count(`, `avg(`, …).
+    fn at_aggregate(&self) -> bool {
+        matches!(self.peek(), Tok::Ident(w) if is_aggregate_name(w))
+            && matches!(self.toks.get(self.at + 1), Some((Tok::LParen, _)))
+    }
+
+    fn stage(&mut self) -> Result<Stage, SyntaxError> {
+        let pos = self.pos();
+        if let Tok::Ident(w) = self.peek().clone()
+            && matches!(self.toks.get(self.at + 1), Some((Tok::LParen, _)))
+        {
+            match w.as_str() {
+                "by" => {
+                    self.bump();
+                    self.bump();
+                    let field = match self.bump() {
+                        (Tok::Ident(text), p) => FieldName { text, pos: p },
+                        (t, p) => {
+                            return Err(SyntaxError::new(p, format!("by(…) takes a field, found {}", t.describe())));
+                        }
+                    };
+                    if self.peek() == &Tok::Comma {
+                        return Err(SyntaxError::new(
+                            self.pos(),
+                            "by(…) takes one field here; group by several with several stages: `| by(a) | by(b)`",
+                        ));
+                    }
+                    self.expect(&Tok::RParen, "`)` closing by(…)")?;
+                    return Ok(Stage::By(field));
+                }
+                "coalesce" => {
+                    self.bump();
+                    self.bump();
+                    self.expect(&Tok::RParen, "`)`: coalesce() takes no argument")?;
+                    return Ok(Stage::Coalesce);
+                }
+                "select" => {
+                    return Err(SyntaxError::new(
+                        pos,
+                        "select(…) chooses which fields Tempo returns with each span; a finding always shows its span, so drop `| select(…)`",
+                    ));
+                }
+                _ if is_metrics_function(&w) => {
+                    return Err(SyntaxError::new(
+                        pos,
+                        format!(
+                            "`{w}()` is a TraceQL metrics function (series over time from a live Tempo); it does not apply to a dump: use `tracecheck stats` for latency per operation, or a rule's `aggregate` such as `p99(duration) < 500ms`"
+                        ),
+                    ));
+                }
+                _ if is_aggregate_name(&w) => return Ok(Stage::Scalar(self.aggregate()?)),
+                _ => {
+                    return Err(SyntaxError::new(
+                        pos,
+                        format!(
+                            "unknown pipeline stage `{w}(…)` (use count(), avg(F), min(F), max(F), sum(F), quantile(F, q), pNN(F), error_rate() compared with a value; by(F); coalesce(); or a spanset)"
+                        ),
+                    ));
+                }
+            }
+        }
+        match self.peek() {
+            Tok::LBrace | Tok::LParen => Ok(Stage::Filter(self.set_expr()?)),
+            t => Err(SyntaxError::new(
+                pos,
+                format!(
+                    "expected a pipeline stage (an aggregate such as `count() > 3`, `by(F)`, or a spanset) after `|`, found {}",
+                    t.describe()
+                ),
+            )),
+        }
+    }
+
+    /// `structural { ("&&" | "||") structural }`, left to right (TraceQL gives `&&` and `||`
+    /// between spansets the same precedence).
+    fn set_expr(&mut self) -> Result<SetExpr, SyntaxError> {
+        let mut e = self.structural()?;
+        loop {
+            let op = match self.peek() {
+                Tok::And => SetOp::And,
+                Tok::Or => SetOp::Or,
+                _ => return Ok(e),
+            };
+            let pos = self.bump().1;
+            let rhs = self.structural()?;
+            e = SetExpr::Op { op, lhs: Box::new(e), rhs: Box::new(rhs), pos };
+        }
+    }
+
+    /// `primary { relop primary }`, left to right.
+    fn structural(&mut self) -> Result<SetExpr, SyntaxError> {
+        let mut e = self.primary()?;
+        while let Some((op, pos)) = self.set_relation()? {
+            let rhs = self.primary()?;
+            e = SetExpr::Op { op, lhs: Box::new(e), rhs: Box::new(rhs), pos };
+        }
+        Ok(e)
+    }
+
+    fn primary(&mut self) -> Result<SetExpr, SyntaxError> {
+        match self.peek() {
+            Tok::LParen => {
+                self.bump();
+                let e = self.pipeline()?;
+                self.expect(&Tok::RParen, "`)`")?;
+                Ok(e)
+            }
+            _ => Ok(SetExpr::Spanset(self.spanset()?)),
+        }
+    }
+
+    /// A structural operator between spansets, with its `!` or `&` prefix.
+    fn set_relation(&mut self) -> Result<Option<(SetOp, usize)>, SyntaxError> {
+        let pos = self.pos();
+        let (negated, union) = match self.peek() {
+            // `!~` is lexed as the regex operator; between spansets it is "not sibling".
+            Tok::Cmp(CmpOp::NotMatch) => {
+                self.bump();
+                return Ok(Some((SetOp::Rel { rel: Relation::Sibling, negated: true, union: false }, pos)));
+            }
+            Tok::Not => (true, false),
+            Tok::Amp => (false, true),
+            _ => return Ok(self.relation().map(|rel| (SetOp::Rel { rel, negated: false, union: false }, pos))),
+        };
+        self.bump();
+        match self.relation() {
+            Some(rel) => Ok(Some((SetOp::Rel { rel, negated, union }, pos))),
+            None => Err(SyntaxError::new(
+                self.pos(),
+                format!(
+                    "expected a structural operator after `{}` (>, >>, <, <<, ~), found {}",
+                    if negated { "!" } else { "&" },
+                    self.peek().describe()
+                ),
+            )),
+        }
     }
 
     pub(super) fn spanset(&mut self) -> Result<Spanset, SyntaxError> {
@@ -301,6 +538,21 @@ impl Parser {
     pub(super) fn comparison(&mut self) -> Result<Expr, SyntaxError> {
         let pos = self.pos();
         let lhs = self.operand()?;
+        if let Operand::Field(f) = &lhs
+            && matches!(self.peek(), Tok::RBrace | Tok::And | Tok::Or | Tok::RParen | Tok::End)
+        {
+            // `{ span.cache.hit }`: an attribute alone means `= true`, as in TraceQL.
+            if is_attribute(&f.text) {
+                return Ok(Expr::Cmp { lhs, op: CmpOp::Eq, rhs: Operand::Literal(Literal::Bool(true), pos), pos });
+            }
+            return Err(SyntaxError::new(
+                self.pos(),
+                format!(
+                    "`{}` alone is not a condition: compare it (`{} = …`); only attributes stand alone, meaning `= true`",
+                    f.text, f.text
+                ),
+            ));
+        }
         let op = match self.peek() {
             Tok::Cmp(op) => *op,
             t => {
@@ -365,14 +617,59 @@ impl Parser {
             }
             t => return Err(SyntaxError::new(self.pos(), format!("expected a field, found {}", t.describe()))),
         };
+        let quantile = if self.peek() == &Tok::Comma {
+            self.bump();
+            match self.bump() {
+                (Tok::Float(q), p) => Some((q, p)),
+                (Tok::Int(q), p) => Some((q as f64, p)),
+                (t, p) => {
+                    return Err(SyntaxError::new(
+                        p,
+                        format!("expected a quantile such as 0.99, found {}", t.describe()),
+                    ));
+                }
+            }
+        } else {
+            None
+        };
         self.expect(&Tok::RParen, "`)`")?;
         let op = match self.bump() {
             (Tok::Cmp(op), _) => op,
             (t, p) => return Err(SyntaxError::new(p, format!("expected a comparison, found {}", t.describe()))),
         };
         let rhs = self.operand()?;
-        Ok(Aggregate { function, function_pos, arg, op, rhs })
+        Ok(Aggregate { function, function_pos, arg, quantile, op, rhs })
     }
+}
+
+/// Whether a field name is an attribute (not an intrinsic).
+fn is_attribute(t: &str) -> bool {
+    ["span.", "resource.", "event.", "link.", "instrumentation.", "."].iter().any(|p| t.starts_with(p))
+        && t != "event.name"
+}
+
+/// Names that start an aggregate: TraceQL's and this language's.
+fn is_aggregate_name(w: &str) -> bool {
+    matches!(w, "count" | "avg" | "mean" | "min" | "max" | "sum" | "error_rate" | "quantile")
+        || w.strip_prefix('p').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+/// TraceQL metrics functions: series over time, meaningless for a dump.
+fn is_metrics_function(w: &str) -> bool {
+    matches!(
+        w,
+        "rate"
+            | "count_over_time"
+            | "sum_over_time"
+            | "avg_over_time"
+            | "min_over_time"
+            | "max_over_time"
+            | "quantile_over_time"
+            | "histogram_over_time"
+            | "compare"
+            | "topk"
+            | "bottomk"
+    )
 }
 
 /// Bare words read as literals: status codes and span kinds.
@@ -384,6 +681,14 @@ fn is_word_literal(w: &str) -> bool {
 pub fn parse_selector(src: &str) -> Result<Selector, SyntaxError> {
     let mut p = Parser::new(src)?;
     let s = p.selector()?;
+    if let Tok::Ident(w) = p.peek()
+        && w == "with"
+    {
+        return Err(SyntaxError::new(
+            p.pos(),
+            "query hints (`with (…)`) steer a Tempo search; they do not apply to a dump: drop them",
+        ));
+    }
     p.end()?;
     Ok(s)
 }
@@ -414,11 +719,13 @@ mod tests {
     #[test]
     pub(super) fn parses_structural_selectors() {
         let s = parse_selector(r#"{ name = "a" } > { kind = client && duration > 2ms } >> {}"#).unwrap();
-        assert_eq!(s.rest.len(), 2);
-        assert_eq!(s.rest[0].0, Relation::Child);
-        assert_eq!(s.rest[1].0, Relation::Descendant);
-        assert_eq!(s.rest[1].1.expr, None);
-        let Some(Expr::And(terms)) = &s.rest[0].1.expr else { panic!("expected and") };
+        // Left to right: ({a} > {b}) >> {}.
+        let SetExpr::Op { op: SetOp::Rel { rel: Relation::Descendant, .. }, lhs, rhs, .. } = &s.expr else {
+            panic!("descendant at the top: {s:?}")
+        };
+        assert!(matches!(&**rhs, SetExpr::Spanset(Spanset { expr: None, .. })));
+        let SetExpr::Op { op: SetOp::Rel { rel: Relation::Child, .. }, rhs: b, .. } = &**lhs else { panic!("child") };
+        let SetExpr::Spanset(Spanset { expr: Some(Expr::And(terms)), .. }) = &**b else { panic!("expected and") };
         assert!(matches!(&terms[1], Expr::Cmp { rhs: Operand::Literal(Literal::Duration(2_000_000), _), .. }));
     }
 

@@ -18,6 +18,12 @@ pub(super) enum Tok {
     And,
     Or,
     Not,
+    /// `|`: a pipeline stage follows.
+    Pipe,
+    /// `&` before a structural operator (`&>>`: both sides).
+    Amp,
+    /// `,` between the arguments of `quantile(duration, 0.99)`.
+    Comma,
     Ident(String),
     Str(String),
     Int(i64),
@@ -43,6 +49,9 @@ impl Tok {
             Tok::And => "`&&`".into(),
             Tok::Or => "`||`".into(),
             Tok::Not => "`!`".into(),
+            Tok::Pipe => "`|`".into(),
+            Tok::Amp => "`&`".into(),
+            Tok::Comma => "`,`".into(),
             Tok::Ident(s) => format!("`{s}`"),
             Tok::Str(s) => format!("string {s:?}"),
             Tok::Int(n) => format!("number {n}"),
@@ -81,6 +90,18 @@ pub(super) fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
             _ if two(b">=") => (Tok::Cmp(CmpOp::Ge), 2),
             _ if two(b"<=") => (Tok::Cmp(CmpOp::Le), 2),
             _ if two(b"==") => return Err(SyntaxError::new(i, "use `=` for equality, not `==`")),
+            b'|' => (Tok::Pipe, 1),
+            b'&' => (Tok::Amp, 1),
+            b',' => (Tok::Comma, 1),
+            b'*' | b'+' | b'/' | b'%' | b'^' => {
+                return Err(SyntaxError::new(
+                    i,
+                    format!(
+                        "arithmetic (`{}`) is not supported; write the value itself, such as `10485760` for `10 * 1024 * 1024`",
+                        c as char
+                    ),
+                ));
+            }
             b'=' => (Tok::Cmp(CmpOp::Eq), 1),
             b'>' => (Tok::Cmp(CmpOp::Gt), 1),
             b'<' => (Tok::Cmp(CmpOp::Lt), 1),
@@ -95,6 +116,16 @@ pub(super) fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SyntaxError> {
                 let mut j = i + 1;
                 while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'_' | b'.' | b'-' | b'/')) {
                     j += 1;
+                }
+                // `span:name`, `trace:duration`: a scoped intrinsic.
+                if b.get(j) == Some(&b':')
+                    && b.get(j + 1).is_some_and(u8::is_ascii_alphabetic)
+                    && !src[i..j].contains('.')
+                {
+                    j += 1;
+                    while j < b.len() && b[j].is_ascii_alphanumeric() {
+                        j += 1;
+                    }
                 }
                 let mut name = src[i..j].to_string();
                 // `span."key with spaces"`: a quoted attribute name.

@@ -1,7 +1,7 @@
 //! Loading rule pack files: TOML with positions, validation, and compilation of every
 //! rule and suppression. Every error names the file, line and column.
 
-use super::compile::{Compiler, Context, Tables};
+use super::compile::{Compiler, Context, Tables, Ty};
 use super::lang::{self, SyntaxError};
 use super::pack::*;
 use crate::finding::{Code, Severity};
@@ -13,6 +13,9 @@ use toml::Spanned;
 pub(super) struct Source<'a> {
     pub(super) path: &'a str,
     pub(super) text: &'a str,
+    /// Whether regexes must match the whole value (schema 2, as TraceQL) or may match any
+    /// part of it (schema 1).
+    pub(super) anchored: bool,
 }
 
 impl Source<'_> {
@@ -66,17 +69,21 @@ impl Loaded {
     /// Parses, validates and compiles one pack, adding it to the set. On error nothing is
     /// added.
     pub fn add(&mut self, path: &str, text: &str) -> Result<(), RuleError> {
-        let src = Source { path, text };
+        let mut src = Source { path, text, anchored: true };
         let file: PackFile = toml::from_str(text).map_err(|e| match e.span() {
             Some(s) => src.at(s.start, one_line(e.message())),
             None => RuleError { file: path.to_string(), line: 0, column: 0, message: one_line(e.message()) },
         })?;
-        if *file.schema.get_ref() != 1 {
+        let schema = *file.schema.get_ref();
+        if !matches!(schema, 1 | 2) {
             return Err(src.span(
                 &file.schema,
-                format!("unsupported schema {}; this version of tracecheck reads schema = 1", file.schema.get_ref()),
+                format!(
+                    "unsupported schema {schema}; this version of tracecheck reads schema = 2 (and schema = 1, whose regexes match any part of a value)"
+                ),
             ));
         }
+        src.anchored = schema >= 2;
         if file.name.get_ref().trim().is_empty() {
             return Err(src.span(&file.name, "the pack needs a name"));
         }
@@ -115,6 +122,7 @@ impl Loaded {
             sha256: crate::digest::sha256_hex(text.as_bytes()),
             canonical: canonical_digest(text),
             text: text.to_string(),
+            schema,
         });
         self.rules.extend(rules);
         self.suppressions.extend(suppressions);
@@ -205,13 +213,13 @@ pub(super) fn compile_rule(
         .map(|s| {
             compile_text(src, tables, Context::Trace, s, |c, t| {
                 let sel = lang::parse_selector(t)?;
-                if let Some((_, set)) = sel.rest.first() {
+                let Some(set) = sel.single() else {
                     return Err(SyntaxError {
-                        pos: set.pos,
+                        pos: sel.expr.pos(),
                         message: "children_in_order takes single spansets".into(),
                     });
-                }
-                Ok(c.selector(&sel)?.first)
+                };
+                c.spanset(set)
             })
         })
         .collect::<Result<Vec<_>, RuleError>>()?;
@@ -228,7 +236,14 @@ pub(super) fn compile_rule(
         .iter()
         .map(|s| {
             let f = compile_text(src, tables, Context::Trace, s, |c, t| {
-                c.field(&lang::FieldName { text: t.to_string(), pos: 0 })
+                let f = c.field(&lang::FieldName { text: t.to_string(), pos: 0 })?;
+                if matches!(f.ty(), Ty::TraceId | Ty::SpanId) {
+                    return Err(SyntaxError {
+                        pos: 0,
+                        message: format!("`{t}` makes a group per span or trace; group by a name or an attribute"),
+                    });
+                }
+                Ok(f)
             })?;
             Ok(f.compiled)
         })
@@ -301,7 +316,7 @@ pub(super) fn compile_text<T>(
     f: impl FnOnce(&mut Compiler<'_>, &str) -> Result<T, SyntaxError>,
 ) -> Result<Sourced<T>, RuleError> {
     let text = s.get_ref().as_str();
-    let mut c = Compiler { tables, context, text };
+    let mut c = Compiler { tables, context, text, anchored: src.anchored };
     let compiled = f(&mut c, text).map_err(|e| src.inner(s, e))?;
     Ok(Sourced { compiled, text: text.to_string() })
 }
@@ -347,7 +362,8 @@ pub(super) fn compile_suppression(
     };
     let where_ = match &s.where_ {
         Some(w) => Some(compile_text(src, tables, Context::SpanOnly, w, |c, t| {
-            Ok(c.selector(&lang::parse_selector(t)?)?.first)
+            let sel = c.selector(&lang::parse_selector(t)?)?;
+            Ok(sel.single().cloned().unwrap_or(super::compile::Pred::True))
         })?),
         None => None,
     };

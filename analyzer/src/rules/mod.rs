@@ -162,9 +162,10 @@ impl SpanFilter {
         };
         let parsed = lang::parse_selector(text).map_err(|e| err(e.pos, e.message))?;
         let mut tables = compile::Tables::default();
-        let selector = compile::Compiler { tables: &mut tables, context: compile::Context::Trace, text }
-            .selector(&parsed)
-            .map_err(|e| err(e.pos, e.message))?;
+        let selector =
+            compile::Compiler { tables: &mut tables, context: compile::Context::Trace, text, anchored: true }
+                .selector(&parsed)
+                .map_err(|e| err(e.pos, e.message))?;
         Ok(SpanFilter { tables, selector })
     }
 

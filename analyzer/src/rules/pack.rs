@@ -207,4 +207,6 @@ pub struct Pack {
     pub canonical: String,
     /// The pack file as read, so partial results can carry the rules they were made with.
     pub text: String,
+    /// The pack's `schema`: 1 matches regexes anywhere in a value, 2 (TraceQL) the whole value.
+    pub schema: i64,
 }

@@ -28,7 +28,8 @@ pub enum KeyPart<S = Sym> {
 impl KeyPart {
     pub(super) fn of(v: Rv) -> KeyPart {
         match v {
-            Rv::Nil | Rv::Text(_) => KeyPart::Nil,
+            // Ids are refused as group keys when the pack is loaded.
+            Rv::Nil | Rv::Text(_) | Rv::TraceId(_) | Rv::SpanId(_) => KeyPart::Nil,
             Rv::Str(s) => KeyPart::Str(s),
             Rv::Int(n) => KeyPart::Int(n),
             Rv::Float(f) => KeyPart::Float(f.to_bits()),

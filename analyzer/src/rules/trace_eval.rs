@@ -97,7 +97,7 @@ impl RuleSet {
                     }
                 }
                 Quantifier::None => {
-                    let last = rule.selector.compiled.rest.last().map_or(&rule.selector.compiled.first, |(_, p)| p);
+                    let last = rule.selector.compiled.last_filter();
                     for &k in &matches {
                         let span = cx.span(k);
                         emit(rule, span, &[], listed, &mut p.findings, || {

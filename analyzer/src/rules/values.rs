@@ -18,6 +18,8 @@ pub enum Rv {
     Kind(SpanKind),
     /// An array, map, bytes or empty value: present, but not comparable.
     Other(ValueType),
+    TraceId(crate::model::TraceId),
+    SpanId(crate::model::SpanId),
 }
 
 impl Rv {
@@ -42,6 +44,8 @@ impl Rv {
             Rv::Status(_) => "a status",
             Rv::Kind(_) => "a span kind",
             Rv::Other(t) => t.as_str(),
+            Rv::TraceId(_) => "a trace id",
+            Rv::SpanId(_) => "a span id",
         }
     }
 }

@@ -17,9 +17,10 @@ pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
         return None;
     }
     let n = sorted.len();
-    // Integer arithmetic on per-mille so 0.9 × 10 is exactly 9, not 9.000000000000002.
-    let permille = (p * 10.0).round() as u128;
-    let rank = (permille * n as u128).div_ceil(1000).clamp(1, n as u128) as usize;
+    // Integer arithmetic on thousandths of a percent, so 0.9 × 10 is exactly 9, not
+    // 9.000000000000002, and p99.99 keeps its last digit.
+    let milli = (p * 1000.0).round() as u128;
+    let rank = (milli * n as u128).div_ceil(100_000).clamp(1, n as u128) as usize;
     Some(sorted[rank - 1])
 }
 
