@@ -263,7 +263,7 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratc
     bytes(buf, dump.str(s.status_message).as_bytes());
     buf.extend_from_slice(&s.start.to_be_bytes());
     buf.extend_from_slice(&s.end.to_be_bytes());
-    bytes(buf, dump.str(s.scope).as_bytes());
+    bytes(buf, dump.str(dump.scope(s).name).as_bytes());
     attrs(dump, dump.span_attrs(s), buf, scratch);
     // Events: each one's entry is built in `events` (its attributes go through the shared
     // attribute scratch first), then the entries are sorted.

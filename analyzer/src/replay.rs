@@ -2,7 +2,7 @@
 //! `ExportTraceServiceRequest`s (the same message as `TracesData`), batched per resource,
 //! retried with backoff, with honest counts of what the endpoint accepted.
 
-use crate::model::{Attr, Dump, Parent, Span, SpanKind, StatusCode, Value};
+use crate::model::{Attr, Dump, Parent, Scope, Span, SpanKind, StatusCode, Value};
 use std::collections::BTreeMap;
 use tracecheck_wire::otlp_http;
 
@@ -156,6 +156,7 @@ fn span(dump: &Dump, out: &mut Vec<u8>, s: &Span, shift: i64) {
             message(m, 13, |lk| {
                 len_field(lk, 1, &l.trace_id.0);
                 len_field(lk, 2, &l.span_id.0);
+                key_values(dump, lk, 4, &dump.attrs[l.attrs.range()]);
             });
         }
         let code = match s.status {
@@ -170,22 +171,32 @@ fn span(dump: &Dump, out: &mut Vec<u8>, s: &Span, shift: i64) {
     });
 }
 
+/// A scope and the indices of its spans.
+type ScopeSpans = (Scope, Vec<u32>);
+
 /// One request body: the spans `ids` (indices into `dump.spans`), grouped by resource and
 /// scope, times shifted by `shift` ns.
 pub fn encode_request(dump: &Dump, ids: &[u32], shift: i64) -> Vec<u8> {
-    let mut by_resource: BTreeMap<u32, BTreeMap<&str, Vec<u32>>> = BTreeMap::new();
+    // Scopes are grouped by name and version; the first one met gives the attributes.
+    let mut by_resource: BTreeMap<u32, BTreeMap<(&str, &str), ScopeSpans>> = BTreeMap::new();
     for &i in ids {
         let s = &dump.spans[i as usize];
-        by_resource.entry(s.resource).or_default().entry(dump.str(s.scope)).or_default().push(i);
+        let sc = dump.scope(s);
+        let key = (dump.str(sc.name), dump.str(sc.version));
+        by_resource.entry(s.resource).or_default().entry(key).or_insert_with(|| (sc, Vec::new())).1.push(i);
     }
     let mut out = Vec::new();
     for (resource, scopes) in by_resource {
         message(&mut out, 1, |rs| {
             let r = &dump.resources[resource as usize];
             message(rs, 1, |res| key_values(dump, res, 1, &dump.attrs[r.attrs.range()]));
-            for (scope, spans) in scopes {
+            for ((name, version), (scope, spans)) in scopes {
                 message(rs, 2, |ss| {
-                    message(ss, 1, |sc| str_field(sc, 1, scope));
+                    message(ss, 1, |sc| {
+                        str_field(sc, 1, name);
+                        str_field(sc, 2, version);
+                        key_values(dump, sc, 3, &dump.attrs[scope.attrs.range()]);
+                    });
                     for &i in &spans {
                         span(dump, ss, &dump.spans[i as usize], shift);
                     }

@@ -124,7 +124,10 @@ fn stdin_takes_proto_and_compressed_input() {
 
 #[test]
 fn proto_decoder_agrees_with_prost_field_by_field() {
-    let json = json_lines();
+    // Plus a scope with a version and attributes, and a link with attributes.
+    let json = json_lines()
+        + r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"s"}}]},"scopeSpans":[{"scope":{"name":"lib","version":"2.1","attributes":[{"key":"lang","value":{"stringValue":"go"}},{"key":"n","value":{"intValue":"3"}}]},"spans":[{"traceId":"11112222333344445555666677778888","spanId":"1111222233334444","name":"linked","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2","links":[{"traceId":"21112222333344445555666677778888","spanId":"2111222233334444","attributes":[{"key":"why","value":{"stringValue":"batch"}}]}]}]}]}]}"#
+        + "\n";
     let protos = proto_records(&json);
     let mut loaded = Loaded::default();
     load_bytes(&mut loaded, "d.bin", &framed(&protos), &LoadOptions::default());
@@ -142,6 +145,7 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
                     .map(|v| format!("{:?}", v.value))
             });
             for ss in &rs.scope_spans {
+                let scope = ss.scope.clone().unwrap_or_default();
                 for ps in &ss.spans {
                     seen += 1;
                     let mine = d
@@ -155,6 +159,10 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
                         })
                         .unwrap_or_else(|| panic!("span {:?} not decoded", ps.name));
                     assert_eq!(mine.end, ps.end_time_unix_nano);
+                    let sc = d.scope(mine);
+                    assert_eq!((d.str(sc.name), d.str(sc.version)), (scope.name.as_str(), scope.version.as_str()));
+                    let scope_keys: Vec<&str> = d.attrs[sc.attrs.range()].iter().map(|a| d.str(a.key)).collect();
+                    assert_eq!(scope_keys, scope.attributes.iter().map(|a| a.key.as_str()).collect::<Vec<_>>());
                     assert_eq!(mine.kind as i32, ps.kind, "{}", ps.name);
                     let status = ps.status.clone().unwrap_or_default();
                     assert_eq!(mine.status as i32, status.code);
@@ -199,6 +207,8 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
                     assert_eq!(links.len(), ps.links.len());
                     for (l, pl) in links.iter().zip(&ps.links) {
                         assert_eq!((&l.trace_id.0[..], &l.span_id.0[..]), (&pl.trace_id[..], &pl.span_id[..]));
+                        let keys: Vec<&str> = d.attrs[l.attrs.range()].iter().map(|a| d.str(a.key)).collect();
+                        assert_eq!(keys, pl.attributes.iter().map(|a| a.key.as_str()).collect::<Vec<_>>());
                     }
                 }
             }
@@ -206,6 +216,8 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
     }
     assert_eq!(seen, d.spans.len());
     assert!(seen > 30);
+    assert!(d.scopes.iter().any(|s| d.attrs[s.attrs.range()].len() == 2), "the scope attributes were seen");
+    assert!(d.links.iter().any(|l| l.attrs.len == 1), "the link attributes were seen");
 }
 
 #[test]

@@ -17,9 +17,10 @@ const MS: u64 = 1_000_000;
 /// `(short name, trace, parent, name, kind, service, start ms, duration ms, status, extra)`.
 type Row = (&'static str, &'static str, &'static str, &'static str, u8, &'static str, u64, u64, u8, &'static str);
 
-/// Trace A (frontend, scope "gen" 1.0):
+/// Trace A (frontend, scope "gen" 1.0 with `lang = rust`):
 /// a1 GET /cart (server) > a2 dht.put (client, error, event at +5 ms) > a3, a4 kad.store_value
-/// (service dht; a3 in error "boom"); a1 > a5 dht.get (client, link to b1) > a6 kad.get.
+/// (service dht; a3 in error "boom"); a1 > a5 dht.get (client, link to b1 with `why`) > a6
+/// kad.get.
 /// Trace B (backend, scope "jdbc"): b1 consume (consumer) > b2 db.query (error), b3 db.query.
 const ROWS: &[Row] = &[
     (
@@ -58,7 +59,7 @@ const ROWS: &[Row] = &[
         40,
         20,
         0,
-        r#""links":[{"traceId":"0000000000000000000000000000000b","spanId":"00000000000000b1"}]"#,
+        r#""links":[{"traceId":"0000000000000000000000000000000b","spanId":"00000000000000b1","attributes":[{"key":"why","value":{"stringValue":"follows"}}]}]"#,
     ),
     ("a6", TRACE_A, "a5", "kad.get", 1, "frontend", 41, 5, 0, ""),
     ("b1", TRACE_B, "", "consume", 5, "backend", 500, 400, 0, ""),
@@ -74,7 +75,11 @@ fn dump() -> String {
     let mut out = String::new();
     for r in ROWS {
         let (short, trace, parent, name, kind, service, start, dur, status, extra) = *r;
-        let scope = if trace == TRACE_A { r#"{"name":"gen","version":"1.0"}"# } else { r#"{"name":"jdbc"}"# };
+        let scope = if trace == TRACE_A {
+            r#"{"name":"gen","version":"1.0","attributes":[{"key":"lang","value":{"stringValue":"rust"}}]}"#
+        } else {
+            r#"{"name":"jdbc"}"#
+        };
         let parent =
             if parent.is_empty() { String::new() } else { format!(r#""parentSpanId":"{}","#, span_id(parent)) };
         let status_json = if extra.contains("\"status\"") || status == 0 {
@@ -160,6 +165,11 @@ fn every_traceql_form_selects_what_tempo_would() {
         (r#"{ link:traceID = "0000000000000000000000000000000b" }"#, "a5"),
         (r#"{ link:spanID = "b1" }"#, "a5"),
         (r#"{ instrumentation:name = "gen" }"#, ALL_A),
+        (r#"{ instrumentation:version = "1.0" }"#, ALL_A),
+        (r#"{ instrumentation:version = nil }"#, ALL_B),
+        (r#"{ instrumentation.lang = "rust" }"#, ALL_A),
+        (r#"{ link.why = "follows" }"#, "a5"),
+        (r#"{ link.why = nil }"#, "a1 a2 a3 a4 a6 b1 b2 b3"),
         (r#"{ span:id = "a1" }"#, "a1"),
         (r#"{ span:parentID = "00000000000000a2" }"#, "a3 a4"),
         (r#"{ trace:id = "b" }"#, ALL_B),

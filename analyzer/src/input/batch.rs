@@ -1,7 +1,7 @@
 //! A batch: what one parallel task decoded, with its own string table, merged later.
 
 use super::accounting::{Accounting, InputIssue, IssueKind};
-use crate::model::{Dump, Slice, SourceLoc, SpanId, TraceId, Value};
+use crate::model::{Dump, NO_SCOPE, Slice, SourceLoc, SpanId, TraceId, Value};
 
 /// Decoded spans and input issues of one chunk of input, with chunk-local symbols and
 /// chunk-relative line numbers.
@@ -39,6 +39,7 @@ pub struct Mark {
     events: usize,
     links: usize,
     resources: usize,
+    scopes: usize,
     issues: usize,
     spans_read: u64,
     spans_dropped: u64,
@@ -72,6 +73,7 @@ impl Batch {
             events: p.events.len(),
             links: p.links.len(),
             resources: p.resources.len(),
+            scopes: p.scopes.len(),
             issues: self.issues.len(),
             spans_read: self.accounting.spans_read,
             spans_dropped: self.accounting.spans_dropped,
@@ -86,6 +88,7 @@ impl Batch {
         p.events.truncate(m.events);
         p.links.truncate(m.links);
         p.resources.truncate(m.resources);
+        p.scopes.truncate(m.scopes);
         self.issues.truncate(m.issues);
         self.accounting.spans_read = m.spans_read;
         self.accounting.spans_dropped = m.spans_dropped;
@@ -182,7 +185,17 @@ impl Batch {
             shift(&mut e.attrs, attr_base);
         }
         dump.events.append(&mut p.events);
+        for l in &mut p.links {
+            shift(&mut l.attrs, attr_base);
+        }
         dump.links.append(&mut p.links);
+        let scope_base = arena_len(&dump.scopes);
+        for sc in &mut p.scopes {
+            sc.name = map[sc.name.0 as usize];
+            sc.version = map[sc.version.0 as usize];
+            shift(&mut sc.attrs, attr_base);
+        }
+        dump.scopes.append(&mut p.scopes);
         for r in &mut p.resources {
             shift(&mut r.attrs, attr_base);
             r.service_name = r.service_name.map(|s| map[s.0 as usize]);
@@ -193,7 +206,9 @@ impl Batch {
         for s in &mut p.spans {
             s.name = map[s.name.0 as usize];
             s.status_message = map[s.status_message.0 as usize];
-            s.scope = map[s.scope.0 as usize];
+            if s.scope != NO_SCOPE {
+                s.scope += scope_base;
+            }
             s.resource += resource_base;
             shift(&mut s.attrs, attr_base);
             shift(&mut s.events, event_base);

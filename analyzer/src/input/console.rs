@@ -26,7 +26,8 @@ use super::record::RecordDecoder;
 use super::tape::{Idx, elements, f64_value, members};
 use crate::model::time::parse_rfc3339;
 use crate::model::{
-    Attr, Event, Link, Parent, Resource, Slice, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId, Value,
+    Attr, Event, Link, NO_SCOPE, Parent, Resource, Scope, Slice, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym,
+    TraceId, Value,
 };
 use simd_json::{Node, StaticNode};
 
@@ -157,6 +158,12 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             Some(p) => self.parent_ref(p, loc, trace_id, span_id, true),
             None => Parent::Root,
         };
+        let scope = if f.scope == Sym::EMPTY {
+            NO_SCOPE
+        } else {
+            self.batch.part.scopes.push(Scope { name: f.scope, ..Scope::default() });
+            arena_len(&self.batch.part.scopes) - 1
+        };
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -168,7 +175,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             start: f.start,
             end: f.end,
             resource,
-            scope: f.scope,
+            scope,
             attrs: f.attrs,
             events: f.events,
             links: f.links,
@@ -313,7 +320,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
         let (t, s) = (t.map(strip_0x), s.map(strip_0x));
         let e = match (t.map(crate::model::decode_id_padded::<16>), s.map(crate::model::decode_id_padded::<8>)) {
             (Some(Ok(t)), Some(Ok(s))) => {
-                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
+                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s), attrs: Slice::default() });
                 return;
             }
             (Some(Ok(_)), span) => super::record::field_error(s, span),

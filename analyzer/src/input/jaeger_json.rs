@@ -8,7 +8,8 @@ use super::batch::{arena_len, since};
 use super::record::RecordDecoder;
 use super::tape::{Idx, elements, f64_value, i64_value, members, u64_value};
 use crate::model::{
-    Attr, Event, Link, Parent, Resource, Slice, Span, SpanFlags, SpanId, Sym, TraceId, Value, decode_id_padded,
+    Attr, Event, Link, NO_SCOPE, Parent, Resource, Slice, Span, SpanFlags, SpanId, Sym, TraceId, Value,
+    decode_id_padded,
 };
 use simd_json::{Node, StaticNode};
 
@@ -218,7 +219,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 continue;
             }
             if let (Ok(t), Ok(s)) = (decode_id_padded::<16>(r.trace_id), decode_id_padded::<8>(r.span_id)) {
-                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) });
+                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s), attrs: Slice::default() });
             }
         }
         let links = since(&self.batch.part.links, link_start);
@@ -243,7 +244,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             start,
             end,
             resource,
-            scope: Sym::EMPTY,
+            scope: NO_SCOPE,
             attrs,
             events,
             links,

@@ -11,8 +11,8 @@ use super::tape::{
     u64_value,
 };
 use crate::model::{
-    Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
-    Value,
+    Attr, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym,
+    TraceId, Value,
 };
 use simd_json::{Node, StaticNode};
 
@@ -105,18 +105,19 @@ impl RecordDecoder<'_, '_, '_> {
 
     fn scope_spans(&mut self, i: Idx, res: u32) {
         let nodes = self.nodes;
-        let mut scope = Sym::EMPTY;
+        let mut info = Scope::default();
         members(nodes, i, |key, v| {
             if matches!(key, "scope" | "instrumentationLibrary" | "instrumentation_library") {
-                members(nodes, v, |k, n| {
-                    if k == "name"
-                        && let Node::String(s) = nodes[n]
-                    {
-                        scope = self.batch.part.strings.intern(s);
-                    }
+                members(nodes, v, |k, n| match (k, &nodes[n]) {
+                    ("name", Node::String(s)) => info.name = self.batch.part.strings.intern(s),
+                    ("version", Node::String(s)) => info.version = self.batch.part.strings.intern(s),
+                    ("attributes", _) => info.attrs = self.attributes(n),
+                    _ => {}
                 });
             }
         });
+        let scope = arena_len(&self.batch.part.scopes);
+        self.batch.part.scopes.push(info);
         members(nodes, i, |key, v| {
             if key == "spans" {
                 elements(nodes, v, |e| self.span(e, res, scope));
@@ -124,7 +125,7 @@ impl RecordDecoder<'_, '_, '_> {
         });
     }
 
-    fn span(&mut self, i: Idx, res: u32, scope: Sym) {
+    fn span(&mut self, i: Idx, res: u32, scope: u32) {
         let nodes = self.nodes;
         self.batch.accounting.spans_read += 1;
         let loc = self.loc_of(i);
@@ -297,14 +298,15 @@ impl RecordDecoder<'_, '_, '_> {
         let nodes = self.nodes;
         let start = arena_len(&self.batch.part.links);
         elements(nodes, i, |e| {
-            let (mut t, mut s) = (None, None);
+            let (mut t, mut s, mut attrs) = (None, None, Slice::default());
             members(nodes, e, |k, v| match k {
                 "traceId" | "trace_id" => t = self.id_text(v),
                 "spanId" | "span_id" => s = self.id_text(v),
+                "attributes" => attrs = self.attributes(v),
                 _ => {}
             });
             match (decode_field::<16>(t), decode_field::<8>(s)) {
-                (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
+                (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s), attrs }),
                 (Err(e), _) | (_, Err(e)) => {
                     self.batch.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {e}"), None, None);
                 }

@@ -6,8 +6,8 @@
 use super::accounting::IssueKind;
 use super::batch::{Batch, arena_len, since};
 use crate::model::{
-    Attr, Event, Link, Parent, Resource, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
-    Value,
+    Attr, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym,
+    TraceId, Value,
 };
 use tracecheck_wire::varint::VarintError;
 
@@ -172,13 +172,17 @@ impl ProtoDecoder<'_> {
     }
 
     fn scope_spans(&mut self, r: Reader<'_>, res: u32) -> Result<(), WireError> {
-        let mut scope = Sym::EMPTY;
+        let mut info = Scope::default();
+        let mut kvs = Vec::new();
         let mut spans = Vec::new();
         r.each(|n, w, at| {
             match (n, sub(w, at)) {
-                (1, Some(sc)) => sc.each(|n, w, _| {
-                    if let (1, Some(name)) = (n, text(w)) {
-                        scope = self.intern(name);
+                (1, Some(sc)) => sc.each(|n, w, at| {
+                    match (n, text(w), sub(w, at)) {
+                        (1, Some(name), _) => info.name = self.intern(name),
+                        (2, Some(version), _) => info.version = self.intern(version),
+                        (3, _, Some(kv)) => kvs.push(self.key_value(kv)?),
+                        _ => {}
                     }
                     Ok(())
                 })?,
@@ -187,13 +191,18 @@ impl ProtoDecoder<'_> {
             }
             Ok(())
         })?;
+        let start = arena_len(&self.batch.part.attrs);
+        self.batch.part.attrs.extend(kvs);
+        info.attrs = since(&self.batch.part.attrs, start);
+        let scope = arena_len(&self.batch.part.scopes);
+        self.batch.part.scopes.push(info);
         for s in spans {
             self.span(s, res, scope)?;
         }
         Ok(())
     }
 
-    fn span(&mut self, r: Reader<'_>, res: u32, scope: Sym) -> Result<(), WireError> {
+    fn span(&mut self, r: Reader<'_>, res: u32, scope: u32) -> Result<(), WireError> {
         self.batch.accounting.spans_read += 1;
         let (mut trace, mut span_id, mut parent): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
         let (mut name, mut kind, mut start, mut end) = (Sym::EMPTY, SpanKind::Unspecified, 0, 0);
@@ -370,16 +379,27 @@ impl ProtoDecoder<'_> {
 
     fn link(&mut self, r: Reader<'_>) -> Result<(), WireError> {
         let (mut t, mut s): (&[u8], &[u8]) = (&[], &[]);
-        r.each(|n, w, _| {
+        let mut kvs = Vec::new();
+        r.each(|n, w, at| {
             match (n, w) {
                 (1, Wire::Bytes(b)) => t = b,
                 (2, Wire::Bytes(b)) => s = b,
+                (4, w) => {
+                    if let Some(kv) = sub(w, at) {
+                        kvs.push(self.key_value(kv)?);
+                    }
+                }
                 _ => {}
             }
             Ok(())
         })?;
         match (id_bytes::<16>(t), id_bytes::<8>(s)) {
-            (Ok(t), Ok(s)) => self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s) }),
+            (Ok(t), Ok(s)) => {
+                let start = arena_len(&self.batch.part.attrs);
+                self.batch.part.attrs.extend(kvs);
+                let attrs = since(&self.batch.part.attrs, start);
+                self.batch.part.links.push(Link { trace_id: TraceId(t), span_id: SpanId(s), attrs });
+            }
             (Err(why), _) | (_, Err(why)) => {
                 let loc = self.loc;
                 self.batch.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {why}"), None, None);

@@ -9,7 +9,7 @@
 use super::batch::{arena_len, since};
 use super::record::RecordDecoder;
 use super::tape::{Idx, elements, members, u64_value};
-use crate::model::{Attr, Event, Parent, Resource, Slice, Span, SpanFlags, SpanKind, Sym, Value};
+use crate::model::{Attr, Event, NO_SCOPE, Parent, Resource, Slice, Span, SpanFlags, SpanKind, Sym, Value};
 use simd_json::{Node, StaticNode};
 
 /// An endpoint's identity: service name and address.
@@ -168,7 +168,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             start: start_us.map_or(0, |t| t.saturating_mul(1000)),
             end: end_us.map_or(0, |t| t.saturating_mul(1000)),
             resource,
-            scope: Sym::EMPTY,
+            scope: NO_SCOPE,
             attrs,
             events,
             links: Slice::default(),

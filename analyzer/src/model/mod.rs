@@ -147,7 +147,19 @@ pub struct Event {
 pub struct Link {
     pub trace_id: TraceId,
     pub span_id: SpanId,
+    pub attrs: Slice,
 }
+
+/// An instrumentation scope: the library that made a span.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope {
+    pub name: Sym,
+    pub version: Sym,
+    pub attrs: Slice,
+}
+
+/// [`Span::scope`] of a span whose format names no scope.
+pub const NO_SCOPE: u32 = u32::MAX;
 
 /// Where a record came from: the file (index into [`Dump::files`]), the 1-based line the
 /// record starts on, and its byte offset.
@@ -212,7 +224,8 @@ pub struct Span {
     /// Nanoseconds since the Unix epoch; 0 when missing.
     pub end: u64,
     pub resource: u32,
-    pub scope: Sym,
+    /// Index into [`Dump::scopes`], or [`NO_SCOPE`].
+    pub scope: u32,
     pub attrs: Slice,
     pub events: Slice,
     pub links: Slice,
@@ -251,6 +264,7 @@ pub struct Dump {
     pub files: Vec<InputFile>,
     pub strings: Interner,
     pub resources: Vec<Resource>,
+    pub scopes: Vec<Scope>,
     pub spans: Vec<Span>,
     pub attrs: Vec<Attr>,
     pub events: Vec<Event>,
@@ -276,6 +290,11 @@ impl Dump {
     /// The links of a span.
     pub fn span_links(&self, span: &Span) -> &[Link] {
         &self.links[span.links.range()]
+    }
+
+    /// The instrumentation scope of a span (empty when its format names none).
+    pub fn scope(&self, span: &Span) -> Scope {
+        self.scopes.get(span.scope as usize).copied().unwrap_or_default()
     }
 
     /// The resource of a span.

@@ -162,6 +162,10 @@ impl Compiler<'_> {
                     attr(AttrScope::Resource, k, self.tables)?
                 } else if let Some(k) = t.strip_prefix("event.") {
                     Field::EventAttr { slot: self.tables.slot(k), key: k.to_string() }
+                } else if let Some(k) = t.strip_prefix("link.").filter(|k| !k.is_empty()) {
+                    Field::LinkAttr { slot: self.tables.slot(k), key: k.to_string() }
+                } else if let Some(k) = t.strip_prefix("instrumentation.").filter(|k| !k.is_empty()) {
+                    Field::ScopeAttr { slot: self.tables.slot(k), key: k.to_string() }
                 } else if let Some(k) = t.strip_prefix('.') {
                     attr(AttrScope::Any, k, self.tables)?
                 } else {
@@ -263,9 +267,7 @@ impl Compiler<'_> {
             }
             (Some(f), _) => {
                 let field = self.field(f)?;
-                if matches!(field, Field::EventName | Field::EventAttr { .. })
-                    || !matches!(field.ty(), Ty::Num | Ty::Duration | Ty::Dynamic | Ty::Time)
-                {
+                if field.is_multi() || !matches!(field.ty(), Ty::Num | Ty::Duration | Ty::Dynamic | Ty::Time) {
                     return Err(SyntaxError {
                         pos: f.pos,
                         message: format!(
@@ -385,6 +387,7 @@ const INTRINSICS: &[(&str, MakeField)] = &[
     ("link:traceID", || Field::LinkTraceId),
     ("link:spanID", || Field::LinkSpanId),
     ("instrumentation:name", || Field::ScopeName),
+    ("instrumentation:version", || Field::ScopeVersion),
 ];
 
 fn intrinsic(t: &str) -> Option<Field> {

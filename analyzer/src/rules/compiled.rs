@@ -49,8 +49,19 @@ pub enum Field {
     TraceId,
     /// `trace:rootService`: the service of the trace's earliest root.
     TraceRootService,
-    /// `instrumentation:name`: the instrumentation scope's name.
+    /// `instrumentation:name`, `instrumentation:version`, `instrumentation.KEY`: the
+    /// instrumentation scope's name, version and attributes.
     ScopeName,
+    ScopeVersion,
+    ScopeAttr {
+        slot: u32,
+        key: String,
+    },
+    /// `link.KEY`: an attribute of the span's links, compared like `event.KEY`.
+    LinkAttr {
+        slot: u32,
+        key: String,
+    },
     /// `link:traceID`, `link:spanID`: the span's links (true when any link satisfies the
     /// comparison, like events).
     LinkTraceId,
@@ -103,7 +114,9 @@ impl Field {
             | Field::ParentName
             | Field::TraceRootName
             | Field::TraceRootService
-            | Field::ScopeName => Ty::Str,
+            | Field::ScopeName
+            | Field::ScopeVersion => Ty::Str,
+            Field::ScopeAttr { .. } | Field::LinkAttr { .. } => Ty::Dynamic,
             Field::SpanId | Field::ParentId | Field::LinkSpanId => Ty::SpanId,
             Field::TraceId | Field::LinkTraceId => Ty::TraceId,
             Field::EventTimeSinceStart => Ty::Duration,
@@ -140,6 +153,7 @@ impl Field {
                 | Field::EventTimeSinceStart
                 | Field::LinkTraceId
                 | Field::LinkSpanId
+                | Field::LinkAttr { .. }
         )
     }
 
@@ -168,6 +182,9 @@ impl Field {
             Field::TraceId => "trace:id".into(),
             Field::TraceRootService => "trace:rootService".into(),
             Field::ScopeName => "instrumentation:name".into(),
+            Field::ScopeVersion => "instrumentation:version".into(),
+            Field::ScopeAttr { key, .. } => format!("instrumentation.{key}"),
+            Field::LinkAttr { key, .. } => format!("link.{key}"),
             Field::LinkTraceId => "link:traceID".into(),
             Field::LinkSpanId => "link:spanID".into(),
         }

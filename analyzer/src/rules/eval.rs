@@ -105,14 +105,22 @@ impl<'a> Cx<'a> {
                 _ => Rv::Nil,
             },
             Field::TraceId => Rv::TraceId(span.trace_id),
-            Field::ScopeName => opt_str(span.scope),
+            Field::ScopeName => opt_str(self.dump.scope(span).name),
+            Field::ScopeVersion => opt_str(self.dump.scope(span).version),
+            Field::ScopeAttr { slot, .. } => {
+                let attrs = &self.dump.attrs[self.dump.scope(span).attrs.range()];
+                self.syms[*slot as usize]
+                    .and_then(|k| attrs.iter().find(|a| a.key == k))
+                    .map_or(Rv::Nil, |a| model_value(a.value()))
+            }
             // Event and link fields have many values; a single read sees the first.
             f if f.is_multi() => self.multi_values(field, span).first().copied().unwrap_or(Rv::Nil),
             Field::EventName
             | Field::EventAttr { .. }
             | Field::EventTimeSinceStart
             | Field::LinkTraceId
-            | Field::LinkSpanId => Rv::Nil,
+            | Field::LinkSpanId
+            | Field::LinkAttr { .. } => Rv::Nil,
             Field::Attr { scope, slot, .. } => {
                 let Some(key) = self.syms[*slot as usize] else { return Rv::Nil };
                 let find = |attrs: &[crate::model::Attr]| attrs.iter().find(|a| a.key == key).map(|a| a.value());
@@ -142,6 +150,17 @@ impl<'a> Cx<'a> {
                 .collect(),
             Field::LinkTraceId => self.dump.span_links(span).iter().map(|l| Rv::TraceId(l.trace_id)).collect(),
             Field::LinkSpanId => self.dump.span_links(span).iter().map(|l| Rv::SpanId(l.span_id)).collect(),
+            Field::LinkAttr { slot, .. } => {
+                let key = self.syms[*slot as usize];
+                self.dump
+                    .span_links(span)
+                    .iter()
+                    .map(|l| {
+                        let attrs = &self.dump.attrs[l.attrs.range()];
+                        key.and_then(|k| attrs.iter().find(|a| a.key == k)).map_or(Rv::Nil, |a| model_value(a.value()))
+                    })
+                    .collect()
+            }
             Field::EventAttr { slot, .. } => {
                 let key = self.syms[*slot as usize];
                 events
@@ -525,7 +544,11 @@ impl<'a> Cx<'a> {
             let (label, shown) = match v {
                 Value::Field(f) if f.is_multi() => {
                     let all: Vec<String> = self.multi_values(f, span).into_iter().map(|x| self.show(x)).collect();
-                    let none = if matches!(f, Field::LinkTraceId | Field::LinkSpanId) { "links" } else { "events" };
+                    let none = if matches!(f, Field::LinkTraceId | Field::LinkSpanId | Field::LinkAttr { .. }) {
+                        "links"
+                    } else {
+                        "events"
+                    };
                     (
                         f.display(),
                         if all.is_empty() { format!("nil (no {none})") } else { format!("[{}]", all.join(", ")) },

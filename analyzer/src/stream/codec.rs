@@ -2,8 +2,8 @@
 
 use crate::input;
 use crate::model::{
-    Attr, Dump, Event, Link, Parent, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym, TraceId,
-    ValueType,
+    Attr, Dump, Event, Link, NO_SCOPE, Parent, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode,
+    Sym, TraceId, ValueType,
 };
 use std::io::{self, Read};
 
@@ -46,7 +46,16 @@ pub(super) fn encode_span(dump: &Dump, s: &Span, global: u32, b: &mut Vec<u8>) {
     put_u64(b, s.start);
     put_u64(b, s.end);
     put_u32(b, s.resource);
-    put_u32(b, s.scope.0);
+    // The scope travels with each span (partitions share no scope table).
+    match dump.scopes.get(s.scope as usize) {
+        None => b.push(0),
+        Some(sc) => {
+            b.push(1);
+            put_u32(b, sc.name.0);
+            put_u32(b, sc.version.0);
+            put_attrs(b, &dump.attrs[sc.attrs.range()]);
+        }
+    }
     b.push(s.flags.0);
     put_u32(b, s.loc.file);
     put_u64(b, s.loc.line);
@@ -64,6 +73,7 @@ pub(super) fn encode_span(dump: &Dump, s: &Span, global: u32, b: &mut Vec<u8>) {
     for l in links {
         b.extend_from_slice(&l.trace_id.0);
         b.extend_from_slice(&l.span_id.0);
+        put_attrs(b, &dump.attrs[l.attrs.range()]);
     }
 }
 
@@ -126,7 +136,31 @@ impl<R: Read> Decoder<R> {
         let start = self.u64()?;
         let end = self.u64()?;
         let resource = self.u32()?;
-        let scope = Sym(self.u32()?);
+        let scope = match self.u8()? {
+            0 => NO_SCOPE,
+            1 => {
+                let (name, version) = (Sym(self.u32()?), Sym(self.u32()?));
+                let attrs = self.attrs(&mut dump.attrs)?;
+                // Neighbours mostly share a scope: reuse the last one when it is the same.
+                let same = dump.scopes.last().is_some_and(|l| {
+                    l.name == name
+                        && l.version == version
+                        && dump.attrs[l.attrs.range()].len() == attrs.range().len()
+                        && dump.attrs[l.attrs.range()]
+                            .iter()
+                            .zip(&dump.attrs[attrs.range()])
+                            .all(|(a, b)| a.raw() == b.raw() && a.key == b.key)
+                });
+                if same {
+                    dump.attrs.truncate(attrs.start as usize);
+                    (dump.scopes.len() - 1) as u32
+                } else {
+                    dump.scopes.push(Scope { name, version, attrs });
+                    (dump.scopes.len() - 1) as u32
+                }
+            }
+            t => return Err(corrupt(format!("scope tag {t}"))),
+        };
         let flags = SpanFlags(self.u8()?);
         let loc = SourceLoc { file: self.u32()?, line: self.u64()?, offset: self.u64()? };
         let attrs = self.attrs(&mut dump.attrs)?;
@@ -142,7 +176,8 @@ impl<R: Read> Decoder<R> {
         for _ in 0..self.u32()? {
             let trace_id = TraceId(self.bytes()?);
             let span_id = SpanId(self.bytes()?);
-            dump.links.push(Link { trace_id, span_id });
+            let attrs = self.attrs(&mut dump.attrs)?;
+            dump.links.push(Link { trace_id, span_id, attrs });
         }
         let links = input::batch::since(&dump.links, links_start);
         dump.spans.push(Span {
@@ -186,10 +221,11 @@ mod tests {
     use crate::digest::{resource_digests, span_digests};
     use crate::input::{LoadOptions, Loaded, load_bytes};
 
-    /// Two resources, every attribute type, events with attributes, links, an error status,
-    /// a missing parent and an invalid one.
-    const DUMP: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},"scopeSpans":[{"scope":{"name":"s","version":"1"},"spans":[
-{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"","name":"root","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000","attributes":[{"key":"s","value":{"stringValue":"x"}},{"key":"b","value":{"boolValue":true}},{"key":"i","value":{"intValue":"-7"}},{"key":"d","value":{"doubleValue":2.5}},{"key":"y","value":{"bytesValue":"AQI="}},{"key":"arr","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"two"}]}}},{"key":"m","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}},{"key":"e","value":{}}],"events":[{"timeUnixNano":"1700000000100000000","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"E"}}]},{"timeUnixNano":"1700000000200000000","name":"retry"}],"links":[{"traceId":"5bf92f3577b34da6a3ce929d0e0e4736","spanId":"10f067aa0ba902b7"}],"status":{"code":2,"message":"boom"},"flags":257},
+    /// Two resources, every attribute type, events with attributes, links with attributes,
+    /// scopes with a version and attributes, an error status, a missing parent and an
+    /// invalid one.
+    const DUMP: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},"scopeSpans":[{"scope":{"name":"s","version":"1","attributes":[{"key":"lang","value":{"stringValue":"rust"}}]},"spans":[
+{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"","name":"root","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000","attributes":[{"key":"s","value":{"stringValue":"x"}},{"key":"b","value":{"boolValue":true}},{"key":"i","value":{"intValue":"-7"}},{"key":"d","value":{"doubleValue":2.5}},{"key":"y","value":{"bytesValue":"AQI="}},{"key":"arr","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"two"}]}}},{"key":"m","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}},{"key":"e","value":{}}],"events":[{"timeUnixNano":"1700000000100000000","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"E"}}]},{"timeUnixNano":"1700000000200000000","name":"retry"}],"links":[{"traceId":"5bf92f3577b34da6a3ce929d0e0e4736","spanId":"10f067aa0ba902b7","attributes":[{"key":"why","value":{"intValue":"3"}}]}],"status":{"code":2,"message":"boom"},"flags":257},
 {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8","parentSpanId":"00f067aa0ba90299","name":"child","kind":3,"startTimeUnixNano":"1700000000100000000","endTimeUnixNano":"1700000000200000000","status":{}}]}]},
 {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"b"}},{"key":"host.name","value":{"stringValue":"h"}}]},"scopeSpans":[{"scope":{"name":"t"},"spans":[
 {"traceId":"6bf92f3577b34da6a3ce929d0e0e4736","spanId":"20f067aa0ba902b7","parentSpanId":"zz","name":"other","kind":1,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"0","status":{"code":1}}]}]}]}
@@ -204,6 +240,8 @@ mod tests {
         assert!(!dump.events.is_empty() && !dump.links.is_empty());
         let before = span_digests(&dump, &resource_digests(&dump));
         let kept: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (s.loc, s.flags.0, s.resource)).collect();
+        let kept_extras = extras(&dump);
+        assert!(kept_extras.iter().any(|e| e.contains("lang") && e.contains("why")), "{kept_extras:?}");
         let mut bytes = Vec::new();
         let mut boundaries = vec![0];
         for (i, s) in dump.spans.iter().enumerate() {
@@ -214,6 +252,7 @@ mod tests {
         dump.spans.clear();
         dump.events.clear();
         dump.links.clear();
+        dump.scopes.clear();
         let mut d = Decoder { r: &bytes[..] };
         let mut globals = Vec::new();
         while let Some(g) = d.span(&mut dump).expect("decodes") {
@@ -223,6 +262,7 @@ mod tests {
         assert_eq!(span_digests(&dump, &resource_digests(&dump)), before);
         let back: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (s.loc, s.flags.0, s.resource)).collect();
         assert_eq!(back, kept);
+        assert_eq!(extras(&dump), kept_extras, "scopes and link attributes");
 
         for cut in 1..bytes.len() {
             let mut scratch = Dump::default();
@@ -239,6 +279,21 @@ mod tests {
                 Some(kind) => assert_eq!(kind, io::ErrorKind::UnexpectedEof, "cut at {cut}"),
             }
         }
+    }
+
+    /// Each span's scope (name, version, attributes) and its links' attributes, spelled out.
+    fn extras(dump: &Dump) -> Vec<String> {
+        let attrs = |sl: Slice| -> String {
+            dump.attrs[sl.range()].iter().map(|a| format!("{}={:?}", dump.str(a.key), a.raw())).collect()
+        };
+        dump.spans
+            .iter()
+            .map(|s| {
+                let sc = dump.scope(s);
+                let links: Vec<String> = dump.span_links(s).iter().map(|l| attrs(l.attrs)).collect();
+                format!("{} {} [{}] {links:?}", dump.str(sc.name), dump.str(sc.version), attrs(sc.attrs))
+            })
+            .collect()
     }
 
     #[test]

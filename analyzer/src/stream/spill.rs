@@ -90,6 +90,7 @@ impl Spill {
         dump.spans.clear();
         dump.events.clear();
         dump.links.clear();
+        dump.scopes.clear();
         for r in &mut dump.resources[self.resources_done..] {
             let range = r.attrs.range();
             let len = range.len();
@@ -151,6 +152,7 @@ impl Partitions {
             files: std::mem::take(&mut skel.files),
             strings: std::mem::take(&mut skel.strings),
             resources: std::mem::take(&mut skel.resources),
+            scopes: Vec::new(),
             attrs: std::mem::take(&mut skel.attrs),
             spans: Vec::with_capacity(n),
             events: Vec::new(),
