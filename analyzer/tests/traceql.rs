@@ -177,6 +177,9 @@ fn every_traceql_form_selects_what_tempo_would() {
         (r#"{ name =~ "dht" }"#, ""),
         (r#"{ name =~ "dht\\..*" }"#, "a2 a5"),
         (r#"{ name !~ "kad.*|db.*" }"#, "a1 a2 a5 b1"),
+        // field against field; an absent side compares with nothing
+        ("{ resource.service.name = trace:rootService }", "a1 a2 a5 a6 b1 b2 b3"),
+        ("{ span.http.status_code != resource.nothing }", ""),
         // a boolean attribute alone
         ("{ span.cache.hit }", "a1"),
         ("{ span.cache.hit || span.http.status_code = 500 }", "a1"),

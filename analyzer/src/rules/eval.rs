@@ -221,7 +221,15 @@ impl<'a> Cx<'a> {
                     _ => values.into_iter().any(|v| self.compare(v, *op, rhs)),
                 }
             }
-            Pred::Cmp(l, op, r) => self.compare(self.value(l, span, node), *op, self.value(r, span, node)),
+            Pred::Cmp(l, op, r) => {
+                let (a, b) = (self.value(l, span, node), self.value(r, span, node));
+                // Between two fields, an absent value compares with nothing (only a literal
+                // `nil` tests absence).
+                if !matches!(r, Value::Lit(_)) && (a == Rv::Nil || b == Rv::Nil) {
+                    return false;
+                }
+                self.compare(a, *op, b)
+            }
             Pred::Regex { value: Value::Field(f), regex, negate } if f.is_multi() => {
                 self.multi_values(f, span).into_iter().any(|v| self.regex(v, *regex, *negate))
             }
