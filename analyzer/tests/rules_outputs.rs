@@ -13,7 +13,7 @@ fn p2p(file: &str) -> Report {
 
 fn junit(r: &Report) -> String {
     let mut out = Vec::new();
-    report::junit::write(r, &mut out).expect("writes");
+    report::junit::write(r, None, &mut out).expect("writes");
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -73,11 +73,31 @@ fn validate(xml: &str) -> Vec<(String, String, String)> {
         errors += counted[2];
         skipped += counted[3];
     }
-    assert_eq!(
-        ["tests", "failures", "errors", "skipped"].map(|a| int_attr(root, a)),
-        [tests, failures, errors, skipped]
-    );
+    // The Jenkins xUnit schema has no `skipped` on <testsuites>.
+    assert!(root.attribute("skipped").is_none());
+    let _ = skipped;
+    assert_eq!(["tests", "failures", "errors"].map(|a| int_attr(root, a)), [tests, failures, errors]);
     cases
+}
+
+/// Validates against the Jenkins xUnit plugin's `junit-10.xsd` (with Python's lxml).
+fn validate_xsd(xml: &str) {
+    let schemas = common::root().join("analyzer/tests/data/schemas");
+    let ok = std::process::Command::new("python3").args(["-c", "import lxml"]).status().is_ok_and(|s| s.success());
+    if !ok {
+        common::cannot_run("JUnit schema validation needs Python's lxml");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("junit.xml");
+    std::fs::write(&file, xml).expect("write");
+    let out = std::process::Command::new("python3")
+        .arg(schemas.join("validate.py"))
+        .arg(schemas.join("junit-10.xsd"))
+        .arg(&file)
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -102,6 +122,10 @@ fn junit_has_one_testcase_per_check_and_rule_with_failures_carrying_findings() {
 
     let healthy = validate(&junit(&p2p("sample-traces/p2p/healthy.jsonl")));
     assert!(healthy.iter().all(|c| c.1 == "passed"), "{healthy:#?}");
+    // Failing findings are not repeated in the message.
+    let reason = &r.rules.iter().find(|x| &*x.id == "MKT010").expect("MKT010").reason;
+    assert!(xml.contains(&format!("message=\"{reason}\"")) && !xml.contains("finding(s): "), "{xml}");
+    validate_xsd(&xml);
 }
 
 #[test]
@@ -122,6 +146,35 @@ fn junit_reports_unusable_input_as_an_error() {
     let r = common::report_of(&[("empty.jsonl", b"")]);
     let cases = validate(&junit(&r));
     assert!(cases.iter().any(|c| c.1 == "error"), "{cases:#?}");
+}
+
+/// An input that cannot be read: the checks did not run, so none of them passed.
+#[test]
+fn junit_skips_every_check_when_nothing_was_read() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("junit.xml");
+    let run = assert_cmd::Command::cargo_bin("tracecheck")
+        .expect("binary")
+        .args(["check", "/nonexistent/dump.json", "--rules", "rules/p2p-marketplace.toml", "--format", "junit", "-o"])
+        .arg(&out)
+        .current_dir(common::root())
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "tracecheck: /nonexistent/dump.json: No such file or directory (os error 2)\n"
+    );
+    let xml = std::fs::read_to_string(&out).expect("junit written");
+    let cases = validate(&xml);
+    let input: Vec<_> = cases.iter().filter(|c| c.1 == "error").collect();
+    assert_eq!(input.len(), 1, "{cases:#?}");
+    assert!(cases.iter().filter(|c| c.1 != "error").all(|c| c.1 == "skipped"), "{cases:#?}");
+    assert_eq!(cases.len(), tracecheck::checks::REGISTRY.len() + 20 + 1);
+    assert!(xml.contains("<skipped message=\"not run: no input was read"), "{xml}");
+    let time = roxmltree::Document::parse(&xml).expect("xml").root_element().attribute("time").map(str::to_string);
+    assert!(time.is_some_and(|t| t.parse::<f64>().is_ok()), "the run's time");
+    validate_xsd(&xml);
 }
 
 #[test]

@@ -257,6 +257,7 @@ pub fn write_report(
     dump: Option<&tracecheck::model::Dump>,
     args: &ReportArgs,
 ) -> Exit {
+    super::say_load_errors(&analysis.errors);
     let (color, max_per_code, path) = (args.color.enabled(&args.output), args.max_per_code, args.output.path());
     let mut buf = Vec::new();
     let written = match args.format {
@@ -266,7 +267,7 @@ pub fn write_report(
             report::html::write(report, &extra, &mut buf)
         }
         Format::Json => report::json::write(report, &mut buf),
-        Format::Junit => report::junit::write(report, &mut buf),
+        Format::Junit => report::junit::write(report, Some(super::started().elapsed().as_secs_f64()), &mut buf),
         Format::Markdown => report::markdown::write(report, &mut buf),
         Format::Github => {
             report::github::write(report, max_per_code, &mut buf).and_then(|()| {

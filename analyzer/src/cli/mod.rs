@@ -19,6 +19,7 @@ pub use exit::Exit;
 use std::process::ExitCode;
 use tracecheck::finding::Severity;
 use tracecheck::input::Inputs;
+use tracecheck::report::term::escape;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -77,7 +78,14 @@ impl From<FailOn> for Severity {
 }
 
 /// Parses the command line and runs it.
+/// When the process started (the run's wall time goes into JUnit reports).
+pub fn started() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
 pub fn main() -> ExitCode {
+    started();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -105,6 +113,14 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
+/// Prints `tracecheck: PATH: reason` on stderr for each input that could not be read, whatever
+/// the report's format and destination.
+pub fn say_load_errors(errors: &[tracecheck::input::LoadError]) {
+    for e in errors {
+        eprintln!("tracecheck: {}: {}", escape(&e.path), escape(&e.message));
+    }
+}
+
 /// Loads `files` for the commands other than `check`: input errors are printed; unreadable
 /// input or input without spans gives exit 3.
 pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::Loaded, Exit> {
@@ -113,13 +129,11 @@ pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::L
     let loaded =
         tracecheck::input::load_inputs(&inputs, &tracecheck::input::LoadOptions { progress, ..Default::default() });
     bar.finish();
-    for e in &loaded.errors {
-        eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
-    }
+    say_load_errors(&loaded.errors);
     // Input problems are reported where they are; the rest of the input is still used.
     const SHOWN: usize = 20;
     for issue in loaded.issues.iter().take(SHOWN) {
-        eprintln!("tracecheck: {}: {}", loaded.dump.location(issue.loc), issue.message);
+        eprintln!("tracecheck: {}: {}", escape(&loaded.dump.location(issue.loc)), escape(&issue.message));
     }
     if loaded.issues.len() > SHOWN {
         eprintln!(

@@ -47,9 +47,7 @@ pub fn run(args: Args) -> Exit {
     let loaded = input::load_inputs(&inputs, &opts.load);
     let a = analysis::analyze_ref(&loaded, &opts);
     bar.finish();
-    for e in &a.errors {
-        eprintln!("tracecheck: cannot read {}: {}", e.path, e.message);
-    }
+    super::say_load_errors(&a.errors);
     if !a.errors.is_empty() || loaded.dump.spans.is_empty() {
         if a.errors.is_empty() {
             eprintln!("tracecheck: no spans in the input");

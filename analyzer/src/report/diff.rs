@@ -130,9 +130,9 @@ pub fn write_human(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "diff {} ({} spans) → {} ({} spans); latency beyond +{:.0}% and {}, error rate beyond {:.1} points",
-        r.base.path,
+        super::term::escape(&r.base.path),
         r.base.spans,
-        r.candidate.path,
+        super::term::escape(&r.candidate.path),
         r.candidate.spans,
         tol.max_regression * 100.0,
         fmt_ns(tol.min_delta_ns),
@@ -166,7 +166,8 @@ pub fn write_human(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             Status::Unchanged => "unchanged",
         };
         let path = if d.key.path.is_empty() { "(root)".to_owned() } else { d.key.path.clone() };
-        writeln!(out, "{label:<9} {} {:?} under {path}", d.key.service, d.key.name)?;
+        let esc = super::term::escape;
+        writeln!(out, "{label:<9} {} \"{}\" under {}", esc(&d.key.service), esc(&d.key.name), esc(&path))?;
         for c in &d.changes {
             let rel = c.relative.map_or(String::new(), |r| format!(", {:+.0}%", r * 100.0));
             let line = match c.metric {

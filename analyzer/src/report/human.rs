@@ -1,5 +1,6 @@
 //! The report for people: counts, findings grouped by code, slowest operations, verdict.
 
+use super::term::{escape, fit};
 use super::{Outcome, Report};
 use crate::finding::Severity;
 use crate::model::time::fmt_ns;
@@ -68,6 +69,10 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint(style.color);
     let c = &r.counts;
     let files = r.inputs.len();
+    // Nothing could be read: the command said why on stderr; the report is the verdict.
+    if files == 0 && !r.input_errors.is_empty() {
+        return verdict(r, &p, out);
+    }
     writeln!(
         out,
         "{} {} — {} input{}, {} bytes",
@@ -78,14 +83,14 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         c.input.bytes
     )?;
     for e in &r.input_errors {
-        writeln!(out, "  cannot read {}: {}", e.path, e.message)?;
+        writeln!(out, "  cannot read {}: {}", escape(&e.path), escape(&e.message))?;
     }
     // What a console format leaves out, once per format.
     let mut notes: Vec<&str> = r.inputs.iter().flat_map(|f| f.notes.iter().map(String::as_str)).collect();
     notes.sort_unstable();
     notes.dedup();
     for n in notes {
-        writeln!(out, "  note: {n}")?;
+        writeln!(out, "  note: {}", escape(n))?;
     }
     let mut other: Vec<String> = c.input.other_signals.iter().map(|(s, n)| format!("{n} {}", json_name(s))).collect();
     if other.is_empty() {
@@ -125,22 +130,22 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
             if *n > style.per_code {
                 continue;
             }
-            let src = f.source.as_deref().unwrap_or("-");
+            let src = escape(f.source.as_deref().unwrap_or("-"));
             let trace = f.trace_id.as_deref().map(|t| format!("  trace {t}")).unwrap_or_default();
             writeln!(out, "{} {} {:<28} {src}{trace}", p.sev(f.severity), f.code, f.name)?;
             match (&f.expected, &f.actual) {
                 (Some(e), Some(a)) => {
-                    writeln!(out, "        expected: {e}")?;
-                    writeln!(out, "        found:    {a}")?;
+                    writeln!(out, "        expected: {}", escape(e))?;
+                    writeln!(out, "        found:    {}", escape(a))?;
                     if !f.span_ids.is_empty() {
                         let label = if f.span_ids.len() > 1 { "spans:" } else { "span:" };
                         writeln!(out, "        {label:<10}{}", f.span_ids.join(", "))?;
                     }
                     if let Some(h) = &f.hint {
-                        writeln!(out, "        hint:     {h}")?;
+                        writeln!(out, "        hint:     {}", escape(h))?;
                     }
                 }
-                _ => writeln!(out, "        {}", f.message)?,
+                _ => writeln!(out, "        {}", escape(&f.message))?,
             }
         }
         for (code, &count) in &r.summary.by_code {
@@ -171,9 +176,9 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
         for o in &by_p99[..shown] {
             writeln!(
                 out,
-                "  {:<24} {:<32} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10}",
-                clip(&o.service, 24),
-                clip(&o.name, 32),
+                "  {} {} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10}",
+                fit(&o.service, 24),
+                fit(&o.name, 32),
                 o.count,
                 o.errors,
                 d(o.p50),
@@ -187,26 +192,43 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if !r.rules.is_empty() {
         writeln!(out)?;
         let packs: Vec<&str> = r.rule_packs.iter().map(|p| p.name.as_str()).collect();
-        writeln!(out, "{}", p.bold(&format!("rules: {} from {}", r.rules.len(), packs.join(", "))))?;
+        writeln!(out, "{}", p.bold(&format!("rules: {} from {}", r.rules.len(), escape(&packs.join(", ")))))?;
         for rule in &r.rules {
             let allowed =
                 if rule.outcome == RuleOutcome::Inconclusive && rule.allow_inconclusive { " (allowed)" } else { "" };
-            writeln!(out, "  {} {:<8} {}{allowed}", p.rule(rule.outcome), rule.id, rule.title)?;
+            writeln!(out, "  {} {:<8} {}{allowed}", p.rule(rule.outcome), rule.id, escape(&rule.title))?;
             if rule.outcome != RuleOutcome::Pass {
-                writeln!(out, "               {}", rule.reason)?;
+                writeln!(out, "               {}", escape(&rule.reason))?;
             }
         }
     }
     if !r.suppressions.is_empty() {
         for s in &r.suppressions {
-            writeln!(out, "  suppressed {} finding(s) of {} ({}): {}", s.suppressed, s.rule, s.source, s.reason)?;
+            writeln!(
+                out,
+                "  suppressed {} finding(s) of {} ({}): {}",
+                s.suppressed,
+                s.rule,
+                escape(&s.source),
+                escape(&s.reason)
+            )?;
         }
     }
 
     writeln!(out)?;
+    verdict(r, &p, out)
+}
+
+fn verdict(r: &Report, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
     let by: Vec<String> = r.summary.by_severity.iter().rev().map(|(s, n)| format!("{n} {s}{}", plural(*n))).collect();
     let by = if by.is_empty() { "no findings".to_string() } else { by.join(", ") };
-    writeln!(out, "{}: {} ({by}; fail-on {})", p.outcome(r.verdict.outcome), r.verdict.reason, r.verdict.fail_on)
+    writeln!(
+        out,
+        "{}: {} ({by}; fail-on {})",
+        p.outcome(r.verdict.outcome),
+        escape(&r.verdict.reason),
+        r.verdict.fail_on
+    )
 }
 
 fn plural(n: u64) -> &'static str {
@@ -215,16 +237,6 @@ fn plural(n: u64) -> &'static str {
 
 fn json_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(width - 1).collect();
-        t.push('…');
-        t
-    }
 }
 
 /// Where a reader finds the findings a report does not list.

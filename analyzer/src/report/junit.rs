@@ -1,5 +1,10 @@
 //! JUnit XML: one testsuite for the built-in checks (one testcase per check) and one per
 //! rule pack (one testcase per rule), so CI systems show each expectation as a test.
+//!
+//! Valid for the Jenkins xUnit plugin's `junit-10.xsd` (tested) and read by the common JUnit
+//! readers. The checks of a run are evaluated together, in one pass: `time` on
+//! `<testsuites>` and on each `<testsuite>` is the run's wall time; testcases carry none.
+//! When no input could be read, every check and rule is `<skipped>`, never passed.
 
 use super::{Outcome, Report};
 use crate::checks::{CheckId, REGISTRY};
@@ -63,7 +68,7 @@ fn finding_lines(r: &Report, code: &CheckId) -> (u64, String) {
 }
 
 fn rule_case(r: &Report, rule: &RuleResult) -> Case {
-    let (n, text) = finding_lines(r, &CheckId::Rule(rule.id.clone()));
+    let (_, text) = finding_lines(r, &CheckId::Rule(rule.id.clone()));
     let fail_on = r.verdict.fail_on;
     let verdict = match rule.outcome {
         RuleOutcome::Pass => Verdict::Passed,
@@ -72,8 +77,9 @@ fn rule_case(r: &Report, rule: &RuleResult) -> Case {
             Verdict::Failed { kind: "inconclusive", message: format!("inconclusive: {}", rule.reason) }
         }
         RuleOutcome::Inconclusive => Verdict::Skipped(format!("inconclusive (allowed): {}", rule.reason)),
+        // The reason counts the findings already ("12 finding(s) on 12 matched span(s)").
         RuleOutcome::Fail if rule.fails_run(fail_on) => {
-            Verdict::Failed { kind: rule.severity.as_str(), message: format!("{n} finding(s): {}", rule.reason) }
+            Verdict::Failed { kind: rule.severity.as_str(), message: rule.reason.clone() }
         }
         RuleOutcome::Fail => Verdict::Passed,
     };
@@ -92,9 +98,11 @@ fn rule_case(r: &Report, rule: &RuleResult) -> Case {
     }
 }
 
-/// Writes the JUnit XML report.
-pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the JUnit XML report; `seconds` is the run's wall time, when known.
+pub fn write(r: &Report, seconds: Option<f64>, out: &mut dyn Write) -> io::Result<()> {
     let mut suites: Vec<(String, Vec<Case>)> = Vec::new();
+    // Checks that ran on nothing neither passed nor failed.
+    let nothing_read = r.inputs.is_empty() && r.counts.spans == 0;
     if r.verdict.outcome == Outcome::Unusable {
         let case = Case {
             class: "tracecheck.input".into(),
@@ -124,6 +132,17 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let cases = r.rules.iter().filter(|x| x.pack == pack.name).map(|x| rule_case(r, x)).collect();
         suites.push((pack.name.clone(), cases));
     }
+    if nothing_read {
+        let why = format!("not run: no input was read ({})", r.verdict.reason);
+        for (name, cases) in &mut suites {
+            if name != "input" {
+                for c in cases.iter_mut() {
+                    c.verdict = Verdict::Skipped(why.clone());
+                }
+            }
+        }
+    }
+    let time = seconds.map(|t| format!(" time=\"{t:.3}\"")).unwrap_or_default();
 
     let count = |cases: &[Case], f: fn(&Verdict) -> bool| cases.iter().filter(|c| f(&c.verdict)).count();
     let failed = |v: &Verdict| matches!(v, Verdict::Failed { .. });
@@ -135,16 +154,15 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
-        "<testsuites name=\"tracecheck\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+        "<testsuites name=\"tracecheck\" tests=\"{}\" failures=\"{}\" errors=\"{}\"{time}>",
         all.len(),
         totals(failed),
         totals(errored),
-        totals(skipped)
     );
     for (name, cases) in &suites {
         let _ = writeln!(
             x,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\"{time}>",
             escape(name),
             cases.len(),
             count(cases, failed),

@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod replay;
 pub mod show;
 pub mod stats;
+pub mod term;
 
 use crate::analysis::Analysis;
 use crate::checks;

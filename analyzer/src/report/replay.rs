@@ -41,7 +41,7 @@ pub fn write_human(r: &ReplayReport, out: &mut dyn Write, errors: &mut dyn Write
         if r.shift_ns != 0 { format!("; times shifted by {} ns", r.shift_ns) } else { String::new() }
     )?;
     for e in &o.errors {
-        writeln!(errors, "tracecheck: {e}")?;
+        writeln!(errors, "tracecheck: {}", super::term::escape(e))?;
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
         fmt_ns(total),
         findings.len()
     );
-    let who_width = spans.iter().map(|s| who(s).chars().count()).max().unwrap_or(0).min(40);
+    let who_width = spans.iter().map(|s| super::term::width(&super::term::escape(&who(s)))).max().unwrap_or(0).min(40);
     // Rows in tree order, iteratively (a chain may be millions of spans deep).
     let mut rows: Vec<(NodeIndex, usize, bool, String)> = Vec::with_capacity(g.len());
     let mut stack: Vec<(NodeIndex, usize, String, bool)> =
@@ -115,15 +115,22 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
             let s = spans[n.index()];
             let mark = if critical[n.index()] { "*" } else { " " };
             let deep = if *depth > MAX_INDENT { format!("[depth {depth}] ") } else { String::new() };
-            let name = if s.name == Sym::EMPTY { "(no name)" } else { dump.str(s.name) };
+            let name = if s.name == Sym::EMPTY { "(no name)".into() } else { super::term::escape(dump.str(s.name)) };
             let missing = if g.orphans.contains(n) { " (parent missing)" } else { "" };
             format!("{branch}{mark} {deep}{name}{missing}")
         })
         .collect();
-    let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).min(70);
+    let label_width = labels.iter().map(|l| super::term::width(l)).max().unwrap_or(0).min(70);
     let fixed = 9 + 1 + 9 + 2 + who_width + 2 + 6 + 2 + label_width + 2;
     let bar_width = if style.width >= fixed + 20 { style.width - fixed - 2 } else { 0 };
-    let _ = writeln!(out, "{:>9} {:>9}  {:<who_width$}  {:<6}  span", "offset", "duration", "service", "status");
+    let _ = writeln!(
+        out,
+        "{:>9} {:>9}  {}  {:<6}  span",
+        "offset",
+        "duration",
+        super::term::fit("service", who_width),
+        "status"
+    );
     let mut by_span: std::collections::HashMap<crate::model::SpanId, Vec<&Finding>> = std::collections::HashMap::new();
     for f in findings {
         if let Some(id) = f.span_ids.first() {
@@ -139,13 +146,10 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
             StatusCode::Error => p.paint("31", "ERROR "),
             StatusCode::Unset => "-     ".to_owned(),
         };
-        let mut who_text = who(s);
-        if who_text.chars().count() > who_width {
-            who_text = who_text.chars().take(who_width.saturating_sub(1)).collect::<String>() + "…";
-        }
-        let mut line = format!("{offset:>9} {duration:>9}  {who_text:<who_width$}  {status}  {label}");
+        let who_text = super::term::fit(&who(s), who_width);
+        let mut line = format!("{offset:>9} {duration:>9}  {who_text}  {status}  {label}");
         if bar_width > 0 {
-            let pad = label_width.saturating_sub(label.chars().count());
+            let pad = label_width.saturating_sub(super::term::width(label));
             let from = ((s.start.saturating_sub(t0)) as u128 * bar_width as u128 / total as u128) as usize;
             let to = ((s.end.max(s.start).saturating_sub(t0)) as u128 * bar_width as u128 / total as u128) as usize;
             let (from, to) = (from.min(bar_width), to.clamp(from, bar_width));
@@ -158,12 +162,19 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
         out.push('\n');
         for f in by_span.get(&s.span_id).into_iter().flatten() {
             let indent = 9 + 1 + 9 + 2 + who_width + 2 + 6 + 2 + branch.chars().count() + 2;
-            let _ = writeln!(out, "{}{} {} {}", " ".repeat(indent), p.paint("31", "!"), f.code, f.message);
+            let _ = writeln!(
+                out,
+                "{}{} {} {}",
+                " ".repeat(indent),
+                p.paint("31", "!"),
+                f.code,
+                super::term::escape(&f.message)
+            );
         }
     }
     let unplaced: Vec<&&Finding> = findings.iter().filter(|f| f.span_ids.is_empty()).collect();
     for f in unplaced {
-        let _ = writeln!(out, "  {} {} {}", p.paint("31", "!"), f.code, f.message);
+        let _ = writeln!(out, "  {} {} {}", p.paint("31", "!"), f.code, super::term::escape(&f.message));
     }
     out
 }

@@ -124,7 +124,8 @@ pub fn write_table(report: &StatsReport, out: &mut dyn Write) -> io::Result<()> 
         _ => "-".into(),
     };
     let text = |c: &str, r: usize| match table.column(c).ok().and_then(|c| c.get(r).ok()) {
-        Some(AnyValue::String(s)) => s.to_owned(),
+        // Names from the dump, escaped for the terminal.
+        Some(AnyValue::String(s)) => super::term::escape(s).into_owned(),
         Some(AnyValue::UInt64(v)) => v.to_string(),
         Some(AnyValue::Float64(v)) => format!("{:.1}%", v * 100.0),
         _ => "-".into(),
@@ -144,15 +145,22 @@ pub fn write_table(report: &StatsReport, out: &mut dyn Write) -> io::Result<()> 
         }
         rows.push(row);
     }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    // Columns measured on screen (CJK names take two columns a character); a name column
+    // is at most 60 wide, longer names are cut with `…`.
+    const MAX_NAME: usize = 60;
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| {
+            let w = rows.iter().map(|r| super::term::width(&r[i])).max().unwrap_or(0);
+            if i < by.len() { w.min(MAX_NAME) } else { w }
+        })
+        .collect();
     for row in &rows {
         let cells: Vec<String> = row
             .iter()
             .enumerate()
             .map(
                 |(i, c)| {
-                    if i < by.len() { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) }
+                    if i < by.len() { super::term::fit(c, widths[i]) } else { super::term::pad_left(c, widths[i]) }
                 },
             )
             .collect();
