@@ -16,8 +16,8 @@ Why it matters
   The report counts skipped records so nothing is lost silently.
 
 Example
-  sample-traces/checks/I001-malformed-record.jsonl:4: invalid JSON (ExpectedObjectContent) at
-  column 2
+  sample-traces/checks/I001-malformed-record.jsonl:4: invalid JSON at column 2: key must be
+  a string
 
 How to fix
   Find what wrote the broken line: usually a process killed mid-write, two writers sharing

@@ -28,7 +28,7 @@ use tracecheck::report::term::escape;
     about = "Prove what a distributed system did by checking the OpenTelemetry spans it emitted"
 )]
 struct Cli {
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS).
+    /// Worker threads (default or 0: all cores, or RAYON_NUM_THREADS); at most 4 per core.
     #[arg(long, short = 'j', global = true)]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -78,6 +78,14 @@ impl From<FailOn> for Severity {
 }
 
 /// Parses the command line and runs it.
+/// Threads per core `-j` may ask for: more only add memory and switching (each worker
+/// decodes and analyses whole chunks), and thousands exhaust the machine.
+const MAX_THREADS_PER_CORE: usize = 4;
+
+fn max_threads(cores: usize) -> usize {
+    (cores * MAX_THREADS_PER_CORE).max(8)
+}
+
 /// When the process started (the run's wall time goes into JUnit reports).
 pub fn started() -> std::time::Instant {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -93,11 +101,22 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { Exit::Usage } else { Exit::Pass }.into();
         }
     };
-    if let Some(n) = cli.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global()
-    {
-        eprintln!("tracecheck: cannot start {n} threads: {e}");
-        return Exit::Usage.into();
+    let asked = cli.threads.map(|n| (n, "-j")).or_else(|| {
+        std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.trim().parse().ok()).map(|n| (n, "RAYON_NUM_THREADS"))
+    });
+    if let Some((n, from)) = asked {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let most = max_threads(cores);
+        if n > most {
+            eprintln!(
+                "tracecheck: {from} {n}: at most {most} threads here ({MAX_THREADS_PER_CORE} per core, {cores} core(s)); 0 or no {from} uses every core"
+            );
+            return Exit::Usage.into();
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+            eprintln!("tracecheck: cannot start {n} threads: {e}");
+            return Exit::Usage.into();
+        }
     }
     let exit = match cli.command {
         Command::Check(args) => check::run(args),

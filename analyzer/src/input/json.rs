@@ -95,6 +95,8 @@ impl Parser {
             let msg = format!("record cut off: the input ends after {} bytes of an unclosed JSON value", rec.len());
             return issue(batch, IssueKind::Truncated, msg);
         }
+        // A UTF-8 byte-order mark (editors on Windows write one) is not part of the value.
+        let rec = rec.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rec);
         self.buf.clear();
         self.buf.extend_from_slice(rec);
         let len = rec.len();
@@ -103,16 +105,7 @@ impl Parser {
         let buffers = self.buffers.get_or_insert_with(|| simd_json::Buffers::new(len));
         let mut tape = self.tape.take().unwrap_or_else(simd_json::Tape::null).reset();
         match simd_json::fill_tape_padded(&mut self.buf, len, buffers, &mut tape) {
-            Err(e) => {
-                let (line, col) = line_col(rec, e.index());
-                let what = format!("{:?}", e.error());
-                let msg = if line == 0 {
-                    format!("invalid JSON ({what}) at column {col}")
-                } else {
-                    format!("invalid JSON ({what}) at line +{line}, column {col} of the record")
-                };
-                issue(batch, IssueKind::Malformed, msg);
-            }
+            Err(e) => issue(batch, IssueKind::Malformed, invalid_json(rec, &e)),
             Ok(()) => {
                 let class = RecordDecoder::new(batch, &tape.0, buf_base, rec, loc, multiline).decode();
                 match class {
@@ -129,6 +122,33 @@ impl Parser {
             }
         }
         self.tape = Some(tape.reset());
+    }
+}
+
+/// What is wrong with a record simd-json refused, in words and with its place: serde_json
+/// re-reads it (only records that failed pay for this) and says what it expected where.
+pub(super) fn invalid_json(rec: &[u8], e: &simd_json::Error) -> String {
+    let (what, line, col) = match serde_json::from_slice::<serde::de::IgnoredAny>(rec) {
+        Err(s) => {
+            let text = s.to_string();
+            let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(w, _)| w).to_string();
+            // serde_json counts lines from 1 and columns from 1 (0 at the start of a line).
+            (what, s.line().saturating_sub(1), s.column().max(1))
+        }
+        Ok(_) => {
+            let (line, col) = line_col(rec, e.index());
+            let what = match e.error() {
+                simd_json::ErrorType::DepthLimitExceeded => "values nested more than 1024 levels deep".to_string(),
+                simd_json::ErrorType::InputTooLarge => "the record is too large to parse".to_string(),
+                _ => "not valid JSON".to_string(),
+            };
+            (what, line, col)
+        }
+    };
+    if line == 0 {
+        format!("invalid JSON at column {col}: {what}")
+    } else {
+        format!("invalid JSON at line +{line}, column {col} of the record: {what}")
     }
 }
 
