@@ -5,6 +5,8 @@ use super::compile::{Compiler, Context, Tables, Ty};
 use super::lang::{self, SyntaxError};
 use super::pack::*;
 use crate::finding::{Code, Severity};
+use serde::Deserialize;
+use serde::de::IntoDeserializer;
 use std::ops::Range;
 use std::sync::Arc;
 use toml::Spanned;
@@ -69,14 +71,30 @@ impl Loaded {
     /// Parses, validates and compiles one pack, adding it to the set. On error nothing is
     /// added.
     pub fn add(&mut self, path: &str, text: &str) -> Result<(), RuleError> {
+        self.add_all(path, text).map_err(|mut e| e.remove(0))
+    }
+
+    /// As [`Loaded::add`], returning every error of the pack (in file order), as a compiler
+    /// does: unknown keys (with the key meant, when one is near), and each rule's and
+    /// suppression's first error. Only a TOML syntax error stops at once.
+    pub fn add_all(&mut self, path: &str, text: &str) -> Result<(), Vec<RuleError>> {
         let mut src = Source { path, text, anchored: true };
-        let file: PackFile = toml::from_str(text).map_err(|e| match e.span() {
+        let toml_error = |src: &Source<'_>, e: &toml::de::Error| match e.span() {
             Some(s) => src.at(s.start, one_line(e.message())),
             None => RuleError { file: path.to_string(), line: 0, column: 0, message: one_line(e.message()) },
-        })?;
+        };
+        let mut table = toml::de::DeTable::parse(text).map_err(|e| vec![toml_error(&src, &e)])?;
+        let mut errors = strip_unknown_keys(&src, table.get_mut());
+        let file = match PackFile::deserialize(table.into_deserializer()) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(toml_error(&src, &e));
+                return Err(sorted(errors));
+            }
+        };
         let schema = *file.schema.get_ref();
         if !matches!(schema, 1 | 2) {
-            return Err(src.span(
+            errors.push(src.span(
                 &file.schema,
                 format!(
                     "unsupported schema {schema}; this version of tracecheck reads schema = 2 (and schema = 1, whose regexes match any part of a value)"
@@ -85,35 +103,53 @@ impl Loaded {
         }
         src.anchored = schema >= 2;
         if file.name.get_ref().trim().is_empty() {
-            return Err(src.span(&file.name, "the pack needs a name"));
+            errors.push(src.span(&file.name, "the pack needs a name"));
         }
         let settings = file.settings.unwrap_or_default();
         let tolerance = match &settings.clock_skew {
-            Some(s) => crate::model::time::parse_duration(s.get_ref()).map_err(|e| src.span(s, e))?,
+            Some(s) => crate::model::time::parse_duration(s.get_ref()).unwrap_or_else(|e| {
+                errors.push(src.span(s, e));
+                0
+            }),
             None => 0,
         };
         let default_min_samples = match &settings.min_samples {
-            Some(n) => positive(&src, n)?,
+            Some(n) => positive(&src, n).unwrap_or_else(|e| {
+                errors.push(e);
+                1
+            }),
             None => 1,
         };
         let pack_index = self.packs.len();
         let mut rules = Vec::new();
         for r in &file.rule {
-            let rule = compile_rule(&src, &mut self.tables, r, pack_index, tolerance, default_min_samples)?;
-            let taken = self.rules.iter().chain(&rules).find(|x: &&Rule| x.id == rule.id);
-            if let Some(other) = taken {
-                return Err(
-                    src.span(&r.get_ref().id, format!("rule id {} is already used ({})", rule.id, other.source))
-                );
+            match compile_rule(&src, &mut self.tables, r, pack_index, tolerance, default_min_samples) {
+                Ok(rule) => {
+                    let taken = self.rules.iter().chain(&rules).find(|x: &&Rule| x.id == rule.id);
+                    match taken {
+                        Some(other) => errors.push(
+                            src.span(&r.get_ref().id, format!("rule id {} is already used ({})", rule.id, other.source)),
+                        ),
+                        None => rules.push(rule),
+                    }
+                }
+                Err(e) => errors.push(e),
             }
-            rules.push(rule);
         }
+        // Suppressions may name rules whose compilation failed: they exist, only broken.
+        let written: Vec<&str> = file.rule.iter().map(|r| r.get_ref().id.get_ref().as_str()).collect();
         let mut suppressions = Vec::new();
         for s in &file.suppress {
-            suppressions.push(compile_suppression(&src, &mut self.tables, s, |id| {
-                rules.iter().chain(&self.rules).any(|r| &*r.id == id)
-            })?);
+            let exists = |id: &str| written.contains(&id) || self.rules.iter().any(|r| &*r.id == id);
+            match compile_suppression(&src, &mut self.tables, s, exists) {
+                Ok(sup) => suppressions.push(sup),
+                Err(e) => errors.push(e),
+            }
         }
+        if !errors.is_empty() {
+            return Err(sorted(errors));
+        }
+
         self.packs.push(Pack {
             name: file.name.into_inner(),
             path: path.to_string(),
@@ -128,6 +164,70 @@ impl Loaded {
         self.suppressions.extend(suppressions);
         Ok(())
     }
+}
+
+/// Errors in file order.
+fn sorted(mut errors: Vec<RuleError>) -> Vec<RuleError> {
+    errors.sort_by_key(|e| (e.line, e.column));
+    errors
+}
+
+/// The keys each table of a pack may hold.
+const TOP_KEYS: &[&str] = &["schema", "name", "description", "settings", "rule", "suppress"];
+const SETTINGS_KEYS: &[&str] = &["clock_skew", "min_samples"];
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "description",
+    "hint",
+    "each",
+    "any",
+    "none",
+    "expect",
+    "children_in_order",
+    "within_parent",
+    "aggregate",
+    "group_by",
+    "scope",
+    "min_samples",
+    "allow_inconclusive",
+];
+const SUPPRESS_KEYS: &[&str] = &["rule", "reason", "trace_id", "span_id", "where"];
+
+/// Reports every key the pack format does not have (naming the key meant when one is near)
+/// and removes it, so the rest of the pack is still checked.
+fn strip_unknown_keys(src: &Source<'_>, top: &mut toml::de::DeTable<'_>) -> Vec<RuleError> {
+    let mut errors = Vec::new();
+    let mut check = |table: &mut toml::de::DeTable<'_>, known: &[&str], what: &str| {
+        let unknown: Vec<(String, usize)> = table
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.get_ref().as_ref()))
+            .map(|(k, _)| (k.get_ref().to_string(), k.span().start))
+            .collect();
+        for (key, at) in unknown {
+            let near = known.iter().find(|n| crate::rules::compile::edit_distance(n, &key) <= 2);
+            let hint = near
+                .map_or_else(|| format!(" (known keys: {})", known.join(", ")), |n| format!("; did you mean `{n}`?"));
+            errors.push(src.at(at, format!("unknown key `{key}` in {what}{hint}")));
+            table.remove(key.as_str());
+        }
+    };
+    check(top, TOP_KEYS, "the pack");
+    for (key, known, what) in [("settings", SETTINGS_KEYS, "[settings]"), ("rule", RULE_KEYS, "a [[rule]]"), ("suppress", SUPPRESS_KEYS, "a [[suppress]]")] {
+        match top.get_mut(key).map(|v| v.get_mut()) {
+            Some(toml::de::DeValue::Table(t)) => check(t, known, what),
+            Some(toml::de::DeValue::Array(items)) => {
+                for item in items.iter_mut() {
+                    if let toml::de::DeValue::Table(t) = item.get_mut() {
+                        check(t, known, what);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    errors
 }
 
 /// The sha256 of a pack's canonical form: its TOML as compact JSON, keys in name order,

@@ -50,8 +50,8 @@ impl RuleSet {
             let shown = path.display().to_string();
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    if let Err(e) = set.add(&shown, &text) {
-                        errors.push(e);
+                    if let Err(e) = set.loaded.add_all(&shown, &text) {
+                        errors.extend(e);
                     }
                 }
                 Err(e) => {
