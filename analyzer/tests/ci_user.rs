@@ -13,7 +13,11 @@ fn tracecheck(args: &[&str]) -> (Option<i32>, String, String) {
         .env_remove("RAYON_NUM_THREADS")
         .output()
         .expect("runs");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -69,4 +73,93 @@ fn json_errors_are_said_in_words_with_their_place() {
     let r = common::report_of(&[("doc.json", b"{\"resourceSpans\":\n  [1,,2]\n}\n")]);
     let m: Vec<&str> = r.findings.iter().filter(|f| f.code.as_str() == "I001").map(|f| f.message.as_str()).collect();
     assert_eq!(m, ["invalid JSON at line +1, column 6 of the record: expected value"]);
+}
+
+#[test]
+fn a_file_named_twice_is_read_once_and_said() {
+    let (code, out, err) =
+        tracecheck(&["check", "sample-traces/healthy/", "sample-traces/healthy/checkout.jsonl", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        err,
+        "tracecheck: warning: sample-traces/healthy/checkout.jsonl is named twice (a directory given holds it?); it is read once\n"
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(r["summary"]["by_code"].get("S005").is_none(), "no duplicate-span flood: {}", r["summary"]);
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_named() {
+    let (code, _, err) = tracecheck(&["check", "sample-traces/healthy/checkout.jsonl", "-o", "/nonexistent/dir/r.txt"]);
+    assert_eq!(code, Some(4));
+    assert_eq!(err, "tracecheck: cannot write /nonexistent/dir/r.txt: No such file or directory (os error 2)\n");
+    // An unwritable step summary is said with its path, and the annotations still go out.
+    let out = Command::cargo_bin("tracecheck")
+        .expect("binary")
+        .args([
+            "check",
+            "sample-traces/p2p/missing-child.jsonl",
+            "--rules",
+            "rules/p2p-marketplace.toml",
+            "--format",
+            "github",
+        ])
+        .current_dir(common::root())
+        .env("GITHUB_STEP_SUMMARY", "/nonexistent/summary.md")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stdout.lines().filter(|l| l.starts_with("::error file=")).count() >= 2, "{stdout}");
+    assert_eq!(
+        stderr,
+        "tracecheck: cannot append the summary to $GITHUB_STEP_SUMMARY (/nonexistent/summary.md): No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn help_says_the_exit_codes_and_what_each_argument_is() {
+    let (code, out, _) = tracecheck(&["--help"]);
+    assert_eq!(code, Some(0));
+    for line in ["Exit codes:", "  0  pass", "  1  fail", "  2  usage", "  3  unusable input", "  4  incomplete"] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+    let (_, out, _) = tracecheck(&["rules", "check", "--help"]);
+    assert!(out.contains("<PACK>...  Rule pack files, or directories"), "{out}");
+    let (code, _, err) = tracecheck(&["show", "sample-traces/healthy/checkout.jsonl", "--worst", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("0 shows nothing: give 1 or more"), "{err}");
+}
+
+/// A trace without a root has one critical path, through the fragment that ends last.
+#[test]
+fn a_rootless_trace_has_one_critical_path() {
+    let t0 = 1_700_000_000_000_000_000u64;
+    let span = |id: &str, parent: &str, start: u64, end: u64| {
+        format!(
+            r#"{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"{id}","parentSpanId":"{parent}","name":"s{id}","startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}"#,
+            t0 + start,
+            t0 + end
+        )
+    };
+    let spans = [
+        span("00000000000000a1", "00000000000000f1", 0, 50),
+        span("00000000000000a2", "00000000000000a1", 10, 40),
+        span("00000000000000b1", "00000000000000f2", 5, 90),
+        span("00000000000000b2", "00000000000000b1", 20, 80),
+        span("00000000000000c1", "00000000000000f3", 1, 30),
+    ];
+    let line = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#, spans.join(","));
+    let mut loaded = tracecheck::input::Loaded::default();
+    tracecheck::input::load_bytes(&mut loaded, "r.jsonl", line.as_bytes(), &Default::default());
+    let traces = tracecheck::graph::group(&loaded.dump);
+    let g = traces.graph(&loaded.dump, 0);
+    let on = tracecheck::graph::critical_path(&loaded.dump, &g);
+    let mut marked: Vec<String> = (0..g.len())
+        .filter(|&n| on[n])
+        .map(|n| loaded.dump.spans[g.span_index(petgraph::graph::NodeIndex::new(n))].span_id.to_string())
+        .collect();
+    marked.sort();
+    assert_eq!(marked, ["00000000000000b1", "00000000000000b2"]);
 }

@@ -82,7 +82,8 @@ pub struct ReportArgs {
     pub allow_empty: bool,
     #[command(flatten)]
     pub color: Color,
-    /// Findings shown per code in human output.
+    /// Findings listed per code (and per rule) in the human report, and annotations per code
+    /// in `--format github`; the rest are counted ("… and N more").
     #[arg(long, default_value_t = 10)]
     pub max_per_code: usize,
     /// Findings listed per check code or rule in the report (the first ones in report
@@ -131,7 +132,7 @@ pub fn run_on(files: &[PathBuf], args: &CheckArgs) -> Exit {
     }
     // Directories and patterns are expanded once, for the progress total, the memory
     // estimate and the load alike.
-    let inputs = input::Inputs::resolve(files);
+    let inputs = super::resolve_inputs(files);
     let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
     let budget_default = stream::default_budget();
@@ -260,6 +261,7 @@ pub fn write_report(
     super::say_load_errors(&analysis.errors);
     let (color, max_per_code, path) = (args.color.enabled(&args.output), args.max_per_code, args.output.path());
     let mut buf = Vec::new();
+    let mut summary_failed = false;
     let written = match args.format {
         Format::Html => {
             let limits = report::html::Limits::default();
@@ -270,16 +272,22 @@ pub fn write_report(
         Format::Junit => report::junit::write(report, Some(super::started().elapsed().as_secs_f64()), &mut buf),
         Format::Markdown => report::markdown::write(report, &mut buf),
         Format::Github => {
-            report::github::write(report, max_per_code, &mut buf).and_then(|()| {
-                match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-                    Some(path) => {
-                        let mut md = Vec::new();
-                        report::markdown::write(report, &mut md)?;
-                        std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(&md)
-                    }
-                    None => Ok(()),
+            // The annotations go out whatever becomes of the step summary; a summary that
+            // cannot be written is said, with its path, and makes the run incomplete.
+            let annotations = report::github::write(report, max_per_code, &mut buf);
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                let mut md = Vec::new();
+                let appended = report::markdown::write(report, &mut md)
+                    .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(&path)?.write_all(&md));
+                if let Err(e) = appended {
+                    eprintln!(
+                        "tracecheck: cannot append the summary to $GITHUB_STEP_SUMMARY ({}): {e}",
+                        tracecheck::report::term::escape(&path.to_string_lossy())
+                    );
+                    summary_failed = true;
                 }
-            })
+            }
+            annotations
         }
         Format::Human => {
             let style = report::human::Style { color, per_code: max_per_code, ..Default::default() };
@@ -290,5 +298,8 @@ pub fn write_report(
         eprintln!("tracecheck: cannot write the report: {e}");
         return Exit::Incomplete;
     }
-    super::write_out(&buf, path, report.verdict.outcome.into())
+    let exit = super::write_out(&buf, path, report.verdict.outcome.into());
+    // The verdict stands in the annotations; a summary that could not be written makes the
+    // run incomplete (unless nothing could be read at all).
+    if summary_failed && exit != Exit::Unusable { Exit::Incomplete } else { exit }
 }

@@ -24,6 +24,8 @@ pub struct Args {
     /// An error rate regresses when it grows by more than this many percentage points.
     #[arg(long, default_value = "1%", value_parser = parse_percent)]
     max_error_increase: f64,
+    /// Output format: `human`, `json` (the diff report, schema `tracecheck.diff/v1`), or
+    /// `html` (one page, with -o).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Also list operations that did not change.

@@ -25,7 +25,8 @@ use tracecheck::report::term::escape;
 #[command(
     name = "tracecheck",
     version,
-    about = "Prove what a distributed system did by checking the OpenTelemetry spans it emitted"
+    about = "Prove what a distributed system did by checking the OpenTelemetry spans it emitted",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     /// Worker threads (default or 0: all cores, or RAYON_NUM_THREADS); at most 4 per core.
@@ -78,6 +79,15 @@ impl From<FailOn> for Severity {
 }
 
 /// Parses the command line and runs it.
+/// The exit codes every command uses, shown by `--help`.
+const EXIT_CODES: &str = "Exit codes:
+  0  pass: nothing at or above --fail-on
+  1  fail: findings at or above --fail-on, an inconclusive or failed rule, a regression (diff),
+     spans not accepted (replay), or the command run by capture failed
+  2  usage: a bad option, a broken rule pack, an unknown code or trace
+  3  unusable input: nothing could be read, or no spans
+  4  incomplete: the report or a temporary file could not be written";
+
 /// Threads per core `-j` may ask for: more only add memory and switching (each worker
 /// decodes and analyses whole chunks), and thousands exhaust the machine.
 const MAX_THREADS_PER_CORE: usize = 4;
@@ -132,6 +142,27 @@ pub fn main() -> ExitCode {
     exit.into()
 }
 
+/// Resolves the inputs of a command, saying which files were named twice (and are read once).
+pub fn resolve_inputs(files: &[std::path::PathBuf]) -> Inputs {
+    let inputs = Inputs::resolve(files);
+    for (again, first) in &inputs.repeated {
+        let (again, first) = (again.display().to_string(), first.display().to_string());
+        if again == first {
+            eprintln!(
+                "tracecheck: warning: {} is named twice (a directory given holds it?); it is read once",
+                escape(&again)
+            );
+        } else {
+            eprintln!(
+                "tracecheck: warning: {} is the same file as {}; it is read once",
+                escape(&again),
+                escape(&first)
+            );
+        }
+    }
+    inputs
+}
+
 /// Prints `tracecheck: PATH: reason` on stderr for each input that could not be read, whatever
 /// the report's format and destination.
 pub fn say_load_errors(errors: &[tracecheck::input::LoadError]) {
@@ -143,7 +174,7 @@ pub fn say_load_errors(errors: &[tracecheck::input::LoadError]) {
 /// Loads `files` for the commands other than `check`: input errors are printed; unreadable
 /// input or input without spans gives exit 3.
 pub fn load_or_exit(files: &[std::path::PathBuf]) -> Result<tracecheck::input::Loaded, Exit> {
-    let inputs = Inputs::resolve(files);
+    let inputs = resolve_inputs(files);
     let (progress, bar) = progress::Bar::start(&inputs);
     let loaded =
         tracecheck::input::load_inputs(&inputs, &tracecheck::input::LoadOptions { progress, ..Default::default() });
@@ -183,7 +214,10 @@ pub fn write_out(buf: &[u8], output: Option<&std::path::Path>, done: Exit) -> Ex
     };
     match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("tracecheck: cannot write the output: {e}");
+            match output {
+                Some(path) => eprintln!("tracecheck: cannot write {}: {e}", escape(&path.display().to_string())),
+                None => eprintln!("tracecheck: cannot write to stdout: {e}"),
+            }
             Exit::Incomplete
         }
         _ => done,

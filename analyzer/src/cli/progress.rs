@@ -36,7 +36,7 @@ fn total_bytes(inputs: &Inputs) -> Option<u64> {
 
 /// The progress line: the share of the input decoded when its size is known, the bytes
 /// decoded when not, and the spans so far; once every input is read, the analysis.
-fn line(done: u64, total: Option<u64>, spans: u64, loaded: bool) -> String {
+fn line(done: u64, received: u64, total: Option<u64>, spans: u64, loaded: bool) -> String {
     const WIDTH: u64 = 30;
     if loaded {
         return format!("analysing {spans} spans…");
@@ -55,6 +55,11 @@ fn line(done: u64, total: Option<u64>, spans: u64, loaded: bool) -> String {
                 done * 100 / total
             )
         }
+        None if received > done => format!(
+            "reading: {:.1} MB received, {:.1} MB decoded, {spans} spans",
+            received as f64 / 1e6,
+            done as f64 / 1e6
+        ),
         None => format!("reading: {:.1} MB decoded, {spans} spans", done as f64 / 1e6),
     }
 }
@@ -75,6 +80,7 @@ impl Bar {
             while !stop.load(Ordering::Acquire) {
                 let text = line(
                     p.bytes.load(Ordering::Relaxed),
+                    p.received.load(Ordering::Relaxed),
                     total,
                     p.spans.load(Ordering::Relaxed),
                     p.loaded.load(Ordering::Acquire),
@@ -105,18 +111,20 @@ mod tests {
 
     #[test]
     fn the_line_says_what_is_known_of_the_input() {
-        assert_eq!(line(0, Some(0), 0, false), "reading 0.0/0.0 MB [..............................]   0%  0 spans");
+        assert_eq!(line(0, 0, Some(0), 0, false), "reading 0.0/0.0 MB [..............................]   0%  0 spans");
         assert_eq!(
-            line(120_000_000, Some(480_000_000), 62_500, false),
+            line(120_000_000, 0, Some(480_000_000), 62_500, false),
             "reading 120.0/480.0 MB [#######.......................]  25%  62500 spans"
         );
         // Compressed input is counted in input bytes scaled from the text: never past the end.
         assert_eq!(
-            line(500_000_000, Some(480_000_000), 10, false),
+            line(500_000_000, 0, Some(480_000_000), 10, false),
             "reading 480.0/480.0 MB [##############################] 100%  10 spans"
         );
-        assert_eq!(line(3_260_000, None, 7, false), "reading: 3.3 MB decoded, 7 spans");
-        assert_eq!(line(3_260_000, None, 7, true), "analysing 7 spans…");
-        assert_eq!(line(3_260_000, Some(9_000_000), 7, true), "analysing 7 spans…");
+        assert_eq!(line(3_260_000, 0, None, 7, false), "reading: 3.3 MB decoded, 7 spans");
+        // A slow pipe: what arrived, before any of it is decoded.
+        assert_eq!(line(0, 5_200_000, None, 0, false), "reading: 5.2 MB received, 0.0 MB decoded, 0 spans");
+        assert_eq!(line(3_260_000, 0, None, 7, true), "analysing 7 spans…");
+        assert_eq!(line(3_260_000, 0, Some(9_000_000), 7, true), "analysing 7 spans…");
     }
 }

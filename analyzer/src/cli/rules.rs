@@ -16,6 +16,7 @@ pub enum Command {
     /// Validate rule packs: exit 0 when every file is valid, 2 with file:line:column
     /// errors otherwise.
     Check {
+        /// Rule pack files, or directories of `*.toml` packs.
         #[arg(required = true, value_name = "PACK")]
         files: Vec<PathBuf>,
     },

@@ -20,11 +20,12 @@ pub struct Args {
     trace: Option<String>,
     /// Show the N most broken traces: most error findings of the per-trace checks and
     /// rules, then most other findings, then the slowest.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     worst: Option<usize>,
     #[command(flatten)]
     rules: Rules,
-    /// Line width (default: $COLUMNS, else 120); the waterfall needs about 100.
+    /// Line width (default: the terminal's width, else $COLUMNS, else 120); the waterfall
+    /// needs about 100.
     #[arg(long)]
     width: Option<usize>,
     #[command(flatten)]
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> Exit {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,
     }
-    let inputs = input::Inputs::resolve(&args.inputs.files);
+    let inputs = super::resolve_inputs(&args.inputs.files);
     let (progress, bar) = super::progress::Bar::start(&inputs);
     opts.load.progress = progress;
     let loaded = input::load_inputs(&inputs, &opts.load);
@@ -72,8 +73,12 @@ pub fn run(args: Args) -> Exit {
         a.worst.iter().filter_map(|w| traces.ranges.binary_search_by(|(id, _)| id.cmp(&w.trace_id)).ok()).collect()
     };
     let color = args.color.enabled(&args.output);
-    let width =
-        args.width.or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())).unwrap_or(120).clamp(60, 400);
+    let width = args
+        .width
+        .or_else(|| if args.output.path().is_none() { terminal_width() } else { None })
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(120)
+        .clamp(60, 400);
     let mut out = String::new();
     for (k, i) in chosen.into_iter().enumerate() {
         let g = traces.graph(dump, i);
@@ -84,4 +89,32 @@ pub fn run(args: Args) -> Exit {
         out.push_str(&render(dump, &g, fs, ShowStyle { width, color }));
     }
     write_out(out.as_bytes(), args.output.path(), Exit::Pass)
+}
+
+/// The width of the terminal stdout writes to, if it is one.
+#[cfg(unix)]
+fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let mut size = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct it is given, which lives for
+    // the call; stdout is an open descriptor (checked to be a terminal above).
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+#[cfg(not(unix))]
+fn terminal_width() -> Option<usize> {
+    None
+}
+
+/// A count of 1 or more (`--worst 0` would show nothing and pass).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("0 shows nothing: give 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }

@@ -25,13 +25,19 @@ pub fn tops(dump: &Dump, g: &TraceGraph) -> Vec<NodeIndex> {
     t
 }
 
-/// The critical path of each tree, as a mask over the graph's nodes: from a span's end, the
-/// child that finished last (its end clipped to the parent's) is on the path; the walk then
-/// continues from that child's start with the children that finished before it, and
-/// recursively inside every child taken.
+/// The trace's critical path, as a mask over the graph's nodes. It starts at the root that
+/// ends last or, in a trace without a root, at the top span (an orphan) that ends last: one
+/// path per trace, not one per fragment. From a span's end, the child that finished last (its
+/// end clipped to the parent's) is on the path; the walk then continues from that child's
+/// start with the children that finished before it, and recursively inside every child taken.
 pub fn critical_path(dump: &Dump, g: &TraceGraph) -> Vec<bool> {
     let mut on = vec![false; g.len()];
-    let mut stack: Vec<NodeIndex> = tops(dump, g);
+    let starts = if g.roots.is_empty() { &g.orphans } else { &g.roots };
+    let last = starts.iter().copied().max_by_key(|&k| {
+        let s = &dump.spans[g.span_index(k)];
+        (s.end, std::cmp::Reverse(s.start), std::cmp::Reverse(s.span_id))
+    });
+    let mut stack: Vec<NodeIndex> = last.into_iter().collect();
     while let Some(n) = stack.pop() {
         if std::mem::replace(&mut on[n.index()], true) {
             continue;

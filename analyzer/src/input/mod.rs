@@ -81,6 +81,8 @@ impl Default for LoadOptions {
 #[derive(Debug, Default)]
 pub struct Progress {
     pub bytes: std::sync::atomic::AtomicU64,
+    /// Bytes read from stdin so far (it is read whole before it is decoded).
+    pub received: std::sync::atomic::AtomicU64,
     pub spans: std::sync::atomic::AtomicU64,
     pub loaded: std::sync::atomic::AtomicBool,
 }
@@ -150,7 +152,7 @@ pub fn load_into(inputs: &Inputs, opts: &LoadOptions, sink: &mut Sink<'_>) {
 /// Loads one file (or stdin) into `sink`, named `shown` in the report (streaming mode loads
 /// its copy of stdin as `-`); a file that cannot be read is a [`LoadError`].
 pub fn load_path(sink: &mut Sink<'_>, path: &Path, shown: &str, opts: &LoadOptions) {
-    match source::Source::open(path) {
+    match source::Source::open_counted(path, opts.progress.as_deref()) {
         Ok(src) => load_with(sink, shown, src.bytes(), opts, &|s, e| src.release(s, e)),
         Err(e) => sink.loaded.errors.push(LoadError { path: shown.to_string(), message: e.to_string() }),
     }

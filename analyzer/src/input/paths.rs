@@ -9,15 +9,36 @@ use super::*;
 pub struct Inputs {
     pub files: Vec<PathBuf>,
     pub errors: Vec<LoadError>,
+    /// Files named more than once (directly, or as a file of a directory also given), each
+    /// with the name it is read under: read once, or every span would be a duplicate.
+    pub repeated: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Inputs {
     /// Resolves files, directories (their files in name order, hidden files skipped),
-    /// patterns the shell did not expand, and `-` for stdin.
+    /// patterns the shell did not expand, and `-` for stdin. A file named twice is read once.
     pub fn resolve(inputs: &[PathBuf]) -> Inputs {
         let mut errors = Vec::new();
-        let files = expand(inputs, &mut errors);
-        Inputs { files, errors }
+        let mut files = expand(inputs, &mut errors);
+        let mut seen: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
+        let mut repeated = Vec::new();
+        files.retain(|f| {
+            if f.as_os_str() == "-" {
+                return true;
+            }
+            let Ok(real) = std::fs::canonicalize(f) else { return true };
+            match seen.get(&real) {
+                Some(first) => {
+                    repeated.push((f.clone(), first.clone()));
+                    false
+                }
+                None => {
+                    seen.insert(real, f.clone());
+                    true
+                }
+            }
+        });
+        Inputs { files, errors, repeated }
     }
 }
 

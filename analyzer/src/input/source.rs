@@ -13,9 +13,28 @@ pub enum Source {
 impl Source {
     /// Opens `path` (`-` is stdin). Files are memory-mapped; empty files and stdin are read.
     pub fn open(path: &Path) -> std::io::Result<Source> {
+        Source::open_counted(path, None)
+    }
+
+    /// As [`Source::open`], counting the bytes read from stdin in `progress` as they come
+    /// (a slow pipe shows how much arrived).
+    pub fn open_counted(path: &Path, progress: Option<&super::Progress>) -> std::io::Result<Source> {
         if super::is_stdin(path) {
             let mut buf = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut buf)?;
+            let mut stdin = std::io::stdin().lock();
+            let mut chunk = vec![0u8; 1 << 20];
+            loop {
+                let n = match stdin.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(p) = progress {
+                    p.received.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             return Ok(Source::Owned(buf));
         }
         let file = std::fs::File::open(path)?;

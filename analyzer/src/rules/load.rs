@@ -127,9 +127,12 @@ impl Loaded {
                 Ok(rule) => {
                     let taken = self.rules.iter().chain(&rules).find(|x: &&Rule| x.id == rule.id);
                     match taken {
-                        Some(other) => errors.push(
-                            src.span(&r.get_ref().id, format!("rule id {} is already used ({})", rule.id, other.source)),
-                        ),
+                        Some(other) => {
+                            errors.push(src.span(
+                                &r.get_ref().id,
+                                format!("rule id {} is already used ({})", rule.id, other.source),
+                            ))
+                        }
                         None => rules.push(rule),
                     }
                 }
@@ -214,7 +217,11 @@ fn strip_unknown_keys(src: &Source<'_>, top: &mut toml::de::DeTable<'_>) -> Vec<
         }
     };
     check(top, TOP_KEYS, "the pack");
-    for (key, known, what) in [("settings", SETTINGS_KEYS, "[settings]"), ("rule", RULE_KEYS, "a [[rule]]"), ("suppress", SUPPRESS_KEYS, "a [[suppress]]")] {
+    for (key, known, what) in [
+        ("settings", SETTINGS_KEYS, "[settings]"),
+        ("rule", RULE_KEYS, "a [[rule]]"),
+        ("suppress", SUPPRESS_KEYS, "a [[suppress]]"),
+    ] {
         match top.get_mut(key).map(|v| v.get_mut()) {
             Some(toml::de::DeValue::Table(t)) => check(t, known, what),
             Some(toml::de::DeValue::Array(items)) => {
