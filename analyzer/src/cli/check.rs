@@ -92,6 +92,33 @@ pub struct ReportArgs {
     pub max_findings: usize,
     #[command(flatten)]
     pub output: Output,
+    /// Also write the report in FORMAT to PATH (repeatable: `--report junit=junit.xml
+    /// --report sarif=results.sarif`); one analysis, every file written.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    pub reports: Vec<(Format, PathBuf)>,
+}
+
+fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) =
+        text.split_once('=').ok_or_else(|| format!("{text:?} is not FORMAT=PATH, such as junit=junit.xml"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let known: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!("unknown format {format:?} (use {})", known.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("--report {text}: the path is empty"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+impl ReportArgs {
+    /// Whether some output is an HTML page (which draws spans: they must be kept).
+    pub fn wants_html(&self) -> bool {
+        self.format == Format::Html || self.reports.iter().any(|(f, _)| *f == Format::Html)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -104,6 +131,8 @@ pub enum Format {
     /// One self-contained HTML page (use with -o): findings, latency histograms, the worst
     /// traces as waterfalls.
     Html,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 pub fn run(args: Args) -> Exit {
@@ -151,7 +180,7 @@ pub fn run_on(files: &[PathBuf], args: &CheckArgs) -> Exit {
             let loaded = input::load_inputs(&inputs, &opts.load);
             let p = analysis::partial_of_loaded(&loaded, &opts);
             // The HTML page draws the worst traces: their spans must stay at hand.
-            kept = (args.report.format == Format::Html).then_some(loaded);
+            kept = args.report.wants_html().then_some(loaded);
             Ok((p, None))
         }
         (budget, shard) => {
@@ -259,22 +288,55 @@ pub fn write_report(
     args: &ReportArgs,
 ) -> Exit {
     super::say_load_errors(&analysis.errors);
-    let (color, max_per_code, path) = (args.color.enabled(&args.output), args.max_per_code, args.output.path());
-    let mut buf = Vec::new();
     let mut summary_failed = false;
-    let written = match args.format {
+    let mut exit = match render(args.format, report, analysis, dump, args, &mut summary_failed) {
+        Ok(buf) => super::write_out(&buf, args.output.path(), report.verdict.outcome.into()),
+        Err(e) => {
+            eprintln!("tracecheck: cannot write the report: {e}");
+            return Exit::Incomplete;
+        }
+    };
+    for (format, path) in &args.reports {
+        let written = render(*format, report, analysis, dump, args, &mut summary_failed)
+            .and_then(|buf| std::fs::write(path, buf));
+        if let Err(e) = written {
+            eprintln!(
+                "tracecheck: cannot write {}: {e}",
+                tracecheck::report::term::escape(&path.display().to_string())
+            );
+            exit = Exit::Incomplete;
+        }
+    }
+    // The verdict stands in the annotations; a summary that could not be written makes the
+    // run incomplete (unless nothing could be read at all).
+    if summary_failed && exit != Exit::Unusable { Exit::Incomplete } else { exit }
+}
+
+/// The report in one format.
+fn render(
+    format: Format,
+    report: &Report,
+    analysis: &Analysis,
+    dump: Option<&tracecheck::model::Dump>,
+    args: &ReportArgs,
+    summary_failed: &mut bool,
+) -> std::io::Result<Vec<u8>> {
+    let (color, max_per_code) = (args.color.enabled(&args.output), args.max_per_code);
+    let mut buf = Vec::new();
+    match format {
         Format::Html => {
             let limits = report::html::Limits::default();
             let extra = report::html::Extra::new(report, &analysis.latency_histograms, &analysis.worst, dump, limits);
-            report::html::write(report, &extra, &mut buf)
+            report::html::write(report, &extra, &mut buf)?;
         }
-        Format::Json => report::json::write(report, &mut buf),
-        Format::Junit => report::junit::write(report, Some(super::started().elapsed().as_secs_f64()), &mut buf),
-        Format::Markdown => report::markdown::write(report, &mut buf),
+        Format::Json => report::json::write(report, &mut buf)?,
+        Format::Junit => report::junit::write(report, Some(super::started().elapsed().as_secs_f64()), &mut buf)?,
+        Format::Markdown => report::markdown::write(report, &mut buf)?,
+        Format::Sarif => report::sarif::write(report, analysis.rule_set.as_deref(), &mut buf)?,
         Format::Github => {
             // The annotations go out whatever becomes of the step summary; a summary that
             // cannot be written is said, with its path, and makes the run incomplete.
-            let annotations = report::github::write(report, max_per_code, &mut buf);
+            report::github::write(report, max_per_code, &mut buf)?;
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
                 let mut md = Vec::new();
                 let appended = report::markdown::write(report, &mut md)
@@ -284,22 +346,14 @@ pub fn write_report(
                         "tracecheck: cannot append the summary to $GITHUB_STEP_SUMMARY ({}): {e}",
                         tracecheck::report::term::escape(&path.to_string_lossy())
                     );
-                    summary_failed = true;
+                    *summary_failed = true;
                 }
             }
-            annotations
         }
         Format::Human => {
             let style = report::human::Style { color, per_code: max_per_code, ..Default::default() };
-            report::human::write(report, style, &mut buf)
+            report::human::write(report, style, &mut buf)?;
         }
-    };
-    if let Err(e) = written {
-        eprintln!("tracecheck: cannot write the report: {e}");
-        return Exit::Incomplete;
     }
-    let exit = super::write_out(&buf, path, report.verdict.outcome.into());
-    // The verdict stands in the annotations; a summary that could not be written makes the
-    // run incomplete (unless nothing could be read at all).
-    if summary_failed && exit != Exit::Unusable { Exit::Incomplete } else { exit }
+    Ok(buf)
 }

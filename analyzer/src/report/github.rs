@@ -35,7 +35,7 @@ pub fn write(r: &Report, per_code: usize, out: &mut dyn Write) -> io::Result<()>
             continue;
         }
         let mut props = Vec::new();
-        if let Some((file, line)) = &f.file_line {
+        if let Some(super::Location { file, line, .. }) = &f.location {
             props.push(format!("file={}", property(file)));
             if let Some(l) = line {
                 props.push(format!("line={l}"));

@@ -8,6 +8,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod replay;
+pub mod sarif;
 pub mod show;
 pub mod stats;
 pub mod term;
@@ -93,18 +94,34 @@ pub struct FindingOut {
     pub actual: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// The input file and, for line-based formats, the line (for CI annotations).
-    #[serde(skip)]
-    pub file_line: Option<(String, Option<u64>)>,
+    /// Where the finding's record is, as fields: the input file, the line (line-based
+    /// formats) or the record number (length-prefixed records), and the byte offset.
+    pub location: Option<Location>,
+}
+
+/// Where in the input a finding's record is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub file: String,
+    /// 1-based line, in line-based formats (JSON lines, JSON documents).
+    pub line: Option<u64>,
+    /// 1-based record number, in length-prefixed record files.
+    pub record: Option<u64>,
+    pub offset: u64,
 }
 
 impl FindingOut {
     /// `f`, a finding about records of `files`, as reported.
     pub fn of(f: &Finding, files: &[InputFile], rule_set: Option<&RuleSet>) -> FindingOut {
-        let file_line = f.loc.and_then(|l| {
+        let location = f.loc.and_then(|l| {
             let file = files.get(l.file as usize)?;
-            let line_based = file.format != crate::input::Format::Records && l.line > 0;
-            Some((file.path.clone(), line_based.then_some(l.line)))
+            let (line, record) = match file.format {
+                _ if l.line == 0 => (None, None),
+                crate::input::Format::Records => (None, Some(l.line)),
+                crate::input::Format::Message => (None, None),
+                _ => (Some(l.line), None),
+            };
+            Some(Location { file: file.path.clone(), line, record, offset: l.offset })
         });
         FindingOut {
             code: f.code.clone(),
@@ -118,7 +135,7 @@ impl FindingOut {
             expected: f.detail.as_ref().map(|d| d.expected.clone()),
             actual: f.detail.as_ref().map(|d| d.actual.clone()),
             hint: f.detail.as_ref().and_then(|d| d.hint.clone()),
-            file_line,
+            location,
         }
     }
 }

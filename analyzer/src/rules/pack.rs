@@ -210,3 +210,54 @@ pub struct Pack {
     /// The pack's `schema`: 1 matches regexes anywhere in a value, 2 (TraceQL) the whole value.
     pub schema: i64,
 }
+
+impl Rule {
+    /// The rule in words, as `tracecheck explain ID` prints it (and SARIF carries it).
+    pub fn explain(&self, pack: &str) -> String {
+        let r = self;
+        let mut s = format!("{} {} ({})\n", r.id, r.title, r.severity);
+        s.push_str(&format!("pack {pack}, defined at {}\n\n", r.source));
+        if let Some(d) = &r.description {
+            s.push_str(d.trim_end());
+            s.push_str("\n\n");
+        }
+        let q = match r.quantifier {
+            Quantifier::Each => "Every span matching",
+            Quantifier::Any => "At least one span matching",
+            Quantifier::None => "No span may match",
+        };
+        s.push_str(&format!("{q}\n    {}\n", r.selector.text));
+        if !r.expect.is_empty() {
+            s.push_str("must satisfy\n");
+            for e in &r.expect {
+                s.push_str(&format!("    {}\n", e.text));
+            }
+        }
+        if !r.children_in_order.is_empty() {
+            let order: Vec<&str> = r.children_in_order.iter().map(|p| p.text.as_str()).collect();
+            s.push_str(&format!("must have children in this order\n    {}\n", order.join("\n    ")));
+        }
+        if r.within_parent {
+            s.push_str("must lie within its parent's time span\n");
+        }
+        if !r.aggregates.is_empty() {
+            let groups: Vec<String> = r.group_by.iter().map(|f| f.display()).collect();
+            let per = if groups.is_empty() { String::new() } else { format!(" per {}", groups.join(", ")) };
+            s.push_str(&format!(
+                "and over all matches ({} scope{per}, min_samples {})\n",
+                r.scope.as_str(),
+                r.min_samples
+            ));
+            for a in &r.aggregates {
+                s.push_str(&format!("    {}\n", a.text));
+            }
+        }
+        if r.allow_inconclusive {
+            s.push_str("An inconclusive outcome does not fail the run.\n");
+        }
+        if let Some(h) = &r.hint {
+            s.push_str(&format!("\nHow to fix: {h}\n"));
+        }
+        s
+    }
+}

@@ -60,6 +60,7 @@ pub fn encoding_independent(r: &Report) -> serde_json::Value {
     for f in v["findings"].as_array_mut().expect("findings") {
         f["source"] = serde_json::Value::Null;
         f["offset"] = serde_json::Value::Null;
+        f["location"] = serde_json::Value::Null;
     }
     v
 }
