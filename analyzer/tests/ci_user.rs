@@ -163,3 +163,21 @@ fn a_rootless_trace_has_one_critical_path() {
     marked.sort();
     assert_eq!(marked, ["00000000000000b1", "00000000000000b2"]);
 }
+
+#[test]
+fn quiet_prints_the_findings_and_the_verdict_only() {
+    let (code, out, err) =
+        tracecheck(&["-q", "check", "sample-traces/p2p/missing-child.jsonl", "--rules", "rules/p2p-marketplace.toml"]);
+    assert_eq!(code, Some(1));
+    assert!(err.is_empty(), "{err}");
+    assert!(out.starts_with("findings (2)\n"), "{out}");
+    assert!(out.ends_with("FAIL: 2 finding(s) at or above error (2 errors; fail-on error)\n"), "{out}");
+    assert!(!out.contains("latency:") && !out.contains("digest:"), "{out}");
+    // Warnings are notes: quiet drops them; errors stay.
+    let (_, _, err) =
+        tracecheck(&["--quiet", "check", "sample-traces/healthy/", "sample-traces/healthy/checkout.jsonl"]);
+    assert!(err.is_empty(), "{err}");
+    let (code, _, err) = tracecheck(&["--quiet", "--progress", "never", "check", "/nonexistent.json"]);
+    assert_eq!(code, Some(3));
+    assert_eq!(err, "tracecheck: /nonexistent.json: No such file or directory (os error 2)\n");
+}

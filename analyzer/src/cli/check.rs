@@ -202,7 +202,7 @@ pub fn run_on(files: &[PathBuf], args: &CheckArgs) -> Exit {
             } else {
                 String::new()
             };
-            eprintln!(
+            super::note!(
                 "tracecheck: streaming mode (memory budget {}): {} partitions, {} spilled to {}{spooled}, largest partition {} spans",
                 fmt_bytes(budget),
                 st.partitions,
@@ -265,7 +265,7 @@ fn write_partial(mut partial: tracecheck::partial::Partial, path: &std::path::Pa
     });
     match written {
         Ok(()) => {
-            eprintln!(
+            super::note!(
                 "tracecheck: partial result of shard {} ({spans} spans in {traces} traces) written to {}; `tracecheck merge` makes the report",
                 shards.join(", "),
                 path.display()
@@ -351,7 +351,8 @@ fn render(
             }
         }
         Format::Human => {
-            let style = report::human::Style { color, per_code: max_per_code, ..Default::default() };
+            let style =
+                report::human::Style { color, per_code: max_per_code, quiet: super::quiet(), ..Default::default() };
             report::human::write(report, style, &mut buf)?;
         }
     }

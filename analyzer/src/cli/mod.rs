@@ -32,6 +32,14 @@ struct Cli {
     /// Worker threads (default or 0: all cores, or RAYON_NUM_THREADS); at most 4 per core.
     #[arg(long, short = 'j', global = true)]
     threads: Option<usize>,
+    /// Print only what the command is for: no progress, no notes or warnings on stderr
+    /// (errors still are), and a human report reduced to its findings and verdict.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+    /// The progress line on stderr: `auto` draws it on a terminal, `never` not at all (CI
+    /// containers often allocate a terminal), `always` even when stderr is not one.
+    #[arg(long, value_enum, global = true, default_value_t = progress::When::Auto)]
+    progress: progress::When,
     #[command(subcommand)]
     command: Command,
 }
@@ -79,6 +87,23 @@ impl From<FailOn> for Severity {
 }
 
 /// Parses the command line and runs it.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--quiet` was given: notes and warnings are not printed.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints a note or warning on stderr unless `--quiet`.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        if !$crate::cli::quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+pub(crate) use note;
+
 /// The exit codes every command uses, shown by `--help`.
 const EXIT_CODES: &str = "Exit codes:
   0  pass: nothing at or above --fail-on
@@ -111,6 +136,8 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { Exit::Usage } else { Exit::Pass }.into();
         }
     };
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    progress::set_mode(if cli.quiet { progress::When::Never } else { cli.progress });
     let asked = cli.threads.map(|n| (n, "-j")).or_else(|| {
         std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.trim().parse().ok()).map(|n| (n, "RAYON_NUM_THREADS"))
     });
@@ -148,16 +175,12 @@ pub fn resolve_inputs(files: &[std::path::PathBuf]) -> Inputs {
     for (again, first) in &inputs.repeated {
         let (again, first) = (again.display().to_string(), first.display().to_string());
         if again == first {
-            eprintln!(
+            note!(
                 "tracecheck: warning: {} is named twice (a directory given holds it?); it is read once",
                 escape(&again)
             );
         } else {
-            eprintln!(
-                "tracecheck: warning: {} is the same file as {}; it is read once",
-                escape(&again),
-                escape(&first)
-            );
+            note!("tracecheck: warning: {} is the same file as {}; it is read once", escape(&again), escape(&first));
         }
     }
     inputs

@@ -8,6 +8,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tracecheck::input::{Inputs, Progress};
 
+/// When the progress line is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum When {
+    Auto,
+    Never,
+    Always,
+}
+
+static MODE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets when the progress line is drawn (`--progress`, `--quiet`).
+pub fn set_mode(w: When) {
+    MODE.store(w as u8, Ordering::Relaxed);
+}
+
+fn draws() -> bool {
+    match MODE.load(Ordering::Relaxed) {
+        m if m == When::Never as u8 => false,
+        m if m == When::Always as u8 => true,
+        _ => std::io::stderr().is_terminal(),
+    }
+}
+
 /// Nothing is drawn for loads shorter than this.
 const DELAY: Duration = Duration::from_millis(400);
 
@@ -68,7 +91,7 @@ impl Bar {
     /// Returns the counters to give the loader, and the bar drawing them (if any).
     pub fn start(inputs: &Inputs) -> (Option<Arc<Progress>>, Bar) {
         let idle = Bar { stop: Arc::new(AtomicBool::new(false)), thread: None };
-        if !std::io::stderr().is_terminal() {
+        if !draws() {
             return (None, idle);
         }
         let total = total_bytes(inputs);

@@ -15,11 +15,13 @@ pub struct Style {
     pub per_code: usize,
     /// Operations shown in the latency table.
     pub operations: usize,
+    /// Only the findings and the verdict (`--quiet`).
+    pub quiet: bool,
 }
 
 impl Default for Style {
     fn default() -> Self {
-        Style { color: false, per_code: 10, operations: 15 }
+        Style { color: false, per_code: 10, operations: 15, quiet: false }
     }
 }
 
@@ -73,6 +75,10 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     if files == 0 && !r.input_errors.is_empty() {
         return verdict(r, &p, out);
     }
+    if style.quiet {
+        findings(r, style, &p, out)?;
+        return verdict(r, &p, out);
+    }
     writeln!(
         out,
         "{} {} — {} input{}, {} bytes",
@@ -122,38 +128,7 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
 
     if r.summary.findings > 0 {
         writeln!(out)?;
-        writeln!(out, "{}", p.bold(&format!("findings ({})", r.summary.findings)))?;
-        let mut shown_per_code = std::collections::BTreeMap::new();
-        for f in &r.findings {
-            let n = shown_per_code.entry(f.code.clone()).or_insert(0usize);
-            *n += 1;
-            if *n > style.per_code {
-                continue;
-            }
-            let src = escape(f.source.as_deref().unwrap_or("-"));
-            let trace = f.trace_id.as_deref().map(|t| format!("  trace {t}")).unwrap_or_default();
-            writeln!(out, "{} {} {:<28} {src}{trace}", p.sev(f.severity), f.code, f.name)?;
-            match (&f.expected, &f.actual) {
-                (Some(e), Some(a)) => {
-                    writeln!(out, "        expected: {}", escape(e))?;
-                    writeln!(out, "        found:    {}", escape(a))?;
-                    if !f.span_ids.is_empty() {
-                        let label = if f.span_ids.len() > 1 { "spans:" } else { "span:" };
-                        writeln!(out, "        {label:<10}{}", f.span_ids.join(", "))?;
-                    }
-                    if let Some(h) = &f.hint {
-                        writeln!(out, "        hint:     {}", escape(h))?;
-                    }
-                }
-                _ => writeln!(out, "        {}", escape(&f.message))?,
-            }
-        }
-        for (code, &count) in &r.summary.by_code {
-            let shown = shown_per_code.get(code).map_or(0, |&n: &usize| n.min(style.per_code)) as u64;
-            if count > shown {
-                writeln!(out, "        … and {} more {code} findings ({})", count - shown, where_all(r))?;
-            }
-        }
+        findings(r, style, &p, out)?;
     }
 
     let ops = &r.latency.operations;
@@ -217,6 +192,46 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
 
     writeln!(out)?;
     verdict(r, &p, out)
+}
+
+/// The findings, grouped by code, at most `style.per_code` of each.
+fn findings(r: &Report, style: Style, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    if r.summary.findings == 0 {
+        return Ok(());
+    }
+    writeln!(out, "{}", p.bold(&format!("findings ({})", r.summary.findings)))?;
+    let mut shown_per_code = std::collections::BTreeMap::new();
+    for f in &r.findings {
+        let n = shown_per_code.entry(f.code.clone()).or_insert(0usize);
+        *n += 1;
+        if *n > style.per_code {
+            continue;
+        }
+        let src = escape(f.source.as_deref().unwrap_or("-"));
+        let trace = f.trace_id.as_deref().map(|t| format!("  trace {t}")).unwrap_or_default();
+        writeln!(out, "{} {} {:<28} {src}{trace}", p.sev(f.severity), f.code, f.name)?;
+        match (&f.expected, &f.actual) {
+            (Some(e), Some(a)) => {
+                writeln!(out, "        expected: {}", escape(e))?;
+                writeln!(out, "        found:    {}", escape(a))?;
+                if !f.span_ids.is_empty() {
+                    let label = if f.span_ids.len() > 1 { "spans:" } else { "span:" };
+                    writeln!(out, "        {label:<10}{}", f.span_ids.join(", "))?;
+                }
+                if let Some(h) = &f.hint {
+                    writeln!(out, "        hint:     {}", escape(h))?;
+                }
+            }
+            _ => writeln!(out, "        {}", escape(&f.message))?,
+        }
+    }
+    for (code, &count) in &r.summary.by_code {
+        let shown = shown_per_code.get(code).map_or(0, |&n: &usize| n.min(style.per_code)) as u64;
+        if count > shown {
+            writeln!(out, "        … and {} more {code} findings ({})", count - shown, where_all(r))?;
+        }
+    }
+    Ok(())
 }
 
 fn verdict(r: &Report, p: &Paint, out: &mut dyn Write) -> io::Result<()> {
