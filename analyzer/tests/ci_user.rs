@@ -181,3 +181,34 @@ fn quiet_prints_the_findings_and_the_verdict_only() {
     assert_eq!(code, Some(3));
     assert_eq!(err, "tracecheck: /nonexistent.json: No such file or directory (os error 2)\n");
 }
+
+/// `stats --by` any span or resource field, as TraceQL's `by()`: groups partition the spans.
+#[test]
+fn stats_groups_by_any_field() {
+    let (code, out, err) = tracecheck(&[
+        "stats",
+        "sample-traces/p2p/healthy.jsonl",
+        "--by",
+        "resource.service.instance.id,status",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["by"], serde_json::json!(["resource.service.instance.id", "status"]));
+    let groups = v["groups"].as_array().expect("groups");
+    let instances: std::collections::BTreeSet<&str> =
+        groups.iter().map(|g| g["resource.service.instance.id"].as_str().expect("instance")).collect();
+    assert_eq!(instances.into_iter().collect::<Vec<_>>(), ["node-0", "node-1", "node-2", "node-3"]);
+    let total: u64 = groups.iter().map(|g| g["count"].as_u64().expect("count")).sum();
+    assert_eq!(total, v["spans"].as_u64().expect("spans"));
+    // A field absent on every span: one group, `nil`; a field that needs the trace: refused.
+    let (_, out, _) =
+        tracecheck(&["stats", "sample-traces/p2p/healthy.jsonl", "--by", "span.no.such", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["groups"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["groups"][0]["span.no.such"], "nil");
+    let (code, _, err) = tracecheck(&["stats", "sample-traces/p2p/healthy.jsonl", "--by", "trace:duration"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("needs the trace"), "{err}");
+}

@@ -11,7 +11,9 @@ use tracecheck::stats::frame::By;
 pub struct Args {
     #[command(flatten)]
     inputs: Inputs,
-    /// Group by these columns, comma separated: service, name, kind.
+    /// Group by these columns, comma separated: service, name, kind, or any field of the rule
+    /// language read on a span: `span.http.route`, `resource.service.instance.id`, `status`,
+    /// `instrumentation:name` (spans without it form the group `nil`).
     #[arg(long, default_value = "service,name", value_parser = parse_by)]
     by: ByList,
     /// Only spans this selector of the rule language matches, e.g.
@@ -31,13 +33,18 @@ pub struct ByList(Vec<By>);
 fn parse_by(s: &str) -> Result<ByList, String> {
     let mut out = Vec::new();
     for part in s.split(',').filter(|p| !p.trim().is_empty()) {
-        let by = By::parse(part).ok_or_else(|| format!("unknown column {part:?} (service, name, kind)"))?;
+        let by = match By::parse(part) {
+            Some(b) => b,
+            None => tracecheck::rules::FieldReader::parse(part.trim())
+                .map(|f| By::Field(std::sync::Arc::new(f)))
+                .map_err(|e| format!("cannot group by {part:?}: {e}"))?,
+        };
         if !out.contains(&by) {
             out.push(by);
         }
     }
     if out.is_empty() {
-        return Err("at least one of service, name, kind".into());
+        return Err("at least one column: service, name, kind, or a field".into());
     }
     Ok(ByList(out))
 }

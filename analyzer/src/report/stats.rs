@@ -31,7 +31,7 @@ impl StatsReport {
     /// The statistics of the spans of `dump` that `mask` keeps (all without one).
     pub fn new(dump: &Dump, traces: &Traces, by: &[By], mask: Option<&[bool]>) -> PolarsResult<StatsReport> {
         let self_ns = graph::self_times(dump, traces);
-        let table = frame::spans_frame(dump, mask, &self_ns).and_then(|spans| frame::group_stats(&spans, by))?;
+        let table = frame::spans_frame(dump, mask, &self_ns, by).and_then(|spans| frame::group_stats(&spans, by))?;
         let spans = mask.map_or(dump.spans.len(), |m| m.iter().filter(|x| **x).count());
         Ok(StatsReport { by: by.to_vec(), table, spans, spans_digest: crate::digest::spans(dump) })
     }
@@ -66,7 +66,7 @@ struct Json<'a> {
     schema: &'static str,
     tool: Tool,
     digest: JsonDigest<'a>,
-    by: Vec<&'static str>,
+    by: Vec<&'a str>,
     spans: usize,
     unit: &'static str,
     percentile_method: &'static str,

@@ -184,3 +184,46 @@ impl SpanFilter {
         mask
     }
 }
+
+/// A field of the rule language read on single spans (`span.http.route`,
+/// `resource.service.instance.id`, `status`, `instrumentation:name`): what `stats --by`
+/// groups by. Fields that need the trace (`parent.name`, `trace:duration`) are refused.
+#[derive(Debug)]
+pub struct FieldReader {
+    tables: compile::Tables,
+    field: compile::Field,
+    /// The field as written.
+    pub text: String,
+}
+
+impl FieldReader {
+    pub fn parse(text: &str) -> Result<FieldReader, String> {
+        let mut tables = compile::Tables::default();
+        let mut c =
+            compile::Compiler { tables: &mut tables, context: compile::Context::SpanOnly, text, anchored: true };
+        let field = c.field(&lang::FieldName { text: text.to_string(), pos: 0 }).map_err(|e| e.message)?;
+        if field.is_multi() {
+            return Err(format!("`{text}` has one value per event or link; group by a span or resource field"));
+        }
+        Ok(FieldReader { tables, field, text: text.to_string() })
+    }
+}
+
+impl crate::stats::frame::SpanField for FieldReader {
+    fn column(&self) -> &str {
+        &self.text
+    }
+
+    fn values(&self, dump: &Dump, spans: &[usize]) -> Vec<Option<String>> {
+        let syms: Vec<Option<Sym>> = self.tables.strings.iter().map(|s| dump.strings.get(s)).collect();
+        let cx = eval::Cx::span_only(dump, &self.tables, &syms);
+        spans
+            .iter()
+            .map(|&i| match cx.field(&self.field, &dump.spans[i], None) {
+                eval::Rv::Nil => None,
+                eval::Rv::Str(s) => Some(dump.str(s).to_string()),
+                v => Some(cx.show(v)),
+            })
+            .collect()
+    }
+}

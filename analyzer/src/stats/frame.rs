@@ -6,23 +6,42 @@ use super::{OpAcc, PERCENTILE_METHOD};
 use crate::model::{Dump, SpanKind, StatusCode};
 use polars_core::prelude::*;
 
-/// A column spans can be grouped by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A column spans can be grouped by: service, name, kind, or any field of the rule language
+/// read on one span (`span.http.route`, `resource.service.instance.id`, `status`), as
+/// TraceQL's `by()` does.
+#[derive(Clone, Debug)]
 pub enum By {
     Service,
     Name,
     Kind,
+    Field(std::sync::Arc<dyn SpanField>),
+}
+
+/// A value read on each span, by its name (the rule language's `FieldReader` is one).
+pub trait SpanField: Send + Sync + std::fmt::Debug {
+    /// The column's name: the field as written.
+    fn column(&self) -> &str;
+    /// The value on each of `spans` (indices into `dump.spans`); `None` when a span has none.
+    fn values(&self, dump: &Dump, spans: &[usize]) -> Vec<Option<String>>;
+}
+
+impl PartialEq for By {
+    fn eq(&self, other: &By) -> bool {
+        self.column() == other.column()
+    }
 }
 
 impl By {
-    pub fn column(self) -> &'static str {
+    pub fn column(&self) -> &str {
         match self {
             By::Service => "service",
             By::Name => "name",
             By::Kind => "kind",
+            By::Field(f) => f.column(),
         }
     }
 
+    /// `service`, `name` (or `operation`) or `kind`; other fields are made by the caller.
     pub fn parse(s: &str) -> Option<By> {
         match s.trim() {
             "service" => Some(By::Service),
@@ -32,6 +51,9 @@ impl By {
         }
     }
 }
+
+/// A field's value in a group column when the span has none (TraceQL's `nil`).
+pub const NIL: &str = "nil";
 
 fn kind_name(k: SpanKind) -> &'static str {
     match k {
@@ -46,7 +68,12 @@ fn kind_name(k: SpanKind) -> &'static str {
 
 /// One row per selected span: service, name, kind, duration and self time (ns, null when
 /// unusable) and whether its status is ERROR.
-pub fn spans_frame(dump: &Dump, selected: Option<&[bool]>, self_ns: &[Option<u64>]) -> PolarsResult<DataFrame> {
+pub fn spans_frame(
+    dump: &Dump,
+    selected: Option<&[bool]>,
+    self_ns: &[Option<u64>],
+    by: &[By],
+) -> PolarsResult<DataFrame> {
     let keep: Vec<usize> = (0..dump.spans.len()).filter(|&i| selected.is_none_or(|m| m[i])).collect();
     let service: Vec<&str> =
         keep.iter().map(|&i| dump.resource(&dump.spans[i]).service_name.map_or("", |s| dump.str(s))).collect();
@@ -55,23 +82,28 @@ pub fn spans_frame(dump: &Dump, selected: Option<&[bool]>, self_ns: &[Option<u64
     let duration: Vec<Option<u64>> = keep.iter().map(|&i| dump.spans[i].duration()).collect();
     let self_time: Vec<Option<u64>> = keep.iter().map(|&i| self_ns[i]).collect();
     let error: Vec<bool> = keep.iter().map(|&i| dump.spans[i].status == StatusCode::Error).collect();
-    DataFrame::new(
-        keep.len(),
-        vec![
-            Column::new("service".into(), service),
-            Column::new("name".into(), name),
-            Column::new("kind".into(), kind),
-            Column::new("duration_ns".into(), duration),
-            Column::new("self_ns".into(), self_time),
-            Column::new("error".into(), error),
-        ],
-    )
+    let mut columns = vec![
+        Column::new("service".into(), service),
+        Column::new("name".into(), name),
+        Column::new("kind".into(), kind),
+        Column::new("duration_ns".into(), duration),
+        Column::new("self_ns".into(), self_time),
+        Column::new("error".into(), error),
+    ];
+    for b in by {
+        if let By::Field(f) = b {
+            let values: Vec<String> =
+                f.values(dump, &keep).into_iter().map(|v| v.unwrap_or_else(|| NIL.to_string())).collect();
+            columns.push(Column::new(f.column().into(), values));
+        }
+    }
+    DataFrame::new(keep.len(), columns)
 }
 
 /// Per group of `by`: count, errors, error_rate, min, mean, p50, p90, p95, p99, max, total and
 /// mean self time (ns), and the percentile method; rows sorted by the group columns.
 pub fn group_stats(spans: &DataFrame, by: &[By]) -> PolarsResult<DataFrame> {
-    let keys: Vec<&str> = by.iter().map(|b| b.column()).collect();
+    let keys: Vec<&str> = by.iter().map(By::column).collect();
     let duration: Vec<Option<u64>> = spans.column("duration_ns")?.u64()?.iter().collect();
     let self_ns: Vec<Option<u64>> = spans.column("self_ns")?.u64()?.iter().collect();
     let error: Vec<Option<bool>> = spans.column("error")?.bool()?.iter().collect();
