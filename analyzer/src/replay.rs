@@ -270,14 +270,39 @@ fn rejected_spans(body: &[u8]) -> u64 {
 
 pub use tracecheck_wire::otlp_http::traces_url;
 
-/// Sends `ids` in batches of `batch` spans to `url`, a URL made by [`traces_url`].
-pub fn send(dump: &Dump, ids: &[u32], shift: i64, url: &str, batch: usize) -> Outcome {
+/// Where and how requests go: the traces URL (made by [`traces_url`]), extra headers, and
+/// whether bodies are gzip-compressed.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub gzip: bool,
+}
+
+/// Sends `ids` in batches of `batch` spans to `target`.
+pub fn send(dump: &Dump, ids: &[u32], shift: i64, target: &Target, batch: usize) -> Outcome {
     let agent = otlp_http::agent();
     let mut out = Outcome { spans: ids.len() as u64, ..Outcome::default() };
+    let mut headers = target.headers.clone();
+    if target.gzip {
+        headers.push(("Content-Encoding".into(), "gzip".into()));
+    }
     for chunk in ids.chunks(batch.max(1)) {
         out.batches += 1;
-        let body = encode_request(dump, chunk, shift);
-        match otlp_http::export(&agent, url, &body) {
+        let mut body = encode_request(dump, chunk, shift);
+        if target.gzip {
+            use std::io::Write as _;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            body = match gz.write_all(&body).and_then(|()| gz.finish()) {
+                Ok(b) => b,
+                Err(e) => {
+                    out.failed += chunk.len() as u64;
+                    out.errors.push(format!("batch {} ({} spans): cannot compress: {e}", out.batches, chunk.len()));
+                    continue;
+                }
+            };
+        }
+        match otlp_http::export_with(&agent, &target.url, &headers, &body) {
             Ok(sent) => {
                 out.retries += u64::from(sent.attempts - 1);
                 let rejected = rejected_spans(&sent.response).min(chunk.len() as u64);

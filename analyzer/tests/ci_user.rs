@@ -212,3 +212,112 @@ fn stats_groups_by_any_field() {
     assert_eq!(code, Some(2));
     assert!(err.contains("needs the trace"), "{err}");
 }
+
+/// One request as a test endpoint saw it: header names lower-cased, and the body.
+type Seen = (Vec<(String, String)>, Vec<u8>);
+
+/// A loopback endpoint answering every request with `status` and `body`; returns its URL and
+/// the requests it saw once `n` arrived.
+fn endpoint(status: &'static str, body: Vec<u8>, n: usize) -> (String, std::thread::JoinHandle<Vec<Seen>>) {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        while seen.len() < n {
+            let Ok((stream, _)) = listener.accept() else { break };
+            let mut r = std::io::BufReader::new(stream);
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let mut headers = vec![(":path".to_string(), line.split_whitespace().nth(1).unwrap_or("").to_string())];
+                let mut length = 0;
+                loop {
+                    let mut h = String::new();
+                    r.read_line(&mut h).expect("header");
+                    if h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
+                        if k == "content-length" {
+                            length = v.parse().expect("length");
+                        }
+                        headers.push((k, v));
+                    }
+                }
+                let mut b = vec![0; length];
+                r.read_exact(&mut b).expect("body");
+                seen.push((headers, b));
+                let out = r.get_mut();
+                write!(
+                    out,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                )
+                .expect("respond");
+                out.write_all(&body).expect("body");
+                out.flush().expect("flush");
+                if seen.len() >= n {
+                    break;
+                }
+            }
+        }
+        seen
+    });
+    (url, handle)
+}
+
+#[test]
+fn replay_speaks_to_real_backends() {
+    use prost::Message as _;
+    let (url, server) = endpoint("200 OK", Vec::new(), 1);
+    let out = Command::cargo_bin("tracecheck")
+        .expect("binary")
+        .args(["replay", "sample-traces/healthy/checkout.jsonl", "--header", "X-Scope-OrgID=acme", "--gzip"])
+        .args(["--format", "json"])
+        .current_dir(common::root())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20xyz")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["schema"], "tracecheck.replay/v1");
+    assert!(report["tool"]["version"].is_string());
+    assert_eq!(report["endpoint"], format!("{url}/v1/traces"));
+    let seen = server.join().expect("endpoint");
+    let (headers, body) = &seen[0];
+    let header = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(header(":path"), Some("/v1/traces"));
+    assert_eq!(header("x-scope-orgid"), Some("acme"));
+    assert_eq!(header("authorization"), Some("Bearer xyz"), "OTEL_EXPORTER_OTLP_HEADERS, percent-decoded");
+    assert_eq!(header("content-encoding"), Some("gzip"));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain).expect("gzip body");
+    let td = opentelemetry_proto::tonic::trace::v1::TracesData::decode(&plain[..]).expect("protobuf");
+    let spans: usize = td.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
+    assert_eq!(spans, 21);
+
+    // A refusal says what the endpoint said: a google.rpc.Status message.
+    let status = [vec![0x08, 0x03, 0x12, 14], b"tenant missing".to_vec()].concat();
+    let (url, server) = endpoint("400 Bad Request", status, 1);
+    let (code, _, err) = tracecheck(&["replay", "sample-traces/healthy/checkout.jsonl", "--otlp-endpoint", &url]);
+    server.join().expect("endpoint");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("HTTP 400: tenant missing after 1 attempt(s)"), "{err}");
+    // No endpoint at all: said, exit 2.
+    let out = Command::cargo_bin("tracecheck")
+        .expect("binary")
+        .args(["replay", "sample-traces/healthy/checkout.jsonl"])
+        .current_dir(common::root())
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --otlp-endpoint, or set OTEL_EXPORTER_OTLP_ENDPOINT"));
+}

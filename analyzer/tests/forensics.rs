@@ -338,7 +338,8 @@ type Received = (Vec<u8>, u64, u64);
 fn replay_delivers_every_span_once_with_ids_parents_and_one_time_shift() {
     let dump = "sample-traces/p2p/healthy.jsonl";
     let (url, server) = common::otlp_receiver::start();
-    let (code, out, err) = run(&["replay", dump, "--otlp-endpoint", &url, "--rebase-time", "--batch", "100", "--json"]);
+    let (code, out, err) =
+        run(&["replay", dump, "--otlp-endpoint", &url, "--rebase-time", "--batch", "100", "--format", "json"]);
     assert_eq!(code, 0, "{out}{err}");
     let summary: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(summary["outcome"]["retries"], 1, "the 503 was retried");

@@ -62,17 +62,38 @@ pub struct Failed {
 /// Sends one protobuf body to `url` (from [`traces_url`]) with [`agent`]'s settings,
 /// retrying as the module says.
 pub fn export(agent: &ureq::Agent, url: &str, body: &[u8]) -> Result<Accepted, Failed> {
+    export_with(agent, url, &[], body)
+}
+
+/// As [`export`], with extra request headers (`X-Scope-OrgID`, `Authorization`,
+/// `Content-Encoding: gzip` for a body the caller compressed). A refused request's reason
+/// carries what the endpoint said: the message of its `google.rpc.Status`, or its text.
+pub fn export_with(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Accepted, Failed> {
     let mut delay = FIRST_DELAY;
     let mut attempts = 1;
     loop {
-        let (retry, reason) = match agent.post(url).content_type("application/x-protobuf").send(body) {
+        let mut req = agent.post(url).content_type("application/x-protobuf");
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let (retry, reason) = match req.send(body) {
             Ok(mut resp) if resp.status().is_success() => {
                 let response = resp.body_mut().read_to_vec().unwrap_or_default();
                 return Ok(Accepted { response, attempts });
             }
-            Ok(resp) => {
+            Ok(mut resp) => {
                 let code = resp.status().as_u16();
-                (matches!(code, 429 | 502 | 503 | 504), format!("HTTP {code}"))
+                let said = resp.body_mut().with_config().limit(64 << 10).read_to_vec().ok().and_then(|b| said(&b));
+                let reason = match said {
+                    Some(s) => format!("HTTP {code}: {s}"),
+                    None => format!("HTTP {code}"),
+                };
+                (matches!(code, 429 | 502 | 503 | 504), reason)
             }
             Err(e) => (true, e.to_string()),
         };
@@ -83,6 +104,49 @@ pub fn export(agent: &ureq::Agent, url: &str, body: &[u8]) -> Result<Accepted, F
         delay *= 2;
         attempts += 1;
     }
+}
+
+/// What an error response says: the `message` (field 2) of a protobuf `google.rpc.Status`,
+/// else the body as text (when it is text); at most 300 characters.
+fn said(body: &[u8]) -> Option<String> {
+    // `Some(message)` when the body parses as protobuf (`None` inside: no message field).
+    let status_message = || -> Option<Option<String>> {
+        let (mut i, mut found) = (0, None);
+        while i < body.len() {
+            let key = crate::varint::read(body, &mut i).ok()?;
+            match key & 7 {
+                0 => {
+                    crate::varint::read(body, &mut i).ok()?;
+                }
+                2 => {
+                    let n = usize::try_from(crate::varint::read(body, &mut i).ok()?).ok()?;
+                    let end = i.checked_add(n).filter(|&e| e <= body.len())?;
+                    if key >> 3 == 2 {
+                        found = std::str::from_utf8(&body[i..end]).ok().map(str::to_string);
+                    }
+                    i = end;
+                }
+                _ => return None,
+            }
+        }
+        Some(found)
+    };
+    let text = match status_message() {
+        Some(message) => message?,
+        None => std::str::from_utf8(body)
+            .ok()
+            .filter(|t| !t.chars().any(|c| c.is_control() && !c.is_whitespace()))?
+            .to_string(),
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut short: String = text.chars().take(300).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    Some(short)
 }
 
 #[cfg(test)]
@@ -139,7 +203,17 @@ mod tests {
 
         let (url, h) = server(vec![400]);
         let err = export(&agent(), &url, b"x").expect_err("400 is final");
+        // The body is protobuf without a message: nothing more to say.
         assert_eq!((err.attempts, err.reason.as_str()), (1, "HTTP 400"));
         assert_eq!(h.join().ok(), Some(1));
+    }
+
+    #[test]
+    fn error_bodies_are_read_as_status_or_text() {
+        assert_eq!(said(b"\x08\x03\x12\x05no id"), Some("no id".into()));
+        assert_eq!(said(b"tenant 'x' unknown\n"), Some("tenant 'x' unknown".into()));
+        assert_eq!(said(b"\x0a\x02\x08\x03"), None);
+        assert_eq!(said(b"\x01\x02garbage\x00"), None);
+        assert_eq!(said(&[b'a'; 400]).map(|s| s.chars().count()), Some(301));
     }
 }

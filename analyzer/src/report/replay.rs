@@ -20,9 +20,20 @@ impl ReplayReport {
     }
 }
 
-/// Pretty JSON followed by a newline; keys in name order, as it has always been written.
+/// The schema of [`write_json`]'s output.
+pub const SCHEMA: &str = "tracecheck.replay/v1";
+
+/// Pretty JSON followed by a newline, keys in name order: `schema` and `tool` as every
+/// report has them, then the replay's fields.
 pub fn write_json(r: &ReplayReport, out: &mut dyn Write) -> io::Result<()> {
-    super::write_sorted_json(r, out)
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        schema: &'static str,
+        tool: super::Tool,
+        #[serde(flatten)]
+        report: &'a ReplayReport,
+    }
+    super::write_sorted_json(&Json { schema: SCHEMA, tool: super::Tool::this(), report: r }, out)
 }
 
 /// One line for people; the errors of failed batches go to `errors` (stderr).
