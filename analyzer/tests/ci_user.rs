@@ -321,3 +321,44 @@ fn replay_speaks_to_real_backends() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give --otlp-endpoint, or set OTEL_EXPORTER_OTLP_ENDPOINT"));
 }
+
+/// The GitHub Action's script (not GitHub itself) on a sample dump: annotations on stdout,
+/// the summary appended, SARIF and JUnit written, the exit code in the step outputs.
+#[test]
+fn the_github_action_script_checks_and_hands_over_the_exit_code() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = |n: &str| tmp.path().join(n);
+    let bin = assert_cmd::cargo::cargo_bin("tracecheck");
+    let out = std::process::Command::new("bash")
+        .arg(common::root().join("action/run.sh"))
+        .arg("check")
+        .current_dir(common::root())
+        .env("TRACECHECK", &bin)
+        .env("INPUT_FILES", "sample-traces/p2p/missing-child.jsonl")
+        .env("INPUT_RULES", "rules/p2p-marketplace.toml")
+        .env("INPUT_FAIL_ON", "error")
+        .env("INPUT_SARIF", p("results.sarif"))
+        .env("INPUT_JUNIT", p("junit.xml"))
+        .env("GITHUB_OUTPUT", p("output"))
+        .env("GITHUB_STEP_SUMMARY", p("summary.md"))
+        .output()
+        .expect("bash");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "the step hands the verdict over: {}", String::from_utf8_lossy(&out.stderr));
+    let annotations: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::error file=")).collect();
+    assert_eq!(annotations.len(), 2, "{stdout}");
+    assert!(annotations[0].starts_with("::error file=sample-traces/p2p/missing-child.jsonl,line=5,title=MKT010"));
+    let output = std::fs::read_to_string(p("output")).expect("GITHUB_OUTPUT");
+    assert_eq!(output, format!("exit-code=1\nsarif={}\n", p("results.sarif").display()));
+    let summary = std::fs::read_to_string(p("summary.md")).expect("summary");
+    assert!(summary.contains("MKT010"), "{summary}");
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p("results.sarif")).expect("sarif")).expect("json");
+    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(2));
+    assert!(std::fs::read_to_string(p("junit.xml")).expect("junit").contains("<failure"));
+    // action.yml runs exactly this script, and declares what it reads.
+    let action = std::fs::read_to_string(common::root().join("action.yml")).expect("action.yml");
+    for needle in ["action/run.sh\" install", "action/run.sh\" check", "upload-sarif@v3", "exit-code", "INPUT_FILES"] {
+        assert!(action.contains(needle), "{needle}");
+    }
+}

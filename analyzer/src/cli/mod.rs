@@ -66,6 +66,17 @@ enum Command {
     /// List or validate checks and rule packs.
     #[command(subcommand)]
     Rules(rules::Command),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one per command into DIR.
+    Man {
+        /// Write `tracecheck.1` and `tracecheck-COMMAND.1` here instead of printing.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// Severity threshold as a command-line value.
@@ -112,6 +123,36 @@ const EXIT_CODES: &str = "Exit codes:
   2  usage: a bad option, a broken rule pack, an unknown code or trace
   3  unusable input: nothing could be read, or no spans
   4  incomplete: the report or a temporary file could not be written";
+
+/// `tracecheck man`: the page of the command, or of every command into `dir`.
+fn man(dir: Option<&std::path::Path>) -> Exit {
+    use clap::CommandFactory as _;
+    let cmd = Cli::command();
+    let Some(dir) = dir else {
+        let mut out = Vec::new();
+        return match clap_mangen::Man::new(cmd).render(&mut out) {
+            Ok(()) => write_out(&out, None, Exit::Pass),
+            Err(e) => {
+                eprintln!("tracecheck: cannot render the man page: {e}");
+                Exit::Incomplete
+            }
+        };
+    };
+    let mut pages = vec![("tracecheck.1".to_string(), clap_mangen::Man::new(cmd.clone()))];
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("tracecheck-{}", sub.get_name());
+        pages.push((format!("{name}.1"), clap_mangen::Man::new(sub.clone()).title(name)));
+    }
+    for (file, page) in pages {
+        let mut out = Vec::new();
+        let written = page.render(&mut out).and_then(|()| std::fs::write(dir.join(&file), out));
+        if let Err(e) = written {
+            eprintln!("tracecheck: cannot write {}: {e}", escape(&dir.join(&file).display().to_string()));
+            return Exit::Incomplete;
+        }
+    }
+    Exit::Pass
+}
 
 /// Threads per core `-j` may ask for: more only add memory and switching (each worker
 /// decodes and analyses whole chunks), and thousands exhaust the machine.
@@ -165,6 +206,12 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(shell, &mut Cli::command(), "tracecheck", &mut std::io::stdout());
+            Exit::Pass
+        }
+        Command::Man { dir } => man(dir.as_deref()),
     };
     exit.into()
 }
