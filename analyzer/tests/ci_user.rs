@@ -362,3 +362,27 @@ fn the_github_action_script_checks_and_hands_over_the_exit_code() {
         assert!(action.contains(needle), "{needle}");
     }
 }
+
+/// `show` for people who click spans: traces found by a selector, spans with their details.
+#[test]
+fn show_lists_traces_by_selector_and_details_spans() {
+    let (code, out, err) = tracecheck(&[
+        "show",
+        "sample-traces/p2p/healthy.jsonl",
+        "--list",
+        "--where",
+        r#"{ name = "p2p.package.search" }"#,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 12, "{out}");
+    assert!(rows.iter().all(|r| r.ends_with("ggen-p2p-marketplace: p2p.package.search")), "{out}");
+    let id = rows[0].split_whitespace().next().expect("id");
+    // The listed id is what --trace takes; --attributes shows each span's attributes.
+    let (code, out, _) = tracecheck(&["show", "sample-traces/p2p/healthy.jsonl", "--trace", id, "--attributes"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("attributes: ") && out.contains("kind server"), "{out}");
+    let (code, _, err) =
+        tracecheck(&["show", "sample-traces/p2p/healthy.jsonl", "--list", "--where", r#"{ name = "none" }"#]);
+    assert_eq!((code, err.as_str()), (Some(1), "tracecheck: no trace matches\n"));
+}

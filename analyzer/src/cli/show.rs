@@ -11,7 +11,7 @@ use tracecheck::model::TraceId;
 use tracecheck::report::show::{ShowStyle, render};
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["trace", "worst"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["trace", "worst", "list"])))]
 pub struct Args {
     #[command(flatten)]
     inputs: Inputs,
@@ -22,6 +22,19 @@ pub struct Args {
     /// rules, then most other findings, then the slowest.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     worst: Option<usize>,
+    /// List the traces (one line each: id, spans, duration, errors, findings, root) instead of
+    /// drawing them; with --where, those with a span it matches.
+    #[arg(long)]
+    list: bool,
+    /// Only traces with a span this selector of the rule language matches.
+    #[arg(long = "where", value_name = "SELECTOR")]
+    filter: Option<String>,
+    /// At most this many traces listed (the rest are counted).
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "list")]
+    limit: usize,
+    /// Under each span, its attributes, events and links.
+    #[arg(long)]
+    attributes: bool,
     #[command(flatten)]
     rules: Rules,
     /// Line width (default: the terminal's width, else $COLUMNS, else 120); the waterfall
@@ -35,6 +48,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Exit {
+    let filter = match super::parse_filter(args.filter.as_deref()) {
+        Ok(f) => f,
+        Err(exit) => return exit,
+    };
     // The worst traces are scored by their findings, so `show` keeps every one (a
     // per-trace tally would bound this too; not done yet).
     let mut opts = Options { max_findings: usize::MAX, worst: args.worst.unwrap_or(1), ..Options::default() };
@@ -63,14 +80,25 @@ pub fn run(args: Args) -> Exit {
             findings.entry(t).or_default().push(f);
         }
     }
+    // Traces with a span the selector matches (all without one).
+    let mask = filter.as_ref().map(|f| f.mask(dump, &traces));
+    let matches = |i: usize| {
+        mask.as_ref().is_none_or(|m| traces.order[traces.ranges[i].1.clone()].iter().any(|&k| m[k as usize]))
+    };
     let chosen: Vec<usize> = if let Some(wanted) = &args.trace {
         match find_trace(&traces, wanted) {
             Ok(i) => vec![i],
             Err(exit) => return exit,
         }
+    } else if args.list {
+        (0..traces.ranges.len()).filter(|&i| matches(i)).collect()
     } else {
         // The worst traces as the analysis ranked them (the HTML report draws the same).
-        a.worst.iter().filter_map(|w| traces.ranges.binary_search_by(|(id, _)| id.cmp(&w.trace_id)).ok()).collect()
+        a.worst
+            .iter()
+            .filter_map(|w| traces.ranges.binary_search_by(|(id, _)| id.cmp(&w.trace_id)).ok())
+            .filter(|&i| matches(i))
+            .collect()
     };
     let color = args.color.enabled(&args.output);
     let width = args
@@ -80,13 +108,33 @@ pub fn run(args: Args) -> Exit {
         .unwrap_or(120)
         .clamp(60, 400);
     let mut out = String::new();
+    if args.list {
+        let shown: Vec<(graph::TraceGraph, usize)> = chosen
+            .iter()
+            .take(args.limit)
+            .map(|&i| {
+                let g = traces.graph(dump, i);
+                let n = findings.get(&g.trace_id).map_or(0, Vec::len);
+                (g, n)
+            })
+            .collect();
+        out.push_str(&tracecheck::report::show::list(dump, &shown, width));
+        if chosen.len() > args.limit {
+            out.push_str(&format!("… and {} more trace(s) (--limit)\n", chosen.len() - args.limit));
+        }
+        if chosen.is_empty() {
+            eprintln!("tracecheck: no trace matches");
+            return Exit::Fail;
+        }
+        return write_out(out.as_bytes(), args.output.path(), Exit::Pass);
+    }
     for (k, i) in chosen.into_iter().enumerate() {
         let g = traces.graph(dump, i);
         let fs = findings.get(&g.trace_id).map(Vec::as_slice).unwrap_or_default();
         if k > 0 {
             out.push('\n');
         }
-        out.push_str(&render(dump, &g, fs, ShowStyle { width, color }));
+        out.push_str(&render(dump, &g, fs, ShowStyle { width, color, details: args.attributes }));
     }
     write_out(out.as_bytes(), args.output.path(), Exit::Pass)
 }

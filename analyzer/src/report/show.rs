@@ -16,11 +16,13 @@ pub struct ShowStyle {
     pub width: usize,
     /// ANSI colours (only on a terminal).
     pub color: bool,
+    /// Each span's attributes, events and links under it (`--attributes`).
+    pub details: bool,
 }
 
 impl Default for ShowStyle {
     fn default() -> Self {
-        Self { width: 120, color: false }
+        Self { width: 120, color: false, details: false }
     }
 }
 
@@ -160,6 +162,10 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
         }
         out.push_str(line.trim_end());
         out.push('\n');
+        if style.details {
+            let indent = " ".repeat(9 + 1 + 9 + 2 + who_width + 2 + 6 + 2 + branch.chars().count() + 4);
+            details(dump, s, &indent, &mut out);
+        }
         for f in by_span.get(&s.span_id).into_iter().flatten() {
             let indent = 9 + 1 + 9 + 2 + who_width + 2 + 6 + 2 + branch.chars().count() + 2;
             let _ = writeln!(
@@ -175,6 +181,74 @@ pub fn render(dump: &Dump, g: &TraceGraph, findings: &[&Finding], style: ShowSty
     let unplaced: Vec<&&Finding> = findings.iter().filter(|f| f.span_ids.is_empty()).collect();
     for f in unplaced {
         let _ = writeln!(out, "  {} {} {}", p.paint("31", "!"), f.code, super::term::escape(&f.message));
+    }
+    out
+}
+
+/// A span's attributes, events (with their offset from the span's start) and links, one per
+/// line under it, every value escaped.
+fn details(dump: &Dump, s: &crate::model::Span, indent: &str, out: &mut String) {
+    use super::term::escape;
+    let attrs = |a: &[crate::model::Attr]| -> String {
+        a.iter()
+            .map(|x| format!("{}={}", escape(dump.str(x.key)), escape(&dump.value_text(&x.value()))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = writeln!(out, "{indent}span {} kind {}", s.span_id, s.kind);
+    let span_attrs = dump.span_attrs(s);
+    if !span_attrs.is_empty() {
+        let _ = writeln!(out, "{indent}attributes: {}", attrs(span_attrs));
+    }
+    if s.status_message != crate::model::Sym::EMPTY {
+        let _ = writeln!(out, "{indent}status message: {}", escape(dump.str(s.status_message)));
+    }
+    for e in dump.span_events(s) {
+        let at = if e.time >= s.start && s.start > 0 { format!("+{}", fmt_ns(e.time - s.start)) } else { "?".into() };
+        let a = attrs(&dump.attrs[e.attrs.range()]);
+        let _ =
+            writeln!(out, "{indent}event {at} {}{}{a}", escape(dump.str(e.name)), if a.is_empty() { "" } else { " " });
+    }
+    for l in dump.span_links(s) {
+        let a = attrs(&dump.attrs[l.attrs.range()]);
+        let _ = writeln!(
+            out,
+            "{indent}link trace {} span {}{}{a}",
+            l.trace_id,
+            l.span_id,
+            if a.is_empty() { "" } else { " " }
+        );
+    }
+}
+
+/// One line per trace for `show --list`: id, root (service and name), spans, duration,
+/// errors and findings; traces in the order given.
+pub fn list(dump: &Dump, traces: &[(TraceGraph, usize)], width: usize) -> String {
+    use super::term::{clip, escape};
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "{:<32}  {:>6}  {:>10}  {:>6}  {:>8}  root", "trace", "spans", "duration", "errors", "findings");
+    for (g, findings) in traces {
+        let spans: Vec<&crate::model::Span> = g.spans.iter().map(|&i| &dump.spans[i as usize]).collect();
+        let start = spans.iter().filter(|s| s.start > 0).map(|s| s.start).min();
+        let end = spans.iter().filter(|s| s.end > 0).map(|s| s.end).max();
+        let duration = match (start, end) {
+            (Some(a), Some(b)) if b >= a => fmt_ns(b - a),
+            _ => "?".into(),
+        };
+        let errors = spans.iter().filter(|s| s.status == StatusCode::Error).count();
+        let root = tops(dump, g)
+            .first()
+            .map(|&n| {
+                let s = &dump.spans[g.span_index(n)];
+                let service = dump.resource(s).service_name.map_or("?", |x| dump.str(x));
+                let missing = if g.roots.is_empty() { " (no root)" } else { "" };
+                format!("{}: {}{missing}", escape(service), escape(dump.str(s.name)))
+            })
+            .unwrap_or_default();
+        let line = format!("{:<32}  {:>6}  {:>10}  {:>6}  {:>8}  ", g.trace_id, g.len(), duration, errors, findings);
+        let room = width.saturating_sub(super::term::width(&line)).max(20);
+        let _ = writeln!(out, "{line}{}", clip(&root, room));
     }
     out
 }
