@@ -386,3 +386,34 @@ fn show_lists_traces_by_selector_and_details_spans() {
         tracecheck(&["show", "sample-traces/p2p/healthy.jsonl", "--list", "--where", r#"{ name = "none" }"#]);
     assert_eq!((code, err.as_str()), (Some(1), "tracecheck: no trace matches\n"));
 }
+
+/// `--select` and `--ignore` shape what is counted, listed and judged, in every format.
+#[test]
+fn select_and_ignore_shape_the_verdict() {
+    let pack = ["--rules", "rules/p2p-marketplace.toml"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "sample-traces/p2p/missing-child.jsonl", "--format", "json"];
+        args.extend_from_slice(&pack);
+        args.extend_from_slice(extra);
+        let (code, out, err) = tracecheck(&args);
+        (code, serde_json::from_str::<serde_json::Value>(&out).ok(), err)
+    };
+    let (code, all, _) = run(&[]);
+    let all = all.expect("json");
+    assert_eq!(code, Some(1));
+    assert_eq!(all["summary"]["by_code"]["MKT010"], 2);
+    let (code, ignored, _) = run(&["--ignore", "MKT010"]);
+    let ignored = ignored.expect("json");
+    assert_eq!(code, Some(0), "{}", ignored["verdict"]);
+    assert!(ignored["summary"]["by_code"].get("MKT010").is_none());
+    assert!(ignored["rules"].as_array().expect("rules").iter().all(|r| r["id"] != "MKT010"));
+    assert_eq!(ignored["findings"].as_array().map(Vec::len), Some(0));
+    // A prefix selects a family; only what is selected is judged.
+    let (code, only_s, _) = run(&["--select", "S,I"]);
+    let only_s = only_s.expect("json");
+    assert_eq!(code, Some(0));
+    assert!(only_s["rules"].as_array().expect("rules").is_empty());
+    let (code, _, err) = run(&["--select", "MKT999"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("MKT999 match no check code or rule id"), "{err}");
+}

@@ -92,6 +92,14 @@ pub struct ReportArgs {
     pub max_findings: usize,
     #[command(flatten)]
     pub output: Output,
+    /// Only these checks and rules (codes or ids, comma separated, repeatable; a prefix
+    /// selects all it starts: `S` is every structure check): the others are neither counted
+    /// nor judged.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Leave out these checks and rules (as --select).
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
     /// Also write the report in FORMAT to PATH (repeatable: `--report junit=junit.xml
     /// --report sarif=results.sarif`); one analysis, every file written.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
@@ -115,6 +123,27 @@ fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
 }
 
 impl ReportArgs {
+    /// The report of `analysis` as these options shape it; a --select or --ignore pattern
+    /// that matches no check or rule is a usage error (exit 2), not a silent no-op.
+    pub fn report(&self, analysis: &Analysis) -> Result<Report, Exit> {
+        let sel = report::Selection {
+            select: self.select.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            ignore: self.ignore.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        };
+        let mut ids: Vec<String> = tracecheck::checks::REGISTRY.iter().map(|i| i.code.as_str().to_string()).collect();
+        ids.extend(analysis.rules.iter().map(|r| r.id.to_string()));
+        let unmatched = sel.unmatched(&ids);
+        if !unmatched.is_empty() {
+            eprintln!(
+                "tracecheck: --select/--ignore {} match no check code or rule id (`tracecheck rules list` lists them)",
+                unmatched.join(", ")
+            );
+            return Err(Exit::Usage);
+        }
+        let opts = VerdictOptions { fail_on: self.fail_on.into(), allow_empty: self.allow_empty };
+        Ok(Report::selected(analysis, opts, &sel))
+    }
+
     /// Whether some output is an HTML page (which draws spans: they must be kept).
     pub fn wants_html(&self) -> bool {
         self.format == Format::Html || self.reports.iter().any(|(f, _)| *f == Format::Html)
@@ -232,7 +261,10 @@ pub fn run_on(files: &[PathBuf], args: &CheckArgs) -> Exit {
         return exit;
     }
     let r = &args.report;
-    let report = Report::new(&analysis, VerdictOptions { fail_on: r.fail_on.into(), allow_empty: r.allow_empty });
+    let report = match r.report(&analysis) {
+        Ok(report) => report,
+        Err(exit) => return exit,
+    };
     let dump = kept.as_ref().map(|l: &input::Loaded| &l.dump);
     write_report(&report, &analysis, dump, r)
 }

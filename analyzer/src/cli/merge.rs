@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tracecheck::analysis::Options;
 use tracecheck::finding::FindingsOut;
 use tracecheck::partial;
-use tracecheck::report::{self, Report, VerdictOptions};
+use tracecheck::report;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -59,7 +59,10 @@ pub fn run(args: Args) -> Exit {
     if analysis.missing_buckets.is_some() {
         eprintln!("tracecheck: the partials do not cover every trace bucket: the report says which are missing");
     }
-    let report = Report::new(&analysis, VerdictOptions { fail_on: r.fail_on.into(), allow_empty: r.allow_empty });
+    let report = match r.report(&analysis) {
+        Ok(report) => report,
+        Err(exit) => return exit,
+    };
     write_report(&report, &analysis, None, r)
 }
 

@@ -259,24 +259,75 @@ pub struct VerdictOptions {
     pub allow_empty: bool,
 }
 
+/// Which checks and rules a report shows and judges (`--select`, `--ignore`): a pattern
+/// matches a code or rule id that starts with it (`S` is every S code, `MKT01` MKT010 to
+/// MKT019); with `select` empty, everything not ignored.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    pub fn keeps(&self, id: &str) -> bool {
+        let hit = |p: &Vec<String>| p.iter().any(|x| id.starts_with(x.as_str()));
+        (self.select.is_empty() || hit(&self.select)) && !hit(&self.ignore)
+    }
+
+    /// The patterns that match none of `ids` (most likely typos).
+    pub fn unmatched<'a>(&'a self, ids: &[String]) -> Vec<&'a str> {
+        self.select
+            .iter()
+            .chain(&self.ignore)
+            .filter(|p| !ids.iter().any(|id| id.starts_with(p.as_str())))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 impl Report {
     /// Builds the report of `a`.
     pub fn new(a: &Analysis, opts: VerdictOptions) -> Report {
+        Report::selected(a, opts, &Selection::default())
+    }
+
+    /// Builds the report of `a` over the checks and rules `sel` keeps: the others' findings
+    /// are neither listed nor counted, and their rules neither shown nor judged.
+    pub fn selected(a: &Analysis, opts: VerdictOptions, sel: &Selection) -> Report {
         let counts =
             Counts { input: a.accounting.clone(), spans: a.spans, traces: a.structure.traces, resources: a.resources };
         let fc = &a.finding_counts;
+        let rules: Vec<RuleResult> = a.rules.iter().filter(|r| sel.keeps(&r.id)).cloned().collect();
+        let severity_of = |c: &CheckId| match c {
+            CheckId::Builtin(code) => Some(code.severity()),
+            CheckId::Rule(id) => a.rules.iter().find(|r| &r.id == id).map(|r| r.severity),
+        };
+        let kept_codes: Vec<(&CheckId, &crate::finding::CodeCount)> =
+            fc.by_code.iter().filter(|(c, _)| sel.keeps(c.as_str())).collect();
+        let by_severity = if sel.select.is_empty() && sel.ignore.is_empty() {
+            fc.by_severity.clone()
+        } else {
+            let mut m = BTreeMap::new();
+            for (c, n) in &kept_codes {
+                if let Some(s) = severity_of(c) {
+                    *m.entry(s).or_insert(0) += n.count;
+                }
+            }
+            m
+        };
+        let listed: Vec<&Finding> = a.findings.iter().filter(|f| sel.keeps(f.code.as_str())).collect();
         let summary = Summary {
-            findings: fc.total(),
-            by_severity: fc.by_severity.clone(),
-            by_code: fc.by_code.iter().map(|(c, n)| (c.clone(), n.count)).collect(),
-            listed: a.findings.len() as u64,
+            findings: by_severity.values().sum(),
+            by_severity,
+            by_code: kept_codes.iter().map(|(c, n)| ((*c).clone(), n.count)).collect(),
+            listed: listed.len() as u64,
             max_findings_per_code: fc.max_per_code as u64,
-            omitted: fc.by_code.iter().filter(|(_, n)| n.omitted > 0).map(|(c, n)| (c.clone(), n.omitted)).collect(),
+            omitted: kept_codes.iter().filter(|(_, n)| n.omitted > 0).map(|(c, n)| ((*c).clone(), n.omitted)).collect(),
             suppressed: a.suppressions.iter().map(|s| s.suppressed).sum(),
         };
         let rule_set = a.rule_set.as_deref();
-        let findings = a.findings.iter().map(|f| FindingOut::of(f, &a.files, rule_set)).collect();
-        let verdict = verdict(a, &summary, &counts, opts);
+        let findings = listed.into_iter().map(|f| FindingOut::of(f, &a.files, rule_set)).collect();
+        let verdict = verdict(a, &rules, &summary, &counts, opts);
         Report {
             schema: SCHEMA,
             tool: Tool::this(),
@@ -308,7 +359,7 @@ impl Report {
                         .collect()
                 })
                 .unwrap_or_default(),
-            rules: a.rules.clone(),
+            rules,
             suppressions: a.suppressions.clone(),
             findings,
             missing_buckets: a.missing_buckets.clone(),
@@ -316,7 +367,7 @@ impl Report {
     }
 }
 
-fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOptions) -> Verdict {
+fn verdict(a: &Analysis, rules: &[RuleResult], summary: &Summary, counts: &Counts, opts: VerdictOptions) -> Verdict {
     let (outcome, reason) = if let Some(e) = a.errors.first() {
         let more = a.errors.len() - 1;
         let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
@@ -328,7 +379,7 @@ fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOption
             format!("no spans could be decoded from {} record(s)", counts.input.records_read)
         };
         (Outcome::Unusable, format!("{why} (pass --allow-empty to accept a dump without spans)"))
-    } else if let Some(r) = a.rules.iter().find(|r| r.outcome == RuleOutcome::Error) {
+    } else if let Some(r) = rules.iter().find(|r| r.outcome == RuleOutcome::Error) {
         (Outcome::RuleError, format!("rule {} cannot be evaluated: {}", r.id, r.reason))
     } else if let Some(m) = &a.missing_buckets {
         let which = if m.shards.is_empty() {
@@ -341,7 +392,7 @@ fn verdict(a: &Analysis, summary: &Summary, counts: &Counts, opts: VerdictOption
     } else {
         let at_or_above: u64 = summary.by_severity.range(opts.fail_on..).map(|(_, n)| n).sum();
         let inconclusive: Vec<&RuleResult> =
-            a.rules.iter().filter(|r| r.outcome == RuleOutcome::Inconclusive && r.fails_run(opts.fail_on)).collect();
+            rules.iter().filter(|r| r.outcome == RuleOutcome::Inconclusive && r.fails_run(opts.fail_on)).collect();
         let mut why = Vec::new();
         if at_or_above > 0 {
             why.push(format!("{at_or_above} finding(s) at or above {}", opts.fail_on));
