@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tracecheck::input::otlp_transcode::{self, to_json};
+use tracecheck::input::otlp_transcode::{Signal, to_json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -75,11 +75,11 @@ impl Store {
                 std::borrow::Cow::Borrowed(body)
             }
         } else {
-            let t = to_json(signal.kind(), body).map_err(|e| format!("a {} protobuf body: {e}", signal.name()))?;
+            let t = to_json(signal, body).map_err(|e| format!("a {} protobuf body: {e}", signal.name()))?;
             self.unknown_fields += t.unknown_fields;
             std::borrow::Cow::Owned(t.json.into_bytes())
         };
-        let name = signal.file();
+        let name = file_of(signal);
         *self.requests.entry(signal.name()).or_default() += 1;
         self.last = Some(Instant::now());
         let written = (|| -> io::Result<()> {
@@ -105,46 +105,22 @@ impl Store {
     }
 }
 
-/// The three signals, by the path they are posted to.
-#[derive(Clone, Copy, Debug)]
-enum Signal {
-    Traces,
-    Logs,
-    Metrics,
+/// The signal posted to `path` (`/v1/traces`, `/v1/logs`, `/v1/metrics`).
+fn signal_of_path(path: &str) -> Option<Signal> {
+    match path.split('?').next().unwrap_or("") {
+        "/v1/traces" => Some(Signal::Traces),
+        "/v1/logs" => Some(Signal::Logs),
+        "/v1/metrics" => Some(Signal::Metrics),
+        _ => None,
+    }
 }
 
-impl Signal {
-    fn of_path(path: &str) -> Option<Signal> {
-        match path.split('?').next().unwrap_or("") {
-            "/v1/traces" => Some(Signal::Traces),
-            "/v1/logs" => Some(Signal::Logs),
-            "/v1/metrics" => Some(Signal::Metrics),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Logs => "logs",
-            Signal::Metrics => "metrics",
-        }
-    }
-
-    fn file(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces.jsonl",
-            Signal::Logs => "logs.jsonl",
-            Signal::Metrics => "metrics.jsonl",
-        }
-    }
-
-    fn kind(self) -> otlp_transcode::Signal {
-        match self {
-            Signal::Traces => otlp_transcode::Signal::Traces,
-            Signal::Logs => otlp_transcode::Signal::Logs,
-            Signal::Metrics => otlp_transcode::Signal::Metrics,
-        }
+/// The file a signal's JSON lines go to.
+fn file_of(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Traces => "traces.jsonl",
+        Signal::Logs => "logs.jsonl",
+        Signal::Metrics => "metrics.jsonl",
     }
 }
 
@@ -327,7 +303,7 @@ fn connection(conn: TcpStream, store: &Mutex<Store>) -> io::Result<()> {
                 return respond(&mut out, status, "text/plain", why.as_bytes(), true);
             }
         };
-        let signal = match Signal::of_path(path) {
+        let signal = match signal_of_path(path) {
             Some(s) => s,
             None => {
                 respond(

@@ -68,11 +68,6 @@ pub fn run(args: Args) -> Exit {
 
 /// Prints why the partials cannot be merged (control characters of a file name escaped).
 fn refuse(e: &partial::MergeError) -> Exit {
-    let text: String = e
-        .to_string()
-        .chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-        .collect();
-    eprintln!("tracecheck: {text}");
+    eprintln!("tracecheck: {}", tracecheck::report::term::escape(&e.to_string()));
     Exit::Usage
 }

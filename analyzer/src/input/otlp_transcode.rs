@@ -23,6 +23,17 @@ pub enum Signal {
     Metrics,
 }
 
+impl Signal {
+    /// `traces`, `logs` or `metrics`: the signal's name in OTLP paths and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Logs => "logs",
+            Signal::Metrics => "metrics",
+        }
+    }
+}
+
 /// One message as OTLP/JSON, and how many fields of it the table did not know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transcoded {
