@@ -126,7 +126,7 @@ fn help_says_the_exit_codes_and_what_each_argument_is() {
         assert!(out.contains(line), "{line:?} in:\n{out}");
     }
     let (_, out, _) = tracecheck(&["rules", "check", "--help"]);
-    assert!(out.contains("<PACK>...  Rule pack files, or directories"), "{out}");
+    assert!(out.contains("<PACK>...  Rule pack files, directories"), "{out}");
     let (code, _, err) = tracecheck(&["show", "sample-traces/healthy/checkout.jsonl", "--worst", "0"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("0 shows nothing: give 1 or more"), "{err}");

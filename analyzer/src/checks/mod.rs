@@ -9,6 +9,7 @@ mod duplicate_span_id;
 mod empty_attribute_key;
 mod end_before_start;
 mod error_without_message;
+mod expired_suppression;
 mod hosts;
 mod inconsistent_attribute_type;
 mod invalid_field;
@@ -86,6 +87,7 @@ pub static REGISTRY: &[&CheckInfo] = &[
     &duplicate_attribute_key::INFO,
     &inconsistent_attribute_type::INFO,
     &error_without_message::INFO,
+    &expired_suppression::INFO,
 ];
 
 /// The description of `code`.
@@ -281,7 +283,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted, "registry must list each code once, in order");
-        assert_eq!(codes.len(), 24);
+        assert_eq!(codes.len(), 25);
         for i in REGISTRY {
             for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
                 assert!(i.doc.contains(section), "{} lacks section {section}", i.code);

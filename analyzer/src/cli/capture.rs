@@ -124,7 +124,11 @@ fn file_of(signal: Signal) -> &'static str {
     }
 }
 
-pub fn run(args: Args) -> Exit {
+pub fn run(mut args: Args) -> Exit {
+    // A broken tracecheck.toml is said before the command runs, not after.
+    if let Err(exit) = super::config() {
+        return exit;
+    }
     let dir = match &args.out {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("tracecheck-capture-{}", std::process::id())),
@@ -213,7 +217,7 @@ pub fn run(args: Args) -> Exit {
         .collect();
     drop(store);
     let exit = if files.iter().any(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("traces"))) {
-        run_on(&files, &args.check)
+        run_on(&files, &mut args.check)
     } else {
         eprintln!(
             "tracecheck: {shown} sent no spans to {endpoint} (its SDK is told so by OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_TRACES_EXPORTER=otlp; is it instrumented?)"

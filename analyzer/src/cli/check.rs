@@ -36,9 +36,10 @@ pub struct CheckArgs {
     #[command(flatten)]
     rules: Rules,
     /// How far a child may start before or end after its parent, and how large a clock
-    /// offset between hosts must be, before it is reported (e.g. 500us, 2ms).
-    #[arg(long, default_value = "1ms", value_parser = parse_duration)]
-    skew_tolerance: u64,
+    /// offset between hosts must be, before it is reported (e.g. 500us, 2ms) [default: 1ms,
+    /// or tracecheck.toml's skew_tolerance].
+    #[arg(long, value_parser = parse_duration)]
+    skew_tolerance: Option<u64>,
     /// Larger JSON records are reported (I007) and skipped unparsed (e.g. 512MiB, 2GB).
     #[arg(long, default_value = "1GiB", value_parser = super::parse_size)]
     max_record_size: usize,
@@ -74,9 +75,10 @@ pub struct ReportArgs {
     /// $GITHUB_STEP_SUMMARY is set, appends the Markdown summary to that file.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Exit 1 when there are findings of this severity or worse.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Exit 1 when there are findings of this severity or worse [default: error, or
+    /// tracecheck.toml's fail_on].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Accept input without any spans (exit 0 instead of 3).
     #[arg(long)]
     pub allow_empty: bool,
@@ -87,17 +89,18 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 10)]
     pub max_per_code: usize,
     /// Findings listed per check code or rule in the report (the first ones in report
-    /// order; every finding is still counted). 0 lists none.
-    #[arg(long, value_name = "N", default_value_t = tracecheck::finding::DEFAULT_MAX_FINDINGS)]
-    pub max_findings: usize,
+    /// order; every finding is still counted). 0 lists none [default: 100, or
+    /// tracecheck.toml's max_findings].
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
     #[command(flatten)]
     pub output: Output,
     /// Only these checks and rules (codes or ids, comma separated, repeatable; a prefix
     /// selects all it starts: `S` is every structure check): the others are neither counted
-    /// nor judged.
+    /// nor judged. Replaces tracecheck.toml's select.
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
     pub select: Vec<String>,
-    /// Leave out these checks and rules (as --select).
+    /// Leave out these checks and rules (as --select). Replaces tracecheck.toml's ignore.
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
     pub ignore: Vec<String>,
     /// Also write the report in FORMAT to PATH (repeatable: `--report junit=junit.xml
@@ -123,6 +126,26 @@ fn parse_report(text: &str) -> Result<(Format, PathBuf), String> {
 }
 
 impl ReportArgs {
+    /// Takes what the command line left unsaid from the run's tracecheck.toml; a broken
+    /// config gives exit 2.
+    pub fn apply_config(&mut self) -> Result<(), Exit> {
+        let Some(c) = super::config()? else { return Ok(()) };
+        self.fail_on = self.fail_on.or(c.fail_on.map(FailOn::from));
+        self.max_findings = self.max_findings.or(c.max_findings);
+        if self.select.is_empty() {
+            self.select.clone_from(&c.select);
+        }
+        if self.ignore.is_empty() {
+            self.ignore.clone_from(&c.ignore);
+        }
+        Ok(())
+    }
+
+    /// Findings listed per code.
+    pub fn max_findings(&self) -> usize {
+        self.max_findings.unwrap_or(tracecheck::finding::DEFAULT_MAX_FINDINGS)
+    }
+
     /// The report of `analysis` as these options shape it; a --select or --ignore pattern
     /// that matches no check or rule is a usage error (exit 2), not a silent no-op.
     pub fn report(&self, analysis: &Analysis) -> Result<Report, Exit> {
@@ -140,7 +163,8 @@ impl ReportArgs {
             );
             return Err(Exit::Usage);
         }
-        let opts = VerdictOptions { fail_on: self.fail_on.into(), allow_empty: self.allow_empty };
+        let fail_on = self.fail_on.unwrap_or(FailOn::Error).into();
+        let opts = VerdictOptions { fail_on, allow_empty: self.allow_empty };
         Ok(Report::selected(analysis, opts, &sel))
     }
 
@@ -164,16 +188,24 @@ pub enum Format {
     Sarif,
 }
 
-pub fn run(args: Args) -> Exit {
-    run_on(&args.inputs.files, &args.options)
+pub fn run(mut args: Args) -> Exit {
+    run_on(&args.inputs.files, &mut args.options)
 }
 
-/// Runs `check` on `files` with `args`.
-pub fn run_on(files: &[PathBuf], args: &CheckArgs) -> Exit {
+/// Runs `check` on `files` with `args` (completed from the run's tracecheck.toml).
+pub fn run_on(files: &[PathBuf], args: &mut CheckArgs) -> Exit {
+    if let Err(exit) = args.report.apply_config() {
+        return exit;
+    }
+    let config = match super::config() {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
     let mut opts = Options::default();
-    opts.checks.skew_tolerance = args.skew_tolerance;
+    opts.checks.skew_tolerance =
+        args.skew_tolerance.or(config.and_then(|c| c.skew_tolerance)).unwrap_or(opts.checks.skew_tolerance);
     opts.load.max_record_bytes = args.max_record_size;
-    opts.max_findings = args.report.max_findings;
+    opts.max_findings = args.report.max_findings();
     match super::load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,

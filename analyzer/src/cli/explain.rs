@@ -23,9 +23,13 @@ pub fn run(args: Args) -> Exit {
         print!("{}", i.doc);
         return Exit::Pass;
     }
-    let paths = default_packs(args.rules);
-    if !paths.is_empty() {
-        let Some(set) = load(&paths, "") else { return Exit::Usage };
+    let config = match super::config() {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let paths = default_packs(args.rules, config);
+    if !paths.is_empty() || config.is_some() {
+        let Some(set) = load(&paths, config, "") else { return Exit::Usage };
         if let Some(rule) = set.rule(&args.code) {
             print!("{}", rule.explain(&set.packs()[rule.pack].name));
             return Exit::Pass;

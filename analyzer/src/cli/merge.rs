@@ -23,7 +23,10 @@ pub struct Args {
     report: ReportArgs,
 }
 
-pub fn run(args: Args) -> Exit {
+pub fn run(mut args: Args) -> Exit {
+    if let Err(exit) = args.report.apply_config() {
+        return exit;
+    }
     let r = &args.report;
     let mut parts = Vec::with_capacity(args.partials.len());
     for path in &args.partials {
@@ -32,7 +35,7 @@ pub fn run(args: Args) -> Exit {
             Err(e) => return refuse(&e),
         }
     }
-    let merged = match partial::combine(parts, r.max_findings) {
+    let merged = match partial::combine(parts, r.max_findings()) {
         Ok(m) => m,
         Err(e) => return refuse(&e),
     };
@@ -40,7 +43,7 @@ pub fn run(args: Args) -> Exit {
         Ok(rules) => rules.map(Arc::new),
         Err(message) => return refuse(&partial::MergeError { path: args.partials[0].display().to_string(), message }),
     };
-    let mut opts = Options { rules, max_findings: r.max_findings, ..Options::default() };
+    let mut opts = Options { rules, max_findings: r.max_findings(), ..Options::default() };
     opts.checks.skew_tolerance = merged.settings.skew_tolerance;
     opts.load.max_record_bytes = merged.settings.max_record_bytes as usize;
     if let Some(path) = &args.findings_out {

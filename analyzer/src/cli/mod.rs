@@ -40,6 +40,14 @@ struct Cli {
     /// containers often allocate a terminal), `always` even when stderr is not one.
     #[arg(long, value_enum, global = true, default_value_t = progress::When::Auto)]
     progress: progress::When,
+    /// The repository's config: default rule packs, fail_on, max_findings, select, ignore,
+    /// skew_tolerance and suppressions (default: tracecheck.toml in the working directory
+    /// or the nearest parent holding one). Command-line options win; --rules adds packs.
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<std::path::PathBuf>,
+    /// Read no tracecheck.toml.
+    #[arg(long, global = true, conflicts_with = "config")]
+    no_config: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,6 +93,16 @@ pub enum FailOn {
     Error,
     Warning,
     Info,
+}
+
+impl From<Severity> for FailOn {
+    fn from(s: Severity) -> FailOn {
+        match s {
+            Severity::Error => FailOn::Error,
+            Severity::Warning => FailOn::Warning,
+            Severity::Info => FailOn::Info,
+        }
+    }
 }
 
 impl From<FailOn> for Severity {
@@ -178,6 +196,11 @@ pub fn main() -> ExitCode {
         }
     };
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let _ = CONFIG_CHOICE.set(match (cli.no_config, cli.config) {
+        (true, _) => ConfigChoice::None,
+        (false, Some(path)) => ConfigChoice::Given(path),
+        (false, None) => ConfigChoice::Discover,
+    });
     progress::set_mode(if cli.quiet { progress::When::Never } else { cli.progress });
     let asked = cli.threads.map(|n| (n, "-j")).or_else(|| {
         std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.trim().parse().ok()).map(|n| (n, "RAYON_NUM_THREADS"))
@@ -294,13 +317,51 @@ pub fn write_out(buf: &[u8], output: Option<&std::path::Path>, done: Exit) -> Ex
     }
 }
 
-/// Loads rule packs (none when `paths` is empty); a broken pack prints its errors and gives
-/// exit 2.
+/// Which `tracecheck.toml` applies, as the command line says.
+enum ConfigChoice {
+    Discover,
+    Given(std::path::PathBuf),
+    None,
+}
+
+static CONFIG_CHOICE: std::sync::OnceLock<ConfigChoice> = std::sync::OnceLock::new();
+
+/// The `tracecheck.toml` of this run (`--config`, else the nearest one from the working
+/// directory up, unless `--no-config`), read once; a broken one prints every error and
+/// gives exit 2.
+pub fn config() -> Result<Option<&'static tracecheck::rules::Config>, Exit> {
+    use tracecheck::rules::Config;
+    static LOADED: std::sync::OnceLock<Result<Option<Config>, ()>> = std::sync::OnceLock::new();
+    let loaded = LOADED.get_or_init(|| {
+        let path = match CONFIG_CHOICE.get().unwrap_or(&ConfigChoice::Discover) {
+            ConfigChoice::None => return Ok(None),
+            ConfigChoice::Given(p) => p.clone(),
+            ConfigChoice::Discover => {
+                match std::env::current_dir().ok().and_then(|d| Config::discover(&d)) {
+                    // Shown relative to the working directory when it is there.
+                    Some(p) => std::env::current_dir()
+                        .ok()
+                        .and_then(|d| p.strip_prefix(&d).ok().map(std::path::Path::to_path_buf))
+                        .unwrap_or(p),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Config::read(&path)
+            .map(Some)
+            .map_err(|errors| rules::say_errors(&errors, &path.display().to_string(), "; nothing was checked"))
+    });
+    loaded.as_ref().map(Option::as_ref).map_err(|()| Exit::Usage)
+}
+
+/// Loads the rule packs of `paths` and of the run's `tracecheck.toml`, and its suppressions
+/// (none when there are neither); a broken pack prints its errors and gives exit 2.
 pub fn load_rules(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<tracecheck::rules::RuleSet>>, Exit> {
-    if paths.is_empty() {
+    let config = config()?;
+    if paths.is_empty() && config.is_none() {
         return Ok(None);
     }
-    rules::load(paths, "; nothing was checked").map(|set| Some(std::sync::Arc::new(set))).ok_or(Exit::Usage)
+    rules::load(paths, config, "; nothing was checked").map(|set| Some(std::sync::Arc::new(set))).ok_or(Exit::Usage)
 }
 
 /// Parses a size: bytes, or a number with KB/MB/GB (powers of 1000) or KiB/MiB/GiB (of 1024).

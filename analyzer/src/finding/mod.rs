@@ -39,7 +39,7 @@ impl fmt::Display for Severity {
 macro_rules! codes {
     ($($code:ident: $severity:ident),* $(,)?) => {
         /// Stable check codes. The letter is the family: I input, S structure, T time,
-        /// A attributes, E errors.
+        /// A attributes, E errors, R rules and configuration.
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
         pub enum Code { $($code),* }
 
@@ -89,6 +89,7 @@ codes!(
     A003: Warning,
     A004: Warning,
     E001: Warning,
+    R001: Warning,
 );
 
 impl fmt::Display for Code {

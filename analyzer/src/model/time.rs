@@ -86,6 +86,35 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
     u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
 }
 
+/// Days since 1970-01-01 of a calendar date written `YYYY-MM-DD`; `None` when it is not
+/// one (February 30 included).
+pub fn parse_date(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = &b[r];
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')))
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days_in_month).contains(&day).then(|| days_from_civil(year, month, day))
+}
+
+/// Today (UTC) as days since 1970-01-01.
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    (secs / 86_400) as i64
+}
+
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     // Years counted from March, so the leap day ends a year; eras of 400 years.
@@ -99,6 +128,18 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_are_calendar_dates() {
+        assert_eq!(super::parse_date("1970-01-01"), Some(0));
+        assert_eq!(super::parse_date("2024-02-29"), Some(19_782));
+        assert_eq!(super::parse_date("2023-02-29"), None);
+        assert_eq!(super::parse_date("2100-02-29"), None);
+        assert_eq!(super::parse_date("2026-04-31"), None);
+        assert_eq!(super::parse_date("2026-13-01"), None);
+        assert_eq!(super::parse_date("2026-1-01"), None);
+        assert_eq!(super::parse_date("2026-01-01T00:00:00Z"), None);
+    }
+
     use super::*;
 
     #[test]

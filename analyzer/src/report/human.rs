@@ -179,9 +179,14 @@ pub fn write(r: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     }
     if !r.suppressions.is_empty() {
         for s in &r.suppressions {
+            let until = match (&s.expires, s.expired) {
+                (Some(day), true) => format!(" [expired on {day}: silences nothing]"),
+                (Some(day), false) => format!(" [until {day}]"),
+                (None, _) => String::new(),
+            };
             writeln!(
                 out,
-                "  suppressed {} finding(s) of {} ({}): {}",
+                "  suppressed {} finding(s) of {} ({}): {}{until}",
                 s.suppressed,
                 s.rule,
                 escape(&s.source),

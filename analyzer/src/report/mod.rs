@@ -185,6 +185,8 @@ pub struct Summary {
 pub struct PackOut {
     pub name: String,
     pub path: String,
+    /// `rules` for a rule pack, `config` for a tracecheck.toml (suppressions only).
+    pub kind: crate::rules::PackKind,
     pub rules: usize,
     /// sha256 of the pack file's bytes.
     pub sha256: String,
@@ -352,6 +354,7 @@ impl Report {
                         .map(|p| PackOut {
                             name: p.name.clone(),
                             path: p.path.clone(),
+                            kind: p.kind,
                             rules: p.rules,
                             sha256: p.sha256.clone(),
                             canonical_sha256: p.canonical.clone(),

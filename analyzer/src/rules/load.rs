@@ -5,8 +5,6 @@ use super::compile::{Compiler, Context, Tables, Ty};
 use super::lang::{self, SyntaxError};
 use super::pack::*;
 use crate::finding::{Code, Severity};
-use serde::Deserialize;
-use serde::de::IntoDeserializer;
 use std::ops::Range;
 use std::sync::Arc;
 use toml::Spanned;
@@ -21,7 +19,7 @@ pub(super) struct Source<'a> {
 }
 
 impl Source<'_> {
-    fn at(&self, offset: usize, message: impl Into<String>) -> RuleError {
+    pub(super) fn at(&self, offset: usize, message: impl Into<String>) -> RuleError {
         let offset = offset.min(self.text.len());
         let before = &self.text[..offset];
         let line = before.matches('\n').count() + 1;
@@ -29,7 +27,7 @@ impl Source<'_> {
         RuleError { file: self.path.to_string(), line, column, message: message.into() }
     }
 
-    fn span<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> RuleError {
+    pub(super) fn span<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> RuleError {
         self.at(s.span().start, message)
     }
 
@@ -79,19 +77,16 @@ impl Loaded {
     /// suppression's first error. Only a TOML syntax error stops at once.
     pub fn add_all(&mut self, path: &str, text: &str) -> Result<(), Vec<RuleError>> {
         let mut src = Source { path, text, anchored: true };
-        let toml_error = |src: &Source<'_>, e: &toml::de::Error| match e.span() {
-            Some(s) => src.at(s.start, one_line(e.message())),
-            None => RuleError { file: path.to_string(), line: 0, column: 0, message: one_line(e.message()) },
-        };
-        let mut table = toml::de::DeTable::parse(text).map_err(|e| vec![toml_error(&src, &e)])?;
-        let mut errors = strip_unknown_keys(&src, table.get_mut());
-        let file = match PackFile::deserialize(table.into_deserializer()) {
-            Ok(f) => f,
-            Err(e) => {
-                errors.push(toml_error(&src, &e));
-                return Err(sorted(errors));
-            }
-        };
+        let (file, mut errors) = super::config::parse_toml::<PackFile>(
+            &src,
+            (TOP_KEYS, "the pack"),
+            &[
+                ("settings", SETTINGS_KEYS, "[settings]"),
+                ("rule", RULE_KEYS, "a [[rule]]"),
+                ("suppress", SUPPRESS_KEYS, "a [[suppress]]"),
+            ],
+        );
+        let Some(file) = file else { return Err(sorted(errors)) };
         let schema = *file.schema.get_ref();
         if !matches!(schema, 1 | 2) {
             errors.push(src.span(
@@ -162,6 +157,7 @@ impl Loaded {
             canonical: canonical_digest(text),
             text: text.to_string(),
             schema,
+            kind: PackKind::Rules,
         });
         self.rules.extend(rules);
         self.suppressions.extend(suppressions);
@@ -170,7 +166,7 @@ impl Loaded {
 }
 
 /// Errors in file order.
-fn sorted(mut errors: Vec<RuleError>) -> Vec<RuleError> {
+pub(super) fn sorted(mut errors: Vec<RuleError>) -> Vec<RuleError> {
     errors.sort_by_key(|e| (e.line, e.column));
     errors
 }
@@ -196,11 +192,16 @@ const RULE_KEYS: &[&str] = &[
     "min_samples",
     "allow_inconclusive",
 ];
-const SUPPRESS_KEYS: &[&str] = &["rule", "reason", "trace_id", "span_id", "where"];
+pub(super) const SUPPRESS_KEYS: &[&str] = &["rule", "reason", "trace_id", "span_id", "where", "expires"];
 
-/// Reports every key the pack format does not have (naming the key meant when one is near)
-/// and removes it, so the rest of the pack is still checked.
-fn strip_unknown_keys(src: &Source<'_>, top: &mut toml::de::DeTable<'_>) -> Vec<RuleError> {
+/// Reports and removes the keys of `top` not in `known.0` (the file, as `known.1` calls
+/// it), and of each `nested` table or array of tables not in its list.
+pub(super) fn strip_unknown(
+    src: &Source<'_>,
+    top: &mut toml::de::DeTable<'_>,
+    known: (&[&str], &str),
+    nested: &[(&str, &[&str], &str)],
+) -> Vec<RuleError> {
     let mut errors = Vec::new();
     let mut check = |table: &mut toml::de::DeTable<'_>, known: &[&str], what: &str| {
         let unknown: Vec<(String, usize)> = table
@@ -216,12 +217,8 @@ fn strip_unknown_keys(src: &Source<'_>, top: &mut toml::de::DeTable<'_>) -> Vec<
             table.remove(key.as_str());
         }
     };
-    check(top, TOP_KEYS, "the pack");
-    for (key, known, what) in [
-        ("settings", SETTINGS_KEYS, "[settings]"),
-        ("rule", RULE_KEYS, "a [[rule]]"),
-        ("suppress", SUPPRESS_KEYS, "a [[suppress]]"),
-    ] {
+    check(top, known.0, known.1);
+    for &(key, known, what) in nested {
         match top.get_mut(key).map(|v| v.get_mut()) {
             Some(toml::de::DeValue::Table(t)) => check(t, known, what),
             Some(toml::de::DeValue::Array(items)) => {
@@ -474,6 +471,10 @@ pub(super) fn compile_suppression(
         })?),
         None => None,
     };
+    let expires = match &s.expires {
+        Some(v) => Some(expiry_date(src, v)?),
+        None => None,
+    };
     Ok(Suppression {
         target,
         reason: s.reason.get_ref().clone(),
@@ -481,5 +482,20 @@ pub(super) fn compile_suppression(
         span_id,
         where_,
         source: src.line_of(spanned.span().start),
+        expired: expires.as_ref().is_some_and(|(_, day)| crate::model::time::today() >= *day),
+        expires: expires.map(|(text, _)| text),
     })
+}
+
+/// A suppression's `expires`: a TOML date (`2027-01-31`) or the same as a string; its text
+/// and day number.
+fn expiry_date(src: &Source<'_>, v: &Spanned<toml::Value>) -> Result<(String, i64), RuleError> {
+    let text = match v.get_ref() {
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    crate::model::time::parse_date(&text)
+        .map(|day| (text, day))
+        .ok_or_else(|| src.span(v, "expires must be a date, YYYY-MM-DD (e.g. expires = 2027-01-31)"))
 }

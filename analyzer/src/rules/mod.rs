@@ -10,11 +10,13 @@
 //! - `trace_eval`: per-trace quantifiers, expectations, order and containment;
 //! - `partial`: what the traces seen so far found, merged across workers and partitions;
 //! - `aggregate`, `settle`: dump-wide aggregates and each rule's outcome;
-//! - `suppress`: suppressions; `outcome`: the results reports show.
+//! - `suppress`: suppressions; `outcome`: the results reports show;
+//! - [`config`]: a repository's `tracecheck.toml`.
 
 mod aggregate;
 pub mod compile;
 mod compiled;
+pub mod config;
 pub mod eval;
 pub mod lang;
 mod lex;
@@ -27,8 +29,9 @@ mod suppress;
 mod trace_eval;
 mod values;
 
+pub use config::Config;
 pub use outcome::{AggregateResult, RuleOutcome, RuleResult, SuppressionResult};
-pub use pack::{Pack, Quantifier, Rule, RuleError, Scope, Suppression, Target};
+pub use pack::{Pack, PackKind, Quantifier, Rule, RuleError, Scope, Suppression, Target};
 pub use partial::{GroupAcc, GroupRec, KeyPart, KeyVal, RuleTotals, Tally, TracePartial};
 
 use crate::model::{Dump, Sym};
@@ -65,6 +68,11 @@ impl RuleSet {
     /// Adds one pack from its text; `path` names it in messages.
     pub fn add(&mut self, path: &str, text: &str) -> Result<(), RuleError> {
         self.loaded.add(path, text)
+    }
+
+    /// Adds a `tracecheck.toml`'s suppressions from its text (after every pack).
+    pub fn add_config(&mut self, path: &str, text: &str) -> Result<(), Vec<RuleError>> {
+        self.loaded.add_config(path, text)
     }
 
     /// A set from one pack's text.
@@ -137,6 +145,10 @@ fn expand(paths: &[PathBuf], errors: &mut Vec<RuleError>) -> Vec<PathBuf> {
             out.push(p.clone());
         }
     }
+    // A pack named twice (a directory and a file in it, or by the config and the command
+    // line) is read once, where it first appears.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     out
 }
 

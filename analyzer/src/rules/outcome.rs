@@ -103,4 +103,8 @@ pub struct SuppressionResult {
     pub reason: String,
     pub suppressed: u64,
     pub source: String,
+    /// The day (`YYYY-MM-DD`, UTC) from which it no longer applies.
+    pub expires: Option<String>,
+    /// Whether that day has come: it silenced nothing (and is an R001 finding).
+    pub expired: bool,
 }

@@ -99,6 +99,8 @@ pub(super) struct SuppressFile {
     pub(super) span_id: Option<Spanned<String>>,
     #[serde(default, rename = "where")]
     pub(super) where_: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) expires: Option<Spanned<toml::Value>>,
 }
 
 /// How a rule quantifies over the spans its selector matches.
@@ -191,6 +193,20 @@ pub struct Suppression {
     pub span_id: Option<crate::model::SpanId>,
     pub where_: Option<Sourced<Pred>>,
     pub source: String,
+    /// The day (`YYYY-MM-DD`, UTC) from which the suppression no longer applies.
+    pub expires: Option<String>,
+    /// Whether that day had come when the suppression was loaded: it then silences nothing
+    /// and is itself a finding (R001).
+    pub expired: bool,
+}
+
+/// What a loaded file is: a rule pack, or a repository's `tracecheck.toml`, whose
+/// suppressions apply after every pack's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackKind {
+    Rules,
+    Config,
 }
 
 /// A loaded pack.
@@ -209,6 +225,7 @@ pub struct Pack {
     pub text: String,
     /// The pack's `schema`: 1 matches regexes anywhere in a value, 2 (TraceQL) the whole value.
     pub schema: i64,
+    pub kind: PackKind,
 }
 
 impl Rule {

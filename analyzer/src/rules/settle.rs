@@ -82,6 +82,7 @@ impl RuleSet {
                 error,
             });
         }
+        findings.extend(self.expired_findings());
         (results, findings)
     }
 }

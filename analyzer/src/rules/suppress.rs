@@ -19,6 +19,7 @@ impl RuleSet {
                 _ => false,
             };
             (target
+                && !s.expired
                 && s.trace_id.is_none_or(|t| f.trace_id == Some(t))
                 && s.span_id.is_none_or(|id| f.span_ids.contains(&id)))
             .then_some(i)
@@ -29,6 +30,7 @@ impl RuleSet {
     pub fn where_targets(&self, code: &CheckId) -> bool {
         self.suppressions().iter().any(|s| {
             s.where_.is_some()
+                && !s.expired
                 && match (&s.target, code) {
                     (Target::Builtin(a), CheckId::Builtin(b)) => a == b,
                     (Target::Rule(a), CheckId::Rule(b)) => a == b,
@@ -99,7 +101,28 @@ impl RuleSet {
                 reason: s.reason.clone(),
                 suppressed: collected.silenced_by(i),
                 source: s.source.clone(),
+                expires: s.expires.clone(),
+                expired: s.expired,
             })
             .collect()
+    }
+
+    /// One finding (R001) per expired suppression: it silences nothing any more.
+    pub fn expired_findings(&self) -> impl Iterator<Item = Finding> + '_ {
+        self.suppressions().iter().filter(|s| s.expired).map(|s| {
+            let rule = match &s.target {
+                Target::Builtin(c) => c.as_str(),
+                Target::Rule(id) => id,
+            };
+            Finding::new(
+                crate::finding::Code::R001,
+                format!(
+                    "{}: the suppression of {rule} ({:?}) expired on {}: it no longer silences findings; fix the cause, or renew it with a later date",
+                    s.source,
+                    s.reason,
+                    s.expires.as_deref().unwrap_or_default()
+                ),
+            )
+        })
     }
 }

@@ -87,8 +87,8 @@ pub fn combine(parts: Vec<(String, Partial)>, max_findings: usize) -> Result<Par
         if p.tool != tool {
             return err(format!("was made by tracecheck {}; this is tracecheck {tool}", p.tool));
         }
-        if p.settings.packs != first.settings.packs {
-            return err(format!("was made with other rule packs than {first_path}"));
+        if p.settings.packs != first.settings.packs || p.settings.config != first.settings.config {
+            return err(format!("was made with other rule packs or tracecheck.toml than {first_path}"));
         }
         if p.settings != first.settings {
             return err(format!(

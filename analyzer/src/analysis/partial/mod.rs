@@ -22,7 +22,7 @@ use crate::finding::{Collected, Finding};
 use crate::graph::Structure;
 use crate::input::{Accounting, LoadError, Loaded};
 use crate::model::{Dump, InputFile, SpanId, Sym, TraceId};
-use crate::rules::{RuleSet, RuleTotals};
+use crate::rules::{PackKind, RuleSet, RuleTotals};
 use crate::stats::OpRec;
 use std::collections::HashMap;
 
@@ -72,6 +72,9 @@ pub struct Settings {
     pub max_record_bytes: u64,
     /// Each rule pack as read: its path and text.
     pub packs: Vec<(String, String)>,
+    /// The `tracecheck.toml` whose suppressions applied: its path and text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<(String, String)>,
 }
 
 impl Settings {
@@ -80,25 +83,35 @@ impl Settings {
         Settings {
             skew_tolerance: opts.checks.skew_tolerance,
             max_record_bytes: opts.load.max_record_bytes as u64,
-            packs: opts
-                .rules
-                .as_deref()
-                .map(|r| r.packs().iter().map(|p| (p.path.clone(), p.text.clone())).collect())
-                .unwrap_or_default(),
+            packs: of_kind(opts, PackKind::Rules).collect(),
+            config: of_kind(opts, PackKind::Config).next(),
         }
     }
 
     /// The rule packs, compiled again.
     pub fn rules(&self) -> Result<Option<RuleSet>, String> {
-        if self.packs.is_empty() {
+        if self.packs.is_empty() && self.config.is_none() {
             return Ok(None);
         }
         let mut set = RuleSet::default();
         for (path, text) in &self.packs {
             set.add(path, text).map_err(|e| format!("its rule pack {path} does not compile: {}", e.message))?;
         }
+        if let Some((path, text)) = &self.config {
+            set.add_config(path, text).map_err(|e| format!("its config {path} does not compile: {}", e[0].message))?;
+        }
         Ok(Some(set))
     }
+}
+
+/// The path and text of each loaded file of `kind`.
+fn of_kind(opts: &Options, kind: PackKind) -> impl Iterator<Item = (String, String)> + '_ {
+    opts.rules
+        .as_deref()
+        .into_iter()
+        .flat_map(|r| r.packs())
+        .filter(move |p| p.kind == kind)
+        .map(|p| (p.path.clone(), p.text.clone()))
 }
 
 /// What was read: the same for every shard of one run, since every shard reads every input.
