@@ -18,9 +18,37 @@ const MAX_PATH: usize = 16;
 pub struct OpKey {
     pub service: String,
     pub name: String,
-    /// Ancestor names from the root down, joined by ` > `; empty for roots; starts with
-    /// `(missing parent)` when the chain breaks.
-    pub path: String,
+    /// Ancestor names from the top down (the nearest [`MAX_PATH`] when there are more);
+    /// empty for roots. A list, so names holding ` > ` stay unambiguous.
+    pub path: Vec<String>,
+    /// Where `path` starts: at the trace's root, at a span whose parent is missing, or
+    /// below ancestors left out.
+    pub path_start: PathStart,
+}
+
+/// Where an operation's parent path starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathStart {
+    /// The first name is the trace's root (or the span is the root: `path` is empty).
+    Root,
+    /// The first name is a span whose parent is not in the dump.
+    MissingParent,
+    /// More than [`MAX_PATH`] ancestors: the nearest are kept.
+    Truncated,
+}
+
+impl OpKey {
+    /// The path for people: `a > b > c`, `(missing parent) > b`, `… > c`, or `(root)`.
+    pub fn path_text(&self) -> String {
+        let lead = match self.path_start {
+            PathStart::Root if self.path.is_empty() => return "(root)".to_owned(),
+            PathStart::Root => None,
+            PathStart::MissingParent => Some("(missing parent)"),
+            PathStart::Truncated => Some("…"),
+        };
+        lead.into_iter().chain(self.path.iter().map(String::as_str)).collect::<Vec<_>>().join(" > ")
+    }
 }
 
 /// One operation's figures in one run (durations in ns).
@@ -29,9 +57,13 @@ pub struct OpFigures {
     pub count: u64,
     pub errors: u64,
     pub error_rate: f64,
+    #[serde(rename = "p50_ns")]
     pub p50: Option<u64>,
+    #[serde(rename = "p90_ns")]
     pub p90: Option<u64>,
+    #[serde(rename = "p99_ns")]
     pub p99: Option<u64>,
+    #[serde(rename = "max_ns")]
     pub max: Option<u64>,
     /// The durations in logarithmic bins ([`crate::stats::histogram`]), for the HTML page.
     #[serde(skip)]
@@ -58,10 +90,12 @@ pub fn profile(dump: &Dump) -> Profile {
         let ops = (0..g.len())
             .map(|k| {
                 let s = &dump.spans[g.spans[k] as usize];
+                let (path, path_start) = parent_path(dump, g, NodeIndex::new(k));
                 let key = OpKey {
                     service: dump.resource(s).service_name.map_or("", |x| dump.str(x)).to_owned(),
                     name: dump.str(s.name).to_owned(),
-                    path: parent_path(dump, g, NodeIndex::new(k)),
+                    path,
+                    path_start,
                 };
                 (key, s.duration(), s.status == StatusCode::Error)
             })
@@ -96,30 +130,27 @@ pub fn profile(dump: &Dump) -> Profile {
     Profile { operations, structure, spans: dump.spans.len() as u64 }
 }
 
-fn parent_path(dump: &Dump, g: &TraceGraph, n: NodeIndex) -> String {
+fn parent_path(dump: &Dump, g: &TraceGraph, n: NodeIndex) -> (Vec<String>, PathStart) {
     let mut names = Vec::new();
     let mut cur = n;
-    let mut broken = false;
+    let mut start = None;
     while let Some(p) = g.parent[cur.index()] {
         if names.len() == MAX_PATH {
-            names.push("…");
+            start = Some(PathStart::Truncated);
             break;
         }
-        names.push(dump.str(dump.spans[g.spans[p.index()] as usize].name));
+        names.push(dump.str(dump.spans[g.spans[p.index()] as usize].name).to_owned());
         cur = p;
         if p == n {
             break;
         }
     }
-    if names.last() != Some(&"…") {
+    let start = start.unwrap_or_else(|| {
         let top = &dump.spans[g.spans[cur.index()] as usize];
-        broken = !matches!(top.parent, Parent::Root);
-    }
-    if broken {
-        names.push("(missing parent)");
-    }
+        if matches!(top.parent, Parent::Root) { PathStart::Root } else { PathStart::MissingParent }
+    });
     names.reverse();
-    names.join(" > ")
+    (names, start)
 }
 
 /// When a change counts.
@@ -151,8 +182,12 @@ pub enum Status {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
+    /// Serialized as the field it compares, with its unit.
+    #[serde(rename = "p50_ns")]
     P50,
+    #[serde(rename = "p90_ns")]
     P90,
+    #[serde(rename = "p99_ns")]
     P99,
     ErrorRate,
     Count,

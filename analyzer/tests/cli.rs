@@ -88,7 +88,7 @@ fn json_report_has_schema_counts_latency_and_findings() {
     let (code, out, _) = run(&["check", "--format", "json", "sample-traces/checks/T005-clock-skew.jsonl"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
-    assert_eq!(v["schema"], "tracecheck.report/v2");
+    assert_eq!(v["schema"], "tracecheck.report/v3");
     assert_eq!(v["verdict"]["exit_code"], 0);
     assert_eq!(v["counts"]["spans"], 13);
     assert!(v["latency"]["method"].as_str().expect("method").contains("nearest-rank"));

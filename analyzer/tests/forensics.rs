@@ -241,8 +241,10 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
         v["operations"].as_array().expect("ops").iter().filter(|o| o["status"] == "regressed").collect();
     assert_eq!(regressed.len(), 1, "{regressed:#?}");
     assert_eq!(regressed[0]["name"], "kad.confirm_storage");
-    assert_eq!(regressed[0]["path"], "p2p.package.publish > dht.put");
-    let p99 = regressed[0]["changes"].as_array().expect("changes").iter().find(|c| c["metric"] == "p99").expect("p99");
+    assert_eq!(regressed[0]["path"], json!(["p2p.package.publish", "dht.put"]));
+    assert_eq!(regressed[0]["path_start"], "root");
+    let p99 =
+        regressed[0]["changes"].as_array().expect("changes").iter().find(|c| c["metric"] == "p99_ns").expect("p99");
     assert_eq!(p99["delta"].as_f64(), Some((200 * MS) as f64));
     let (code, human, _) = run(&["diff", base, slow.path().to_str().expect("p")]);
     assert_eq!(code, 1);
@@ -265,14 +267,16 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
     // The fetch is gone, and with it the path its server side ran under: that server span is
     // now an operation under a missing parent.
     assert_eq!(vanished, ["content.serve", "content_fetch"]);
-    let new: Vec<(&str, &str)> = v["operations"]
+    let new: Vec<(&str, &str, &Value)> = v["operations"]
         .as_array()
         .expect("ops")
         .iter()
         .filter(|o| o["status"] == "new")
-        .map(|o| (o["name"].as_str().unwrap_or(""), o["path"].as_str().unwrap_or("")))
+        .map(|o| (o["name"].as_str().unwrap_or(""), o["path_start"].as_str().unwrap_or(""), &o["path"]))
         .collect();
-    assert_eq!(new, [("content.serve", "(missing parent)")]);
+    assert_eq!(new, [("content.serve", "missing_parent", &json!([]))]);
+    let (_, human, _) = run(&["diff", base, without.path().to_str().expect("p")]);
+    assert!(human.contains("\"content.serve\" under (missing parent)\n"), "{human}");
     // The server span left behind is an orphan: a structural regression too.
     assert_eq!(v["summary"]["structure_regressed"], 1);
     let orphans = &v["structure"]["changes"][0];

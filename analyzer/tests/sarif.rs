@@ -6,7 +6,6 @@
 mod common;
 
 use assert_cmd::Command;
-use prost::Message as _;
 use serde_json::Value;
 use std::path::Path;
 
@@ -120,33 +119,7 @@ fn sarif_is_valid_and_points_at_dump_lines_and_pack_rules() {
 /// Length-prefixed protobuf records have no lines: a finding points at its record's offset.
 #[test]
 fn sarif_points_at_record_offsets_in_protobuf_files() {
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
-    let span = |id: u8| Span {
-        trace_id: vec![7; 16],
-        span_id: vec![id; 8],
-        name: "op".into(),
-        start_time_unix_nano: 1_700_000_000_000_000_000,
-        end_time_unix_nano: 1_700_000_000_100_000_000,
-        status: Some(Status { code: if id == 2 { 2 } else { 0 }, message: String::new() }),
-        parent_span_id: if id == 1 { Vec::new() } else { vec![1; 8] },
-        ..Default::default()
-    };
-    let record = |s: Span| {
-        TracesData {
-            resource_spans: vec![ResourceSpans {
-                scope_spans: vec![ScopeSpans { spans: vec![s], ..Default::default() }],
-                ..Default::default()
-            }],
-        }
-        .encode_to_vec()
-    };
-    let mut bytes = Vec::new();
-    for s in [span(1), span(2)] {
-        let r = record(s);
-        bytes.extend_from_slice(&(r.len() as u32).to_be_bytes());
-        bytes.extend_from_slice(&r);
-    }
-    let second = (bytes.len() - record(span(2)).len() - 4) as u64;
+    let (bytes, second) = common::dumps::protobuf_records_with_an_error();
     let tmp = tempfile::tempdir().expect("tmp");
     let dump = tmp.path().join("spans.pb");
     std::fs::write(&dump, &bytes).expect("write");

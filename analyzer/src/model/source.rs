@@ -13,7 +13,7 @@ pub struct InputFile {
     /// The trace formats its records were decoded as.
     pub dialects: Vec<Dialect>,
     /// What those formats leave out, so that a check that passes for want of data says so.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub notes: Vec<String>,
 }
 

@@ -9,7 +9,7 @@ use crate::model::time::fmt_ns;
 use std::io::{self, Write};
 
 /// The JSON schema identifier of the diff report.
-pub const SCHEMA: &str = "tracecheck.diff/v1";
+pub const SCHEMA: &str = "tracecheck.diff/v2";
 
 /// One run of a comparison.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -165,7 +165,7 @@ pub fn write_human(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
             Status::Changed => "CHANGED",
             Status::Unchanged => "unchanged",
         };
-        let path = if d.key.path.is_empty() { "(root)".to_owned() } else { d.key.path.clone() };
+        let path = d.key.path_text();
         let esc = super::term::escape;
         writeln!(out, "{label:<9} {} \"{}\" under {}", esc(&d.key.service), esc(&d.key.name), esc(&path))?;
         for c in &d.changes {

@@ -24,7 +24,7 @@ use crate::stats::OperationLatency;
 use std::collections::BTreeMap;
 
 /// The JSON schema identifier; bumped on any incompatible change.
-pub const SCHEMA: &str = "tracecheck.report/v2";
+pub const SCHEMA: &str = "tracecheck.report/v3";
 
 /// What the exit code means.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
@@ -87,12 +87,10 @@ pub struct FindingOut {
     /// `file:line` of the record (or span, in multi-line documents) it is about.
     pub source: Option<String>,
     pub offset: Option<u64>,
-    /// Rule findings: what the rule expected, what the span showed, and the rule's hint.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Rule findings: what the rule expected, what the span showed, and the rule's hint
+    /// (null for built-in checks, and for rules without a hint).
     pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// Where the finding's record is, as fields: the input file, the line (line-based
     /// formats) or the record number (length-prefixed records), and the byte offset.
@@ -159,7 +157,6 @@ pub fn check_names(rule_set: Option<&RuleSet>) -> std::collections::HashMap<Chec
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Latency {
     pub method: &'static str,
-    pub unit: &'static str,
     pub operations: Vec<OperationLatency>,
 }
 
@@ -200,10 +197,8 @@ pub struct PackOut {
 pub struct Digests {
     pub spans: String,
     pub spans_method: &'static str,
-    /// Absent when no rule pack was evaluated.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Null when no rule pack was evaluated.
     pub rules: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rules_method: Option<&'static str>,
 }
 
@@ -249,8 +244,7 @@ pub struct Report {
     pub suppressions: Vec<SuppressionResult>,
     pub findings: Vec<FindingOut>,
     /// Trace buckets that no merged partial covered: the report of a `merge` that lacks
-    /// shards. Absent when every bucket was analysed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// shards. Null when every bucket was analysed.
     pub missing_buckets: Option<crate::analysis::partial::Missing>,
 }
 
@@ -345,7 +339,7 @@ impl Report {
             counts,
             structure: a.structure.clone(),
             summary,
-            latency: Latency { method: a.latency_method, unit: "ns", operations: a.latency.clone() },
+            latency: Latency { method: a.latency_method, operations: a.latency.clone() },
             clock_skew: a.clock_skew.clone(),
             rule_packs: rule_set
                 .map(|r| {

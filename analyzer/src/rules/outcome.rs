@@ -37,8 +37,7 @@ pub struct AggregateResult {
     /// The aggregate's value as text (`612.00ms`, `0.25`).
     pub value: Option<String>,
     pub outcome: RuleOutcome,
-    /// Why it is inconclusive or an error.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why it is inconclusive or an error (null otherwise).
     pub reason: Option<String>,
 }
 

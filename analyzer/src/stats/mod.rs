@@ -104,10 +104,15 @@ pub struct OperationLatency {
     /// Spans with a usable duration (both times present, end not before start); the
     /// figures below are over these.
     pub timed: u64,
+    #[serde(rename = "min_ns")]
     pub min: Option<u64>,
+    #[serde(rename = "p50_ns")]
     pub p50: Option<u64>,
+    #[serde(rename = "p90_ns")]
     pub p90: Option<u64>,
+    #[serde(rename = "p99_ns")]
     pub p99: Option<u64>,
+    #[serde(rename = "max_ns")]
     pub max: Option<u64>,
 }
 

@@ -92,3 +92,37 @@ pub fn json(a: &Analysis) -> String {
     report::json::write(&r, &mut buf).expect("json");
     String::from_utf8(buf).expect("utf-8")
 }
+
+/// Two spans of one trace as length-prefixed protobuf records (a root, then a child in ERROR
+/// without a message: one E001 finding), and the byte offset of the second record.
+pub fn protobuf_records_with_an_error() -> (Vec<u8>, u64) {
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
+    use prost::Message as _;
+    let span = |id: u8| Span {
+        trace_id: vec![7; 16],
+        span_id: vec![id; 8],
+        name: "op".into(),
+        start_time_unix_nano: 1_700_000_000_000_000_000,
+        end_time_unix_nano: 1_700_000_000_100_000_000,
+        status: Some(Status { code: if id == 2 { 2 } else { 0 }, message: String::new() }),
+        parent_span_id: if id == 1 { Vec::new() } else { vec![1; 8] },
+        ..Default::default()
+    };
+    let record = |s: Span| {
+        TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans { spans: vec![s], ..Default::default() }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec()
+    };
+    let mut bytes = Vec::new();
+    for s in [span(1), span(2)] {
+        let r = record(s);
+        bytes.extend_from_slice(&(r.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&r);
+    }
+    let second = (bytes.len() - record(span(2)).len() - 4) as u64;
+    (bytes, second)
+}

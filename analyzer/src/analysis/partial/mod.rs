@@ -315,8 +315,8 @@ impl Partial {
 pub struct Missing {
     /// How many of the 65536 buckets.
     pub buckets: u32,
-    /// When every partial was made with the same N: the shards `K/N` not given.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// When every partial was made with the same N: the shards `K/N` not given (else
+    /// empty).
     pub shards: Vec<String>,
     /// The first missing buckets, as inclusive ranges (at most [`MISSING_RANGES`]).
     pub ranges: Vec<(u16, u16)>,

@@ -92,7 +92,7 @@
   x.histograms.forEach((bins, k) => {
     const op = r.latency.operations[k];
     const card = el("div", { class: "op" }, el("div", { class: "title", text: (op.service || "(no service)") + " / " + op.name }),
-      el("div", { class: "muted", text: op.count + " spans · " + op.errors + " errors (" + (100 * op.errors / Math.max(op.count, 1)).toFixed(1) + " %) · p50 " + ns(op.p50) + " · p90 " + ns(op.p90) + " · p99 " + ns(op.p99) + " · max " + ns(op.max) }));
+      el("div", { class: "muted", text: op.count + " spans · " + op.errors + " errors (" + (100 * op.errors / Math.max(op.count, 1)).toFixed(1) + " %) · p50 " + ns(op.p50_ns) + " · p90 " + ns(op.p90_ns) + " · p99 " + ns(op.p99_ns) + " · max " + ns(op.max_ns) }));
     const g = histogram(bins, op);
     card.append(g); ops.append(card);
   });

@@ -24,7 +24,7 @@ function ns(v) {
 
 // A histogram of (bin, count) pairs, bin i holding durations in [10^(i/8), 10^((i+1)/8)) ns,
 // on a log axis from bin `lo` to `hi` (computed from the bins when not given), with the
-// percentiles of `marks` ({p50, p90, p99}) drawn as lines.
+// percentiles of `marks` ({p50_ns, p90_ns, p99_ns}) drawn as lines.
 function histogram(bins, marks, lo, hi) {
   const W = 360, H = 110, B = 8;
   const g = svg("svg", { viewBox: "0 0 " + W + " " + (H + 14), preserveAspectRatio: "none", class: "hist" });
@@ -37,8 +37,9 @@ function histogram(bins, marks, lo, hi) {
     g.append(svg("rect", { class: "bar", x: xOf(b), y: H - h, width: Math.max(W / span - 1, 1), height: h }));
   }
   for (const p of ["p50", "p90", "p99"]) {
-    if (marks[p] === null || marks[p] === undefined) continue;
-    const pos = marks[p] > 0 ? Math.log10(marks[p]) * B : lo;
+    const at = marks[p + "_ns"];
+    if (at === null || at === undefined) continue;
+    const pos = at > 0 ? Math.log10(at) * B : lo;
     const px = Math.min(Math.max(xOf(pos), 0), W);
     g.append(svg("line", { class: "pmark " + p, x1: px, x2: px, y1: 0, y2: H }));
   }

@@ -25,12 +25,14 @@
     const all = hb.concat(hc).sort((a, b) => a[0] - b[0]);
     const range = all.length ? histogramRange(all) : [0, 1];
     const side = (title, fig, bins) => el("div", { class: "op" }, el("div", { class: "title", text: title }),
-      el("div", { class: "muted", text: fig ? fig.count + " spans · " + (100 * fig.error_rate).toFixed(1) + " % errors · p50 " + ns(fig.p50) + " · p90 " + ns(fig.p90) + " · p99 " + ns(fig.p99) : "absent" }),
+      el("div", { class: "muted", text: fig ? fig.count + " spans · " + (100 * fig.error_rate).toFixed(1) + " % errors · p50 " + ns(fig.p50_ns) + " · p90 " + ns(fig.p90_ns) + " · p99 " + ns(fig.p99_ns) : "absent" }),
       fig ? histogram(bins, fig, range[0], range[1]) : el("div"));
     const head = el("div", {}, el("h3", { class: o.status === "regressed" ? "sev-error" : "", text: o.status + ": " + (o.service || "(no service)") + " / " + o.name }));
-    if (o.path) head.append(el("div", { class: "muted mono", text: "under " + o.path }));
+    const lead = { root: [], missing_parent: ["(missing parent)"], truncated: ["…"] }[o.path_start] || [];
+    const path = lead.concat(o.path);
+    if (path.length) head.append(el("div", { class: "muted mono", text: "under " + path.join(" > ") }));
     const changes = el("table", {}, el("tr", {}, ...["metric", "base", "candidate", "change", "regression"].map(h => el("th", { text: h }))));
-    const shown = (m, val) => (m === "error_rate" ? (100 * val).toFixed(2) + " %" : ns(Math.round(val)));
+    const shown = (m, val) => (m === "error_rate" ? (100 * val).toFixed(2) + " %" : m === "count" ? String(val) : ns(Math.round(val)));
     for (const c of o.changes) changes.append(el("tr", {}, el("td", { text: c.metric }), el("td", { text: shown(c.metric, c.base) }), el("td", { text: shown(c.metric, c.candidate) }),
       el("td", { text: (c.relative === null || c.relative === undefined) ? String(c.delta) : (100 * c.relative).toFixed(1) + " %" }),
       el("td", { class: c.regression ? "sev-error" : "", text: c.regression ? "yes" : "no" })));
