@@ -126,6 +126,45 @@ fn junit_has_one_testcase_per_check_and_rule_with_failures_carrying_findings() {
     let reason = &r.rules.iter().find(|x| &*x.id == "MKT010").expect("MKT010").reason;
     assert!(xml.contains(&format!("message=\"{reason}\"")) && !xml.contains("finding(s): "), "{xml}");
     validate_xsd(&xml);
+    let mut timed = Vec::new();
+    report::junit::write(&r, Some(1.25), &mut timed).expect("writes");
+    read_with_junitparser(&String::from_utf8(timed).expect("utf-8"), &cases, Some(1.25));
+}
+
+/// junitparser (under many CI test reporters) reads the same cases, results and totals.
+fn read_with_junitparser(xml: &str, cases: &[(String, String, String)], seconds: Option<f64>) {
+    let ok =
+        std::process::Command::new("python3").args(["-c", "import junitparser"]).status().is_ok_and(|s| s.success());
+    if !ok {
+        common::cannot_run("reading JUnit with junitparser needs Python's junitparser");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("junit.xml");
+    std::fs::write(&file, xml).expect("write");
+    let out = std::process::Command::new("python3")
+        .arg(common::root().join("analyzer/tests/data/schemas/junit_read.py"))
+        .arg(&file)
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let got: Vec<(&str, &str)> = read["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap_or(""), c["verdict"].as_str().unwrap_or("")))
+        .collect();
+    let want: Vec<(&str, &str)> = cases.iter().map(|c| (c.0.as_str(), c.1.as_str())).collect();
+    assert_eq!(got, want);
+    let count = |v: &str| cases.iter().filter(|c| c.1 == v).count() as u64;
+    assert_eq!(read["tests"].as_u64(), Some(cases.len() as u64));
+    assert_eq!(read["failures"].as_u64(), Some(count("failure")));
+    assert_eq!(read["skipped"].as_u64(), Some(count("skipped")));
+    // Testcases carry no time (the checks run together, in one pass); readers take 0. The
+    // run's time is on the suites.
+    assert!(read["cases"].as_array().expect("cases").iter().all(|c| c["time"].as_f64().unwrap_or(0.0) == 0.0));
+    assert_eq!(read["time"].as_f64(), seconds, "{read}");
 }
 
 #[test]
