@@ -263,6 +263,11 @@ def main():
         span(t, 20, None, "Payments/Charge", 0, 50, kind=2, attrs={"rpc.system": 7}),
         span(t + 1, 20, None, "Payments/Charge", 0, 50, kind=2, attrs={"rpc.system": "grpc"}),
     ])])
+    # An SDK at its limits: the span says what it dropped, one event and its resource too.
+    capped = span(t, 21, 20, "charge", 1, 20, droppedAttributesCount=12, droppedEventsCount=3, droppedLinksCount=2,
+                  events=[{"timeUnixNano": str(T0 + 2 * MS), "name": "retry", "droppedAttributesCount": 1}])
+    capped_res = dict(resource("payments", "host-b"), droppedAttributesCount=4)
+    fixture("A005-dropped-by-sdk", [line(GW, [ok_root(t), capped]), line(capped_res, [span(t, 22, 21, "Payments/Charge", 2, 18, kind=2)])])
     fixture("E001-error-without-message", [line(GW, [span(t, 20, None, "job", 0, 50, status={"code": 2})])])
     with open(os.path.join(OUT, "checks/I003-unknown-format.txt"), "w") as f:
         f.write("this is a plain text file, not a trace dump\n")

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{read, report_of, report_of_files};
-use tracecheck::checks::{Code, REGISTRY};
+use tracecheck::checks::{Code, REGISTRY, Severity};
 
 /// (fixture, code, trace id, span id, source line). `None` where the finding is about a
 /// record or a dropped span rather than a span.
@@ -58,6 +58,7 @@ const EXPECTED: &[Expectation] = &[
         Some("00f067aa0ba90014"),
         4,
     ),
+    ("A005-dropped-by-sdk.jsonl", "A005", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90015"), 4),
     ("E001-error-without-message.jsonl", "E001", Some("4bf92f3577b34da6a3ce929d0e0e0002"), Some("00f067aa0ba90014"), 4),
 ];
 
@@ -229,4 +230,22 @@ fn every_explain_example_is_what_the_check_prints_on_its_fixture() {
         compared += 1;
     }
     assert_eq!(compared, REGISTRY.len());
+}
+
+/// A rule finding about a span whose SDK dropped data says its outcome may depend on it; one
+/// about a complete span does not.
+#[test]
+fn rule_findings_on_spans_that_lost_data_say_so() {
+    let pack = "schema = 2\nname = \"t\"\n\n[[rule]]\nid = \"T1\"\ntitle = \"every span has a route\"\neach = '{ }'\nexpect = ['span.http.route != nil']\n";
+    let r = common::report_with_rules(&["sample-traces/checks/A005-dropped-by-sdk.jsonl"], pack, Severity::Error);
+    let note = "the SDK dropped attributes, events or links of this span";
+    let on = |span: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.code.as_str() == "T1" && f.span_ids.first().map(String::as_str) == Some(span))
+            .unwrap_or_else(|| panic!("a T1 finding on {span}"))
+    };
+    assert!(on("00f067aa0ba90015").message.contains(note), "the span lost data");
+    assert!(on("00f067aa0ba90016").message.contains(note), "its resource lost data");
+    assert!(!on("00f067aa0ba90014").message.contains(note), "the root lost nothing");
 }

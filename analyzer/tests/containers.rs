@@ -20,6 +20,7 @@ fn json_lines() -> String {
         "sample-traces/checks/T005-clock-skew.jsonl",
         "sample-traces/checks/A004-inconsistent-attribute-type.jsonl",
         "sample-traces/checks/E001-error-without-message.jsonl",
+        "sample-traces/checks/A005-dropped-by-sdk.jsonl",
     ] {
         let text = String::from_utf8(read(f)).expect("utf-8");
         let salt = format!("{:02x}", out.len() % 251);
@@ -135,6 +136,7 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
     let d = &loaded.dump;
     assert!(loaded.issues.is_empty(), "{:?}", loaded.issues);
     let mut seen = 0;
+    let mut seen_drops = 0;
     for p in &protos {
         let td = TracesData::decode(&p[..]).expect("prost decodes");
         for rs in &td.resource_spans {
@@ -160,6 +162,16 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
                         })
                         .unwrap_or_else(|| panic!("span {:?} not decoded", ps.name));
                     assert_eq!(mine.end, ps.end_time_unix_nano);
+                    let nested: u32 = ps.events.iter().map(|e| e.dropped_attributes_count).sum::<u32>()
+                        + ps.links.iter().map(|l| l.dropped_attributes_count).sum::<u32>();
+                    let dropped =
+                        (mine.dropped.attrs, mine.dropped.events, mine.dropped.links, mine.dropped.nested_attrs);
+                    let want = (ps.dropped_attributes_count, ps.dropped_events_count, ps.dropped_links_count, nested);
+                    assert_eq!(dropped, (want.0 as u16, want.1 as u16, want.2 as u16, want.3 as u16), "{}", ps.name);
+                    seen_drops += u64::from(want.0 + want.1 + want.2 + want.3);
+                    let res_dropped = rs.resource.as_ref().map_or(0, |r| r.dropped_attributes_count);
+                    assert_eq!(d.resource(mine).dropped_attrs, res_dropped);
+                    assert_eq!(d.scope(mine).dropped_attrs, scope.dropped_attributes_count);
                     let sc = d.scope(mine);
                     assert_eq!((d.str(sc.name), d.str(sc.version)), (scope.name.as_str(), scope.version.as_str()));
                     let scope_keys: Vec<&str> = d.attrs[sc.attrs.range()].iter().map(|a| d.str(a.key)).collect();
@@ -216,6 +228,7 @@ fn proto_decoder_agrees_with_prost_field_by_field() {
         }
     }
     assert_eq!(seen, d.spans.len());
+    assert_eq!(seen_drops, 12 + 3 + 2 + 1, "the A005 fixture's drops are decoded");
     assert!(seen > 30);
     assert!(d.scopes.iter().any(|s| d.attrs[s.attrs.range()].len() == 2), "the scope attributes were seen");
     assert!(d.links.iter().any(|l| l.attrs.len == 1), "the link attributes were seen");

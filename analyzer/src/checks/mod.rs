@@ -4,6 +4,7 @@
 mod child_ends_after_parent;
 mod child_starts_before_parent;
 mod clock_skew;
+mod dropped_by_sdk;
 mod duplicate_attribute_key;
 mod duplicate_span_id;
 mod empty_attribute_key;
@@ -86,6 +87,7 @@ pub static REGISTRY: &[&CheckInfo] = &[
     &empty_attribute_key::INFO,
     &duplicate_attribute_key::INFO,
     &inconsistent_attribute_type::INFO,
+    &dropped_by_sdk::INFO,
     &error_without_message::INFO,
     &expired_suppression::INFO,
 ];
@@ -160,6 +162,7 @@ pub fn check_trace(cx: &TraceCx<'_>) -> TraceOutcome {
     empty_attribute_key::run(cx, f);
     duplicate_attribute_key::run(cx, f);
     error_without_message::run(cx, f);
+    dropped_by_sdk::run(cx, f);
     out.orphans = orphans::collect(cx);
     out.skew_samples = clock_skew::samples(cx);
     out
@@ -283,7 +286,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted, "registry must list each code once, in order");
-        assert_eq!(codes.len(), 25);
+        assert_eq!(codes.len(), 26);
         for i in REGISTRY {
             for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
                 assert!(i.doc.contains(section), "{} lacks section {section}", i.code);

@@ -1,4 +1,4 @@
-//! The resource pass, shared by A001, A002 and A003: resources are checked once per
+//! The resource pass, shared by A001, A002, A003 and A005: resources are checked once per
 //! distinct content, not once per record that repeats them, and each finding points at the
 //! lowest span of the resource.
 
@@ -42,7 +42,11 @@ pub fn summarize(dump: &Dump, example: &[Option<SpanRef>]) -> Vec<ResourceRec> {
         let mut parts: Vec<String> =
             attrs.iter().map(|a| format!("{}={}", dump.str(a.key), dump.value_text(&a.value()))).collect();
         parts.sort();
-        let text = parts.join(", ");
+        let mut text = parts.join(", ");
+        // Resources that lost attributes differ from their complete twins.
+        if r.dropped_attrs > 0 {
+            text.push_str(&format!(" (and {} attribute(s) dropped by the SDK)", r.dropped_attrs));
+        }
         let rec = by_text.entry(text.clone()).or_insert_with(|| {
             let what = || "resource".to_string();
             ResourceRec {
@@ -51,6 +55,13 @@ pub fn summarize(dump: &Dump, example: &[Option<SpanRef>]) -> Vec<ResourceRec> {
                 attr_findings: empty_attribute_key::findings(dump, attrs, &what)
                     .into_iter()
                     .chain(duplicate_attribute_key::findings(dump, attrs, &what))
+                    .chain((r.dropped_attrs > 0).then(|| {
+                        let service = r.service_name.map_or("(no service.name)", |s| dump.str(s));
+                        Finding::new(
+                            super::Code::A005,
+                            format!("resource of {service:?} lost {} attribute(s) to SDK limits", r.dropped_attrs),
+                        )
+                    }))
                     .collect(),
                 used: Vec::new(),
             }

@@ -88,6 +88,7 @@ codes!(
     A002: Warning,
     A003: Warning,
     A004: Warning,
+    A005: Warning,
     E001: Warning,
     R001: Warning,
 );

@@ -26,8 +26,8 @@ use super::record::RecordDecoder;
 use super::tape::{Idx, elements, f64_value, members};
 use crate::model::time::parse_rfc3339;
 use crate::model::{
-    Attr, Event, Link, NO_SCOPE, Parent, Resource, Scope, Slice, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym,
-    TraceId, Value,
+    Attr, Dropped, Event, Link, NO_SCOPE, Parent, Resource, Scope, Slice, Span, SpanFlags, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value,
 };
 use simd_json::{Node, StaticNode};
 
@@ -180,6 +180,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             events: f.events,
             links: f.links,
             flags: SpanFlags::default(),
+            dropped: Dropped::default(),
             loc,
         });
     }

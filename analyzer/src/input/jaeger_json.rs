@@ -8,7 +8,7 @@ use super::batch::{arena_len, since};
 use super::record::RecordDecoder;
 use super::tape::{Idx, elements, f64_value, i64_value, members, u64_value};
 use crate::model::{
-    Attr, Event, Link, NO_SCOPE, Parent, Resource, Slice, Span, SpanFlags, SpanId, Sym, TraceId, Value,
+    Attr, Dropped, Event, Link, NO_SCOPE, Parent, Resource, Slice, Span, SpanFlags, SpanId, Sym, TraceId, Value,
     decode_id_padded,
 };
 use simd_json::{Node, StaticNode};
@@ -249,6 +249,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             events,
             links,
             flags,
+            dropped: Dropped::default(),
             loc,
         });
     }

@@ -11,8 +11,8 @@ use super::tape::{
     u64_value,
 };
 use crate::model::{
-    Attr, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym,
-    TraceId, Value,
+    Attr, Dropped, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value,
 };
 use simd_json::{Node, StaticNode};
 
@@ -30,6 +30,7 @@ struct SpanFields<'d> {
     attrs: Slice,
     events: Slice,
     links: Slice,
+    dropped: Dropped,
 }
 
 impl RecordDecoder<'_, '_, '_> {
@@ -94,12 +95,16 @@ impl RecordDecoder<'_, '_, '_> {
 
     fn resource(&mut self, i: Idx, res: usize) {
         let nodes = self.nodes;
-        members(nodes, i, |key, v| {
-            if key == "attributes" {
+        members(nodes, i, |key, v| match key {
+            "attributes" => {
                 let attrs = self.attributes(v);
                 self.batch.part.resources[res].attrs = attrs;
                 self.batch.identify_resource(res);
             }
+            "droppedAttributesCount" | "dropped_attributes_count" => {
+                self.batch.part.resources[res].dropped_attrs = dropped_count(&nodes[v]);
+            }
+            _ => {}
         });
     }
 
@@ -112,6 +117,9 @@ impl RecordDecoder<'_, '_, '_> {
                     ("name", Node::String(s)) => info.name = self.batch.part.strings.intern(s),
                     ("version", Node::String(s)) => info.version = self.batch.part.strings.intern(s),
                     ("attributes", _) => info.attrs = self.attributes(n),
+                    ("droppedAttributesCount" | "dropped_attributes_count", node) => {
+                        info.dropped_attrs = dropped_count(node);
+                    }
                     _ => {}
                 });
             }
@@ -152,8 +160,17 @@ impl RecordDecoder<'_, '_, '_> {
                 None => bad_fields.push(("endTimeUnixNano", v, "an unsigned 64-bit integer")),
             },
             "attributes" => f.attrs = self.attributes(v),
-            "events" => f.events = self.events(v),
-            "links" => f.links = self.links(v, loc),
+            "events" => f.events = self.events(v, &mut f.dropped),
+            "links" => f.links = self.links(v, loc, &mut f.dropped),
+            "droppedAttributesCount" | "dropped_attributes_count" => {
+                f.dropped.attrs = Dropped::count(dropped_count(&nodes[v]).into());
+            }
+            "droppedEventsCount" | "dropped_events_count" => {
+                f.dropped.events = Dropped::count(dropped_count(&nodes[v]).into());
+            }
+            "droppedLinksCount" | "dropped_links_count" => {
+                f.dropped.links = Dropped::count(dropped_count(&nodes[v]).into());
+            }
             "status" => {
                 members(nodes, v, |k, n| match k {
                     "code" => match enum_value(&nodes[n], StatusCode::from_otlp, StatusCode::from_name) {
@@ -213,6 +230,7 @@ impl RecordDecoder<'_, '_, '_> {
             events: f.events,
             links: f.links,
             flags: SpanFlags::default(),
+            dropped: f.dropped,
             loc,
         });
     }
@@ -274,7 +292,7 @@ impl RecordDecoder<'_, '_, '_> {
         out
     }
 
-    fn events(&mut self, i: Idx) -> Slice {
+    fn events(&mut self, i: Idx, dropped: &mut Dropped) -> Slice {
         let nodes = self.nodes;
         let start = arena_len(&self.batch.part.events);
         elements(nodes, i, |e| {
@@ -287,6 +305,9 @@ impl RecordDecoder<'_, '_, '_> {
                 }
                 "timeUnixNano" | "time_unix_nano" => ev.time = u64_value(&nodes[v]).unwrap_or(0),
                 "attributes" => ev.attrs = self.attributes(v),
+                "droppedAttributesCount" | "dropped_attributes_count" => {
+                    dropped.nested_attrs = Dropped::add(dropped.nested_attrs, dropped_count(&nodes[v]).into());
+                }
                 _ => {}
             });
             self.batch.part.events.push(ev);
@@ -294,7 +315,7 @@ impl RecordDecoder<'_, '_, '_> {
         since(&self.batch.part.events, start)
     }
 
-    fn links(&mut self, i: Idx, loc: SourceLoc) -> Slice {
+    fn links(&mut self, i: Idx, loc: SourceLoc, dropped: &mut Dropped) -> Slice {
         let nodes = self.nodes;
         let start = arena_len(&self.batch.part.links);
         elements(nodes, i, |e| {
@@ -303,6 +324,9 @@ impl RecordDecoder<'_, '_, '_> {
                 "traceId" | "trace_id" => t = self.id_text(v),
                 "spanId" | "span_id" => s = self.id_text(v),
                 "attributes" => attrs = self.attributes(v),
+                "droppedAttributesCount" | "dropped_attributes_count" => {
+                    dropped.nested_attrs = Dropped::add(dropped.nested_attrs, dropped_count(&nodes[v]).into());
+                }
                 _ => {}
             });
             match (decode_field::<16>(t), decode_field::<8>(s)) {
@@ -314,6 +338,11 @@ impl RecordDecoder<'_, '_, '_> {
         });
         since(&self.batch.part.links, start)
     }
+}
+
+/// A `dropped*Count` (uint32, as a number or a string); anything else counts as 0.
+fn dropped_count(n: &Node<'_>) -> u32 {
+    u64_value(n).map_or(0, |x| u32::try_from(x).unwrap_or(u32::MAX))
 }
 
 /// Renders an `AnyValue` as canonical compact JSON of its content (`[1,"a"]`, `{"k":true}`):

@@ -6,8 +6,8 @@
 use super::accounting::IssueKind;
 use super::batch::{Batch, arena_len, since};
 use crate::model::{
-    Attr, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode, Sym,
-    TraceId, Value,
+    Attr, Dropped, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value,
 };
 use tracecheck_wire::varint::VarintError;
 
@@ -148,12 +148,20 @@ impl ProtoDecoder<'_> {
             match (n, sub(w, at)) {
                 (1, Some(res)) => {
                     let mut kvs = Vec::new();
+                    let mut dropped = 0;
                     res.each(|n, w, at| {
-                        if let (1, Some(kv)) = (n, sub(w, at)) {
-                            kvs.push(self.key_value(kv)?);
+                        match (n, w) {
+                            (1, w) => {
+                                if let Some(kv) = sub(w, at) {
+                                    kvs.push(self.key_value(kv)?);
+                                }
+                            }
+                            (2, Wire::Varint(d)) => dropped = count32(d),
+                            _ => {}
                         }
                         Ok(())
                     })?;
+                    self.batch.part.resources[res_idx as usize].dropped_attrs = dropped;
                     let start = arena_len(&self.batch.part.attrs);
                     self.batch.part.attrs.extend(kvs);
                     self.batch.part.resources[res_idx as usize].attrs = since(&self.batch.part.attrs, start);
@@ -182,6 +190,11 @@ impl ProtoDecoder<'_> {
                         (1, Some(name), _) => info.name = self.intern(name),
                         (2, Some(version), _) => info.version = self.intern(version),
                         (3, _, Some(kv)) => kvs.push(self.key_value(kv)?),
+                        (4, ..) => {
+                            if let Wire::Varint(d) = w {
+                                info.dropped_attrs = count32(d);
+                            }
+                        }
                         _ => {}
                     }
                     Ok(())
@@ -212,8 +225,12 @@ impl ProtoDecoder<'_> {
         let mut attrs = std::mem::take(&mut self.scratch);
         attrs.clear();
         let mut bad_kind = None;
+        let mut dropped = Dropped::default();
         r.each(|n, w, at| {
             match (n, w) {
+                (10, Wire::Varint(d)) => dropped.attrs = Dropped::count(d),
+                (12, Wire::Varint(d)) => dropped.events = Dropped::count(d),
+                (14, Wire::Varint(d)) => dropped.links = Dropped::count(d),
                 (1, Wire::Bytes(b)) => trace = b,
                 (2, Wire::Bytes(b)) => span_id = b,
                 (4, Wire::Bytes(b)) => parent = b,
@@ -231,12 +248,12 @@ impl ProtoDecoder<'_> {
                 }
                 (11, w) => {
                     if let Some(e) = sub(w, at) {
-                        self.event(e)?;
+                        dropped.nested_attrs = Dropped::add(dropped.nested_attrs, self.event(e)?);
                     }
                 }
                 (13, w) => {
                     if let Some(l) = sub(w, at) {
-                        self.link(l)?;
+                        dropped.nested_attrs = Dropped::add(dropped.nested_attrs, self.link(l)?);
                     }
                 }
                 (15, w) => {
@@ -313,6 +330,7 @@ impl ProtoDecoder<'_> {
             events,
             links,
             flags: SpanFlags::default(),
+            dropped,
             loc,
         });
         Ok(())
@@ -354,11 +372,14 @@ impl ProtoDecoder<'_> {
         Ok(out)
     }
 
-    fn event(&mut self, r: Reader<'_>) -> Result<(), WireError> {
+    /// Decodes an event; returns the attributes it says were dropped.
+    fn event(&mut self, r: Reader<'_>) -> Result<u64, WireError> {
         let mut ev = Event { name: Sym::EMPTY, time: 0, attrs: Slice::default() };
         let mut kvs = Vec::new();
+        let mut dropped = 0;
         r.each(|n, w, at| {
             match (n, w) {
+                (4, Wire::Varint(d)) => dropped = d,
                 (1, Wire::Fixed64(t)) => ev.time = t,
                 (2, w) => ev.name = self.intern(text(w).unwrap_or("")),
                 (3, w) => {
@@ -374,14 +395,17 @@ impl ProtoDecoder<'_> {
         self.batch.part.attrs.extend(kvs);
         ev.attrs = since(&self.batch.part.attrs, start);
         self.batch.part.events.push(ev);
-        Ok(())
+        Ok(dropped)
     }
 
-    fn link(&mut self, r: Reader<'_>) -> Result<(), WireError> {
+    /// Decodes a link; returns the attributes it says were dropped.
+    fn link(&mut self, r: Reader<'_>) -> Result<u64, WireError> {
         let (mut t, mut s): (&[u8], &[u8]) = (&[], &[]);
         let mut kvs = Vec::new();
+        let mut dropped = 0;
         r.each(|n, w, at| {
             match (n, w) {
+                (5, Wire::Varint(d)) => dropped = d,
                 (1, Wire::Bytes(b)) => t = b,
                 (2, Wire::Bytes(b)) => s = b,
                 (4, w) => {
@@ -405,11 +429,16 @@ impl ProtoDecoder<'_> {
                 self.batch.issue(IssueKind::InvalidId, loc, format!("link ignored: its id {why}"), None, None);
             }
         }
-        Ok(())
+        Ok(dropped)
     }
 }
 
 /// An id of exactly `N` bytes, not all zero.
+/// A `uint32` count, saturated.
+fn count32(d: u64) -> u32 {
+    u32::try_from(d).unwrap_or(u32::MAX)
+}
+
 fn id_bytes<const N: usize>(b: &[u8]) -> Result<[u8; N], String> {
     let arr: [u8; N] = b.try_into().map_err(|_| format!("has {} bytes, expected {N}", b.len()))?;
     if arr.iter().all(|&x| x == 0) {

@@ -9,7 +9,7 @@
 use super::batch::{arena_len, since};
 use super::record::RecordDecoder;
 use super::tape::{Idx, elements, members, u64_value};
-use crate::model::{Attr, Event, NO_SCOPE, Parent, Resource, Slice, Span, SpanFlags, SpanKind, Sym, Value};
+use crate::model::{Attr, Dropped, Event, NO_SCOPE, Parent, Resource, Slice, Span, SpanFlags, SpanKind, Sym, Value};
 use simd_json::{Node, StaticNode};
 
 /// An endpoint's identity: service name and address.
@@ -175,6 +175,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             // Zipkin server spans may reuse their client's id: with `shared` in v2, always
             // in v1, and in v2 tracers that omit the flag.
             flags: SpanFlags(if shared || kind == SpanKind::Server { SpanFlags::SHARED } else { 0 }),
+            dropped: Dropped::default(),
             loc,
         });
     }

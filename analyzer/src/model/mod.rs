@@ -156,6 +156,8 @@ pub struct Scope {
     pub name: Sym,
     pub version: Sym,
     pub attrs: Slice,
+    /// Attributes the SDK dropped (`droppedAttributesCount`).
+    pub dropped_attrs: u32,
 }
 
 /// [`Span::scope`] of a span whose format names no scope.
@@ -190,6 +192,8 @@ pub struct Resource {
     /// else the service name.
     pub host: Option<Sym>,
     pub loc: SourceLoc,
+    /// Attributes the SDK dropped (`droppedAttributesCount`).
+    pub dropped_attrs: u32,
 }
 
 /// Per-span facts some formats carry.
@@ -206,6 +210,38 @@ impl SpanFlags {
     /// Whether `flag` is set.
     pub fn has(self, flag: u8) -> bool {
         self.0 & flag != 0
+    }
+}
+
+/// What an SDK dropped from a span to stay within its limits (`droppedAttributesCount`,
+/// `droppedEventsCount`, `droppedLinksCount`, and the attributes dropped from its events and
+/// links), each saturating at [`Dropped::MAX`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Dropped {
+    pub attrs: u16,
+    pub events: u16,
+    pub links: u16,
+    /// Attributes dropped from the span's events and links.
+    pub nested_attrs: u16,
+}
+
+impl Dropped {
+    /// Counts at or above this are kept as this (and said as "65535 or more").
+    pub const MAX: u16 = u16::MAX;
+
+    /// `n`, saturated.
+    pub fn count(n: u64) -> u16 {
+        u16::try_from(n).unwrap_or(Dropped::MAX)
+    }
+
+    /// `a + b`, saturated.
+    pub fn add(a: u16, b: u64) -> u16 {
+        Dropped::count(u64::from(a) + b)
+    }
+
+    /// Whether nothing was dropped.
+    pub fn is_empty(self) -> bool {
+        self == Dropped::default()
     }
 }
 
@@ -230,6 +266,7 @@ pub struct Span {
     pub events: Slice,
     pub links: Slice,
     pub flags: SpanFlags,
+    pub dropped: Dropped,
     pub loc: SourceLoc,
 }
 
@@ -295,6 +332,14 @@ impl Dump {
     /// The instrumentation scope of a span (empty when its format names none).
     pub fn scope(&self, span: &Span) -> Scope {
         self.scopes.get(span.scope as usize).copied().unwrap_or_default()
+    }
+
+    /// Whether the SDK dropped data of `span`: attributes, events or links of the span, or
+    /// attributes of its scope or resource (so what a rule sees of it may be incomplete).
+    pub fn span_lost_data(&self, span: &Span) -> bool {
+        !span.dropped.is_empty()
+            || self.scopes.get(span.scope as usize).is_some_and(|sc| sc.dropped_attrs > 0)
+            || self.resource(span).dropped_attrs > 0
     }
 
     /// The resource of a span.

@@ -43,6 +43,7 @@ fn describe(f: &mut Finding, rule: &Rule, expected: String, actual: String) {
 /// (or written out): a rule failing on every span costs a count, not a message per span.
 fn emit(
     rule: &Rule,
+    dump: &Dump,
     span: &Span,
     more: &[SpanId],
     listed: &dyn Fn(&Finding) -> bool,
@@ -54,6 +55,11 @@ fn emit(
     if listed(&f) {
         let (expected, actual) = text();
         describe(&mut f, rule, expected, actual);
+        if dump.span_lost_data(span) {
+            f.message.push_str(
+                " (the SDK dropped attributes, events or links of this span, its scope or its resource: see A005; this outcome may depend on data not in the dump)",
+            );
+        }
     }
     out.push(f);
 }
@@ -100,7 +106,7 @@ impl RuleSet {
                     let last = rule.selector.compiled.last_filter();
                     for &k in &matches {
                         let span = cx.span(k);
-                        emit(rule, span, &[], listed, &mut p.findings, || {
+                        emit(rule, dump, span, &[], listed, &mut p.findings, || {
                             let actual =
                                 format!("{:?} matches ({})", dump.str(span.name), cx.actual(last, span, Some(k)));
                             (format!("no span matching {}", rule.selector.text), actual)
@@ -223,7 +229,7 @@ pub(super) fn check_match(
     let span = cx.span(k);
     for e in &rule.expect {
         if !cx.test_node(&e.compiled, k) {
-            emit(rule, span, &[], listed, out, || (e.text.clone(), cx.actual(&e.compiled, span, Some(k))));
+            emit(rule, cx.dump, span, &[], listed, out, || (e.text.clone(), cx.actual(&e.compiled, span, Some(k))));
         }
     }
     if !rule.children_in_order.is_empty() {
@@ -239,7 +245,7 @@ pub(super) fn check_match(
                 let early = parent.start.saturating_sub(span.start);
                 let late = span.end.saturating_sub(parent.end);
                 if early > tol || late > tol {
-                    emit(rule, span, &[parent.span_id], listed, out, || {
+                    emit(rule, cx.dump, span, &[parent.span_id], listed, out, || {
                         let actual = if early > tol {
                             format!("starts {} before its parent", fmt_ns(early))
                         } else {
@@ -274,7 +280,7 @@ pub(super) fn check_order(
         if set.is_empty() {
             let present: Vec<String> =
                 children.iter().map(|&c| format!("{:?}", cx.dump.str(cx.span(c).name))).collect();
-            emit(rule, span, &[], listed, out, || {
+            emit(rule, cx.dump, span, &[], listed, out, || {
                 let actual = if present.is_empty() {
                     "no children".to_string()
                 } else {
@@ -294,7 +300,7 @@ pub(super) fn check_order(
         if let (Some(a), Some(b)) = (last_end, first_start)
             && b.start.saturating_add(rule.tolerance) < a.end
         {
-            emit(rule, span, &[a.span_id, b.span_id], listed, out, || {
+            emit(rule, cx.dump, span, &[a.span_id, b.span_id], listed, out, || {
                 let actual = format!(
                     "{:?} ({}) starts {} before {:?} ({}) ends",
                     cx.dump.str(b.name),

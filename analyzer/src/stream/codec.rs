@@ -2,8 +2,8 @@
 
 use crate::input;
 use crate::model::{
-    Attr, Dump, Event, Link, NO_SCOPE, Parent, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind, StatusCode,
-    Sym, TraceId, ValueType,
+    Attr, Dropped, Dump, Event, Link, NO_SCOPE, Parent, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, ValueType,
 };
 use std::io::{self, Read};
 
@@ -54,9 +54,13 @@ pub(super) fn encode_span(dump: &Dump, s: &Span, global: u32, b: &mut Vec<u8>) {
             put_u32(b, sc.name.0);
             put_u32(b, sc.version.0);
             put_attrs(b, &dump.attrs[sc.attrs.range()]);
+            put_u32(b, sc.dropped_attrs);
         }
     }
     b.push(s.flags.0);
+    for n in [s.dropped.attrs, s.dropped.events, s.dropped.links, s.dropped.nested_attrs] {
+        b.extend_from_slice(&n.to_le_bytes());
+    }
     put_u32(b, s.loc.file);
     put_u64(b, s.loc.line);
     put_u64(b, s.loc.offset);
@@ -91,6 +95,10 @@ impl<R: Read> Decoder<R> {
 
     pub(super) fn u8(&mut self) -> io::Result<u8> {
         Ok(self.bytes::<1>()?[0])
+    }
+
+    pub(super) fn u16(&mut self) -> io::Result<u16> {
+        Ok(u16::from_le_bytes(self.bytes()?))
     }
 
     pub(super) fn u32(&mut self) -> io::Result<u32> {
@@ -141,10 +149,12 @@ impl<R: Read> Decoder<R> {
             1 => {
                 let (name, version) = (Sym(self.u32()?), Sym(self.u32()?));
                 let attrs = self.attrs(&mut dump.attrs)?;
+                let dropped_attrs = self.u32()?;
                 // Neighbours mostly share a scope: reuse the last one when it is the same.
                 let same = dump.scopes.last().is_some_and(|l| {
                     l.name == name
                         && l.version == version
+                        && l.dropped_attrs == dropped_attrs
                         && dump.attrs[l.attrs.range()].len() == attrs.range().len()
                         && dump.attrs[l.attrs.range()]
                             .iter()
@@ -155,13 +165,15 @@ impl<R: Read> Decoder<R> {
                     dump.attrs.truncate(attrs.start as usize);
                     (dump.scopes.len() - 1) as u32
                 } else {
-                    dump.scopes.push(Scope { name, version, attrs });
+                    dump.scopes.push(Scope { name, version, attrs, dropped_attrs });
                     (dump.scopes.len() - 1) as u32
                 }
             }
             t => return Err(corrupt(format!("scope tag {t}"))),
         };
         let flags = SpanFlags(self.u8()?);
+        let dropped =
+            Dropped { attrs: self.u16()?, events: self.u16()?, links: self.u16()?, nested_attrs: self.u16()? };
         let loc = SourceLoc { file: self.u32()?, line: self.u64()?, offset: self.u64()? };
         let attrs = self.attrs(&mut dump.attrs)?;
         let events_start = input::batch::arena_len(&dump.events);
@@ -196,6 +208,7 @@ impl<R: Read> Decoder<R> {
             events,
             links,
             flags,
+            dropped,
             loc,
         });
         Ok(Some(global))
