@@ -55,6 +55,8 @@ impl OpKey {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct OpFigures {
     pub count: u64,
+    /// Spans with a usable duration: the percentiles are over these.
+    pub timed: u64,
     pub errors: u64,
     pub error_rate: f64,
     #[serde(rename = "p50_ns")]
@@ -116,6 +118,7 @@ pub fn profile(dump: &Dump) -> Profile {
             let f = a.finish();
             let figures = OpFigures {
                 count: f.count,
+                timed: f.durations.len() as u64,
                 errors: f.errors,
                 error_rate: f.error_rate(),
                 p50: f.percentile(50.0),
@@ -162,6 +165,26 @@ pub struct Tolerance {
     pub min_delta_ns: u64,
     /// An error rate may grow by this much (absolute, 0.01 = one percentage point).
     pub max_error_rate_increase: f64,
+    /// A span count may change by this fraction of the base count (0.5 = 50 %) before it
+    /// regresses…
+    pub max_count_change: f64,
+    /// …when either run has at least this many spans of the operation.
+    pub min_count: u64,
+    /// Percentiles are compared only when both runs have at least this many timed spans,
+    /// and enough for the percentile to be one: 100 for p99, 10 for p90.
+    pub min_samples: u64,
+}
+
+impl Tolerance {
+    /// Timed spans each run needs for `metric` to be compared.
+    pub fn samples_for(&self, metric: Metric) -> u64 {
+        let own = match metric {
+            Metric::P99 => 100,
+            Metric::P90 => 10,
+            _ => 2,
+        };
+        self.min_samples.max(own)
+    }
 }
 
 /// How an operation changed.
@@ -249,6 +272,9 @@ pub struct OpDiff {
     pub candidate: Option<OpFigures>,
     /// The figures that moved beyond the tolerances.
     pub changes: Vec<Change>,
+    /// Percentiles not compared: a run has too few timed spans for them
+    /// ([`Tolerance::samples_for`]).
+    pub not_compared: Vec<Metric>,
 }
 
 /// Compares every operation of `base` and `candidate`.
@@ -262,24 +288,29 @@ pub fn compare(
         .into_iter()
         .map(|k| {
             let (b, c) = (base.get(k), candidate.get(k));
-            let (status, changes) = match (b, c) {
-                (Some(_), None) => (Status::Vanished, Vec::new()),
-                (None, Some(_)) => (Status::New, Vec::new()),
+            let (status, changes, not_compared) = match (b, c) {
+                (Some(_), None) => (Status::Vanished, Vec::new(), Vec::new()),
+                (None, Some(_)) => (Status::New, Vec::new(), Vec::new()),
                 (Some(b), Some(c)) => judge(b, c, tol),
-                (None, None) => (Status::Unchanged, Vec::new()),
+                (None, None) => (Status::Unchanged, Vec::new(), Vec::new()),
             };
-            OpDiff { key: k.clone(), status, base: b.cloned(), candidate: c.cloned(), changes }
+            OpDiff { key: k.clone(), status, base: b.cloned(), candidate: c.cloned(), changes, not_compared }
         })
         .collect();
     out.sort_by(|a, b| (a.status, &a.key).cmp(&(b.status, &b.key)));
     out
 }
 
-fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) {
+fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>, Vec<Metric>) {
     let mut changes = Vec::new();
+    let mut not_compared = Vec::new();
     let (mut worse, mut better) = (false, false);
     for (metric, x, y) in [(Metric::P50, b.p50, c.p50), (Metric::P90, b.p90, c.p90), (Metric::P99, b.p99, c.p99)] {
         let (Some(x), Some(y)) = (x, y) else { continue };
+        if b.timed.min(c.timed) < tol.samples_for(metric) {
+            not_compared.push(metric);
+            continue;
+        }
         let delta = y as f64 - x as f64;
         let relative = (x > 0).then(|| delta / x as f64);
         let beyond = delta.abs() > tol.min_delta_ns as f64 && relative.is_none_or(|r| r.abs() > tol.max_regression);
@@ -309,17 +340,21 @@ fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) 
             regression: rate_delta > 0.0,
         });
     }
+    // Spans lost or duplicated: a count that moves beyond the tolerance regresses, once the
+    // operation is common enough for its count to mean something.
     let count_delta = c.count as f64 - b.count as f64;
     let count_relative = count_delta / b.count.max(1) as f64;
-    let count_changed = count_relative.abs() > tol.max_regression;
+    let count_changed = count_relative.abs() > tol.max_count_change;
     if count_changed {
+        let regression = b.count.max(c.count) >= tol.min_count;
+        worse |= regression;
         changes.push(Change {
             metric: Metric::Count,
             base: b.count as f64,
             candidate: c.count as f64,
             delta: count_delta,
             relative: Some(count_relative),
-            regression: false,
+            regression,
         });
     }
     let status = if worse {
@@ -331,7 +366,7 @@ fn judge(b: &OpFigures, c: &OpFigures, tol: Tolerance) -> (Status, Vec<Change>) 
     } else {
         Status::Unchanged
     };
-    (status, changes)
+    (status, changes, not_compared)
 }
 
 /// True when the comparison should fail a CI run: a regression or a vanished operation.

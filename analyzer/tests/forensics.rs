@@ -218,6 +218,76 @@ fn edited(name: &str, edit: impl Fn(&mut Value) -> bool) -> tempfile::NamedTempF
     f
 }
 
+/// Every span sent twice (with new trace ids): the counts double, and the run fails on the
+/// operations common enough to judge; a lower --min-count judges the rare ones too.
+#[test]
+fn diff_fails_when_counts_double() {
+    let base = "sample-traces/p2p/healthy.jsonl";
+    let text = String::from_utf8(common::read(base)).expect("utf-8");
+    // The copy: the same spans under other trace ids (first hex digit flipped).
+    let copy: String = text
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("json");
+            walk_spans(&mut v, &mut |s| {
+                let t = s["traceId"].as_str().expect("trace").to_string();
+                let flipped = match t.strip_prefix('f') {
+                    Some(rest) => format!("e{rest}"),
+                    None => format!("f{}", &t[1..]),
+                };
+                s["traceId"] = Value::String(flipped);
+            });
+            v.to_string() + "\n"
+        })
+        .collect();
+    let mut doubled = tempfile::Builder::new().suffix(".jsonl").tempfile().expect("temp");
+    doubled.write_all(text.as_bytes()).expect("write");
+    doubled.write_all(copy.as_bytes()).expect("write");
+    let path = doubled.path().to_str().expect("p");
+    let (code, out, _) = run(&["diff", base, path, "--format", "json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let ops = v["operations"].as_array().expect("ops");
+    let count_regressions: Vec<(&str, f64)> = ops
+        .iter()
+        .flat_map(|o| o["changes"].as_array().into_iter().flatten().map(move |c| (o, c)))
+        .filter(|(_, c)| c["metric"] == "count" && c["regression"] == true)
+        .map(|(o, c)| (o["name"].as_str().unwrap_or(""), c["relative"].as_f64().unwrap_or(0.0)))
+        .collect();
+    assert!(!count_regressions.is_empty(), "{out}");
+    assert!(count_regressions.iter().all(|(_, r)| *r == 1.0), "{count_regressions:?}");
+    // Operations with fewer than 10 spans in both runs change without failing; with
+    // --min-count 1 every operation regresses.
+    fn status_of(o: &Value) -> (u64, &str) {
+        (o["candidate"]["count"].as_u64().unwrap_or(0), o["status"].as_str().unwrap_or(""))
+    }
+    for o in ops {
+        let (n, status) = status_of(o);
+        assert_eq!(status, if n >= 10 { "regressed" } else { "changed" }, "{o}");
+    }
+    assert!(ops.iter().any(|o| status_of(o).0 < 10), "some operations are rare");
+    let judged = run(&["diff", base, path, "--format", "json", "--min-count", "1"]).1;
+    let judged: Value = serde_json::from_str(&judged).expect("json");
+    let judged = judged["operations"].as_array().expect("ops");
+    assert_eq!(judged.len(), ops.len());
+    assert!(judged.iter().all(|o| o["status"] == "regressed"), "{judged:?}");
+    // A count tolerance above 100 % accepts the doubling.
+    let (code, _, _) = run(&["diff", base, path, "--max-count-change", "150%"]);
+    assert_eq!(code, 0);
+}
+
+fn walk_spans(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    if let Some(spans) = v.get_mut("spans").and_then(Value::as_array_mut) {
+        spans.iter_mut().for_each(&mut *f);
+        return;
+    }
+    match v {
+        Value::Object(m) => m.values_mut().for_each(|c| walk_spans(c, f)),
+        Value::Array(a) => a.iter_mut().for_each(|c| walk_spans(c, f)),
+        _ => {}
+    }
+}
+
 #[test]
 fn diff_finds_the_slowed_and_the_vanished_operation() {
     let base = "sample-traces/p2p/healthy.jsonl";
@@ -234,7 +304,21 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
         s["endTimeUnixNano"] = Value::String((end + 200 * MS).to_string());
         true
     });
+    // 12 spans of the operation: by default too few for any percentile to be compared.
     let (code, out, _) = run(&["diff", base, slow.path().to_str().expect("p"), "--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let op = v["operations"].as_array().expect("ops").iter().find(|o| o["name"] == "kad.confirm_storage");
+    assert!(op.is_none(), "unchanged as far as it can be judged: {op:?}");
+    let (_, all, _) = run(&["diff", base, slow.path().to_str().expect("p"), "--format", "json", "--all"]);
+    let all: Value = serde_json::from_str(&all).expect("json");
+    let op =
+        all["operations"].as_array().expect("ops").iter().find(|o| o["name"] == "kad.confirm_storage").expect("op");
+    assert_eq!(op["not_compared"], json!(["p50_ns", "p90_ns", "p99_ns"]));
+    assert_eq!(op["base"]["timed"], 12);
+    // With 10 samples enough, p50 and p90 are compared (p99 still needs 100).
+    let (code, out, _) =
+        run(&["diff", base, slow.path().to_str().expect("p"), "--format", "json", "--min-samples", "10"]);
     assert_eq!(code, 1, "{out}");
     let v: Value = serde_json::from_str(&out).expect("json");
     let regressed: Vec<&Value> =
@@ -243,14 +327,17 @@ fn diff_finds_the_slowed_and_the_vanished_operation() {
     assert_eq!(regressed[0]["name"], "kad.confirm_storage");
     assert_eq!(regressed[0]["path"], json!(["p2p.package.publish", "dht.put"]));
     assert_eq!(regressed[0]["path_start"], "root");
-    let p99 =
-        regressed[0]["changes"].as_array().expect("changes").iter().find(|c| c["metric"] == "p99_ns").expect("p99");
-    assert_eq!(p99["delta"].as_f64(), Some((200 * MS) as f64));
-    let (code, human, _) = run(&["diff", base, slow.path().to_str().expect("p")]);
+    assert_eq!(regressed[0]["not_compared"], json!(["p99_ns"]));
+    let p90 =
+        regressed[0]["changes"].as_array().expect("changes").iter().find(|c| c["metric"] == "p90_ns").expect("p90");
+    assert_eq!(p90["delta"].as_f64(), Some((200 * MS) as f64));
+    let (code, human, _) = run(&["diff", base, slow.path().to_str().expect("p"), "--min-samples", "10"]);
     assert_eq!(code, 1);
     assert!(human.contains("REGRESSED") && human.contains("\"kad.confirm_storage\""), "{human}");
+    assert!(human.contains("not compared: p99 (over 12 timed span(s): too few)"), "{human}");
     // Within tolerance: 200 ms on ~15 ms is far beyond 20 %, but not beyond --min-delta 1s.
-    let (code, _, _) = run(&["diff", base, slow.path().to_str().expect("p"), "--min-delta", "1s"]);
+    let (code, _, _) =
+        run(&["diff", base, slow.path().to_str().expect("p"), "--min-delta", "1s", "--min-samples", "10"]);
     assert_eq!(code, 0);
 
     let without = edited("content_fetch", |_| false);

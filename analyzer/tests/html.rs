@@ -137,7 +137,8 @@ fn the_diff_page_draws_both_distributions() {
     let dir = artifacts();
     let page = dir.join("diff.html");
     let run = tracecheck()
-        .args(["diff", "sample-traces/p2p/healthy.jsonl", "sample-traces/p2p/slow-p99.jsonl", "--format", "html", "-o"])
+        .args(["diff", "sample-traces/p2p/healthy.jsonl", "sample-traces/p2p/slow-p99.jsonl", "--min-samples", "10"])
+        .args(["--format", "html", "-o"])
         .arg(&page)
         .current_dir(common::root())
         .output()

@@ -24,7 +24,18 @@ pub struct Args {
     /// An error rate regresses when it grows by more than this many percentage points.
     #[arg(long, default_value = "1%", value_parser = parse_percent)]
     max_error_increase: f64,
-    /// Output format: `human`, `json` (the diff report, schema `tracecheck.diff/v1`), or
+    /// An operation's span count regresses when it changes (up or down) by more than this
+    /// part of the base count: spans lost, or sent twice…
+    #[arg(long, default_value = "50%", value_parser = parse_percent)]
+    max_count_change: f64,
+    /// …and either run has at least this many spans of the operation.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    min_count: u64,
+    /// Compare percentiles only when both runs have at least N timed spans of the
+    /// operation (and at least 100 for p99, 10 for p90: fewer make the maximum).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    min_samples: u64,
+    /// Output format: `human`, `json` (the diff report, schema `tracecheck.diff/v2`), or
     /// `html` (one page, with -o).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -70,6 +81,9 @@ pub fn run(args: Args) -> Exit {
         max_regression: args.max_regression,
         min_delta_ns: args.min_delta,
         max_error_rate_increase: args.max_error_increase,
+        max_count_change: args.max_count_change,
+        min_count: args.min_count,
+        min_samples: args.min_samples,
     };
     let (base_path, candidate_path) = (args.base.display().to_string(), args.candidate.display().to_string());
     let report = DiffReport::new((&base_path, &base.dump), (&candidate_path, &candidate.dump), tol, args.all);

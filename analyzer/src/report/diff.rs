@@ -129,14 +129,17 @@ pub fn write_human(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
     let tol = &r.tolerance;
     writeln!(
         out,
-        "diff {} ({} spans) → {} ({} spans); latency beyond +{:.0}% and {}, error rate beyond {:.1} points",
+        "diff {} ({} spans) → {} ({} spans); latency beyond +{:.0}% and {} (percentiles over {}+ spans), error rate beyond {:.1} points, counts beyond ±{:.0}% (operations of {}+ spans)",
         super::term::escape(&r.base.path),
         r.base.spans,
         super::term::escape(&r.candidate.path),
         r.candidate.spans,
         tol.max_regression * 100.0,
         fmt_ns(tol.min_delta_ns),
-        tol.max_error_rate_increase * 100.0
+        tol.min_samples,
+        tol.max_error_rate_increase * 100.0,
+        tol.max_count_change * 100.0,
+        tol.min_count
     )?;
     let (bs, cs) = (&r.structure.base, &r.structure.candidate);
     writeln!(
@@ -187,7 +190,14 @@ pub fn write_human(r: &DiffReport, out: &mut dyn Write) -> io::Result<()> {
                     fmt_ns(c.delta.abs() as u64)
                 ),
             };
-            writeln!(out, "          {line}")?;
+            // A count beyond the tolerance fails unless the operation is too rare to judge.
+            let rare = matches!(c.metric, Metric::Count) && !c.regression;
+            writeln!(out, "          {line}{}", if rare { " (too few spans to judge)" } else { "" })?;
+        }
+        if !d.not_compared.is_empty() && d.status != Status::Unchanged {
+            let names: Vec<&str> = d.not_compared.iter().map(|m| m.as_str()).collect();
+            let n = d.base.as_ref().map_or(0, |f| f.timed).min(d.candidate.as_ref().map_or(0, |f| f.timed));
+            writeln!(out, "          not compared: {} (over {n} timed span(s): too few)", names.join(", "))?;
         }
         if matches!(d.status, Status::Vanished | Status::New)
             && let Some(f) = d.base.as_ref().or(d.candidate.as_ref())
