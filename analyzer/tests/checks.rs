@@ -77,9 +77,10 @@ fn implied(fixture: &str) -> &'static [&'static str] {
 fn every_check_has_a_fixture_that_triggers_it() {
     for info in REGISTRY {
         // I007 needs a record over the 1 GiB default limit; tests/limits.rs triggers it with
-        // a lower limit instead of a fixture that size. R001's fixture is a config
-        // (R001-expired-suppression.toml), run by the explain test below.
-        if matches!(info.code.as_str(), "I007" | "R001") {
+        // a lower limit instead of a fixture that size. R001's fixture is a config, the C
+        // codes' the Collector's metrics (sample-traces/collector/), run by the explain
+        // test below and tests/collector.rs.
+        if info.code == Code::I007 || cli_fixture(info.code).is_some() {
             continue;
         }
         assert!(
@@ -171,13 +172,25 @@ fn example_of(doc: &str) -> String {
     section.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// R001 comes from a config, not a dump: its fixture is a tracecheck.toml whose suppression
-/// expired, given to `check` on a healthy dump. Its message holds its place.
-fn r001_example_is_printed(doc: &str) -> bool {
+/// The checks whose fixture is not a dump alone: R001's is a tracecheck.toml whose
+/// suppression expired, C001-C005's are the Collector's own metrics beside a healthy dump.
+fn cli_fixture(code: Code) -> Option<Vec<&'static str>> {
+    let healthy = "sample-traces/healthy/checkout.jsonl";
+    let metrics = |file: &'static str| Some(vec!["check", healthy, "--collector-metrics", file]);
+    match code {
+        Code::R001 => Some(vec!["--config", "sample-traces/checks/R001-expired-suppression.toml", "check", healthy]),
+        Code::C001 => metrics("sample-traces/collector/prometheus-total.txt"),
+        Code::C002 | Code::C003 | Code::C004 | Code::C005 => metrics("sample-traces/collector/otlp-json-old.json"),
+        _ => None,
+    }
+}
+
+/// Whether the example of `code`'s page is among the messages `tracecheck ARGS` prints.
+fn cli_example_is_printed(code: Code, doc: &str, args: &[&str]) -> bool {
     let out = assert_cmd::Command::cargo_bin("tracecheck")
         .expect("binary")
-        .args(["--config", "sample-traces/checks/R001-expired-suppression.toml", "check"])
-        .args(["sample-traces/healthy/checkout.jsonl", "--format", "json"])
+        .args(args)
+        .args(["--format", "json"])
         .current_dir(common::root())
         .output()
         .expect("runs");
@@ -186,11 +199,15 @@ fn r001_example_is_printed(doc: &str) -> bool {
         .as_array()
         .expect("findings")
         .iter()
-        .filter(|f| f["code"] == "R001")
+        .filter(|f| f["code"] == code.as_str())
         .map(|f| f["message"].as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
     let example = example_of(doc);
-    assert_eq!(printed, [example], "R001: the explain example is not what check prints on its fixture");
+    assert!(
+        printed.contains(&example),
+        "{code}: the explain example\n  {example}\nis not among\n  {}",
+        printed.join("\n  ")
+    );
     true
 }
 
@@ -202,8 +219,8 @@ fn r001_example_is_printed(doc: &str) -> bool {
 fn every_explain_example_is_what_the_check_prints_on_its_fixture() {
     let mut compared = 0;
     for info in REGISTRY {
-        if info.code == Code::R001 {
-            compared += usize::from(r001_example_is_printed(info.doc));
+        if let Some(args) = cli_fixture(info.code) {
+            compared += usize::from(cli_example_is_printed(info.code, info.doc, &args));
             continue;
         }
         let findings = if info.code == Code::I007 {

@@ -27,6 +27,8 @@ pub struct Options {
     pub findings_out: Option<Arc<FindingsOut>>,
     /// How many of the worst traces ([`TraceScore`]) are kept.
     pub worst: usize,
+    /// The Collector's own counters from files beside the dump (`--collector-metrics`).
+    pub collector_metrics: crate::input::telemetry::Telemetry,
 }
 
 /// How broken one trace is: its findings from the per-trace checks and rules (after
@@ -79,6 +81,7 @@ impl Default for Options {
             max_findings: DEFAULT_MAX_FINDINGS,
             findings_out: None,
             worst: DEFAULT_WORST,
+            collector_metrics: Default::default(),
         }
     }
 }
@@ -152,7 +155,7 @@ pub fn partial_of_loaded(loaded: &Loaded, opts: &Options) -> Partial {
     let dump = &loaded.dump;
     let traces = graph::group(dump);
     let syms = opts.rules.as_deref().map(|r| r.bind(dump)).unwrap_or_default();
-    let inputs = InputsRec::of(loaded);
+    let inputs = InputsRec::of(loaded, opts);
     let input_findings = partial::input_findings(loaded);
     let gathered = gather(dump, &traces, opts, &syms, &crate::digest::resource_digests(dump));
     let mut part = Partial::gathered(dump, gathered, opts, &syms, &input_findings);

@@ -4,6 +4,7 @@
 mod child_ends_after_parent;
 mod child_starts_before_parent;
 mod clock_skew;
+mod collector;
 mod dropped_by_sdk;
 mod duplicate_attribute_key;
 mod duplicate_span_id;
@@ -11,6 +12,8 @@ mod empty_attribute_key;
 mod end_before_start;
 mod error_without_message;
 mod expired_suppression;
+mod export_success_rate;
+mod exporter_failed_spans;
 mod hosts;
 mod inconsistent_attribute_type;
 mod invalid_field;
@@ -25,13 +28,17 @@ mod orphan_span;
 mod orphans;
 mod parent_cycle;
 mod parent_in_other_trace;
+mod processor_dropped_spans;
+mod receiver_refused_spans;
 mod record_too_large;
 mod resources;
 mod self_parent;
+mod spans_missing_from_dump;
 mod truncated_record;
 mod unknown_format;
 
 pub use clock_skew::{HostPairSkew, SkewRec, SkewSample};
+pub use collector::run as collector_findings;
 pub use inconsistent_attribute_type::TypeRec;
 pub use orphans::{Orphan, OrphanRec, parent_traces};
 pub use resources::ResourceRec;
@@ -89,6 +96,11 @@ pub static REGISTRY: &[&CheckInfo] = &[
     &inconsistent_attribute_type::INFO,
     &dropped_by_sdk::INFO,
     &error_without_message::INFO,
+    &receiver_refused_spans::INFO,
+    &processor_dropped_spans::INFO,
+    &exporter_failed_spans::INFO,
+    &export_success_rate::INFO,
+    &spans_missing_from_dump::INFO,
     &expired_suppression::INFO,
 ];
 
@@ -103,11 +115,16 @@ pub struct Config {
     /// How far (ns) a child may start before or end after its parent before it is
     /// reported, and how large an estimated clock offset must be to be reported.
     pub skew_tolerance: u64,
+    /// The least share of spans a Collector's exporters must deliver (C004).
+    pub min_export_success: f64,
 }
+
+/// The default of [`Config::min_export_success`]: 99 %.
+pub const MIN_EXPORT_SUCCESS: f64 = 0.99;
 
 impl Default for Config {
     fn default() -> Self {
-        Config { skew_tolerance: 1_000_000 }
+        Config { skew_tolerance: 1_000_000, min_export_success: MIN_EXPORT_SUCCESS }
     }
 }
 
@@ -286,7 +303,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted, "registry must list each code once, in order");
-        assert_eq!(codes.len(), 26);
+        assert_eq!(codes.len(), 31);
         for i in REGISTRY {
             for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
                 assert!(i.doc.contains(section), "{} lacks section {section}", i.code);

@@ -40,6 +40,15 @@ pub struct CheckArgs {
     /// or tracecheck.toml's skew_tolerance].
     #[arg(long, value_parser = parse_duration)]
     skew_tolerance: Option<u64>,
+    /// The Collector's own metrics, beside those in the dump: a Prometheus text scrape of
+    /// its metrics endpoint, or OTLP metrics (JSON or protobuf); repeatable, one file per
+    /// Collector. Its span counters are checked (C001-C005).
+    #[arg(long, value_name = "FILE")]
+    collector_metrics: Vec<PathBuf>,
+    /// The least share of spans each Collector must export (C004) [default: 99%, or
+    /// tracecheck.toml's min_export_success].
+    #[arg(long, value_name = "PERCENT", value_parser = super::parse_percent)]
+    min_export_success: Option<f64>,
     /// Larger JSON records are reported (I007) and skipped unparsed (e.g. 512MiB, 2GB).
     #[arg(long, default_value = "1GiB", value_parser = super::parse_size)]
     max_record_size: usize,
@@ -206,6 +215,26 @@ pub fn run_on(files: &[PathBuf], args: &mut CheckArgs) -> Exit {
         args.skew_tolerance.or(config.and_then(|c| c.skew_tolerance)).unwrap_or(opts.checks.skew_tolerance);
     opts.load.max_record_bytes = args.max_record_size;
     opts.max_findings = args.report.max_findings();
+    if let Some(m) = args.min_export_success.or(config.and_then(|c| c.min_export_success)) {
+        opts.checks.min_export_success = m;
+    }
+    for path in &args.collector_metrics {
+        let name = path.display().to_string();
+        let shown = tracecheck::report::term::escape(&name);
+        let read = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| tracecheck::input::telemetry::read_file(&bytes, &name));
+        match read {
+            Ok(t) if t.is_empty() => super::note!(
+                "tracecheck: warning: {shown} holds no Collector span counters (otelcol_receiver_accepted_spans and the like)"
+            ),
+            Ok(t) => opts.collector_metrics.merge(&t),
+            Err(e) => {
+                eprintln!("tracecheck: {shown}: {}", tracecheck::report::term::escape(&e));
+                return Exit::Usage;
+            }
+        }
+    }
     match super::load_rules(&args.rules.rules) {
         Ok(r) => opts.rules = r,
         Err(exit) => return exit,

@@ -16,17 +16,17 @@ pub struct Args {
     candidate: PathBuf,
     /// A latency percentile (p50, p90, p99) regresses when it grows by more than this…
     /// (also the tolerance on the rate of structural defects per span)
-    #[arg(long, default_value = "20%", value_parser = parse_percent)]
+    #[arg(long, default_value = "20%", value_parser = super::parse_percent)]
     max_regression: f64,
     /// …and by more than this.
     #[arg(long, default_value = "1ms", value_parser = parse_duration)]
     min_delta: u64,
     /// An error rate regresses when it grows by more than this many percentage points.
-    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    #[arg(long, default_value = "1%", value_parser = super::parse_percent)]
     max_error_increase: f64,
     /// An operation's span count regresses when it changes (up or down) by more than this
     /// part of the base count: spans lost, or sent twice…
-    #[arg(long, default_value = "50%", value_parser = parse_percent)]
+    #[arg(long, default_value = "50%", value_parser = super::parse_percent)]
     max_count_change: f64,
     /// …and either run has at least this many spans of the operation.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -53,19 +53,6 @@ enum Format {
     /// One self-contained HTML page (use with -o): each operation shown with its two
     /// latency distributions side by side.
     Html,
-}
-
-fn parse_percent(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.strip_suffix('%') {
-        Some(n) => (n, 100.0),
-        None => (t, 1.0),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| format!("not a percentage: {s:?} (e.g. 20%)"))?;
-    if !v.is_finite() || v < 0.0 {
-        return Err(format!("not a percentage: {s:?}"));
-    }
-    Ok(v / scale)
 }
 
 pub fn run(args: Args) -> Exit {

@@ -45,6 +45,7 @@ pub fn run(mut args: Args) -> Exit {
     };
     let mut opts = Options { rules, max_findings: r.max_findings(), ..Options::default() };
     opts.checks.skew_tolerance = merged.settings.skew_tolerance;
+    opts.checks.min_export_success = merged.settings.min_export_success;
     opts.load.max_record_bytes = merged.settings.max_record_bytes as usize;
     if let Some(path) = &args.findings_out {
         match FindingsOut::create(path, report::check_names(opts.rules.as_deref())) {

@@ -39,7 +39,7 @@ impl fmt::Display for Severity {
 macro_rules! codes {
     ($($code:ident: $severity:ident),* $(,)?) => {
         /// Stable check codes. The letter is the family: I input, S structure, T time,
-        /// A attributes, E errors, R rules and configuration.
+        /// A attributes, E errors, C the Collector's own telemetry, R rules and configuration.
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
         pub enum Code { $($code),* }
 
@@ -90,6 +90,11 @@ codes!(
     A004: Warning,
     A005: Warning,
     E001: Warning,
+    C001: Error,
+    C002: Error,
+    C003: Error,
+    C004: Error,
+    C005: Error,
     R001: Warning,
 );
 

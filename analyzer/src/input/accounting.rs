@@ -74,6 +74,10 @@ pub struct Accounting {
     pub spans_read: u64,
     /// Spans that could not be kept (an undecodable trace or span id); each has an issue.
     pub spans_dropped: u64,
+    /// The Collector's own span counters found among the metric records; carried in
+    /// partial results beside the accounting, not in the report's counts.
+    #[serde(skip)]
+    pub telemetry: super::telemetry::Telemetry,
 }
 
 impl Accounting {
@@ -95,6 +99,7 @@ impl Accounting {
         }
         self.spans_read += other.spans_read;
         self.spans_dropped += other.spans_dropped;
+        self.telemetry.merge(&other.telemetry);
     }
 
     /// Counts one skipped record.

@@ -116,6 +116,14 @@ impl Parser {
                     RecordClass::Other(sig) => {
                         batch.accounting.records_other_signal += 1;
                         *batch.accounting.other_signals.entry(sig).or_default() += 1;
+                        // The Collector's own counters, when it exports them beside the spans:
+                        // read again as a value (metric records are few and small).
+                        if sig == Signal::Metrics
+                            && memchr::memmem::find(rec, b"otelcol").is_some()
+                            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(rec)
+                        {
+                            batch.accounting.telemetry.add_otlp_json(&v, "the dump");
+                        }
                     }
                     RecordClass::NotTraces(why) => issue(batch, IssueKind::NotTraces, why),
                 }

@@ -15,6 +15,7 @@ pub mod rust_stdout;
 pub mod source;
 pub mod split;
 pub mod tape;
+pub mod telemetry;
 pub mod zipkin_json;
 
 mod content;

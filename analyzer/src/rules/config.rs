@@ -35,11 +35,22 @@ struct ConfigFile {
     #[serde(default)]
     skew_tolerance: Option<Spanned<String>>,
     #[serde(default)]
+    min_export_success: Option<Spanned<String>>,
+    #[serde(default)]
     suppress: Vec<Spanned<SuppressFile>>,
 }
 
-const TOP_KEYS: &[&str] =
-    &["schema", "rules", "fail_on", "max_findings", "select", "ignore", "skew_tolerance", "suppress"];
+const TOP_KEYS: &[&str] = &[
+    "schema",
+    "rules",
+    "fail_on",
+    "max_findings",
+    "select",
+    "ignore",
+    "skew_tolerance",
+    "min_export_success",
+    "suppress",
+];
 
 /// A parsed `tracecheck.toml`. Its suppressions are compiled with the rule packs
 /// ([`RuleSet::load_with_config`]), since they may name the packs' rules.
@@ -56,6 +67,8 @@ pub struct Config {
     pub ignore: Vec<String>,
     /// Nanoseconds.
     pub skew_tolerance: Option<u64>,
+    /// A fraction (C004).
+    pub min_export_success: Option<f64>,
 }
 
 /// Parses the TOML of a config or pack with positions, reporting unknown keys (with the key
@@ -131,6 +144,15 @@ impl Config {
         let skew_tolerance = file.skew_tolerance.as_ref().and_then(|s| {
             crate::model::time::parse_duration(s.get_ref()).map_err(|e| errors.push(src.span(s, e))).ok()
         });
+        let min_export_success = file.min_export_success.as_ref().and_then(|s| {
+            let text = s.get_ref().trim();
+            let (num, scale) = text.strip_suffix('%').map_or((text, 1.0), |n| (n, 100.0));
+            let v = num.trim().parse::<f64>().ok().map(|v| v / scale).filter(|v| (0.0..=1.0).contains(v));
+            if v.is_none() {
+                errors.push(src.span(s, "min_export_success must be a percentage from 0% to 100% (e.g. \"99.5%\")"));
+            }
+            v
+        });
         if !errors.is_empty() {
             return Err(sorted(errors));
         }
@@ -143,6 +165,7 @@ impl Config {
             select: file.select,
             ignore: file.ignore,
             skew_tolerance,
+            min_export_success,
         })
     }
 

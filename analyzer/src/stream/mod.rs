@@ -160,7 +160,7 @@ pub fn partial(
     let stats = StreamStats { partitions: n, spilled, largest_partition, spooled };
 
     // Pass 2: analyse each partition.
-    let inputs_rec = InputsRec::of(&loaded);
+    let inputs_rec = InputsRec::of(&loaded, opts);
     let input_findings = crate::analysis::partial::input_findings(&loaded);
     let skel = &mut loaded.dump;
     let syms = opts.rules.as_deref().map(|r| r.bind(skel)).unwrap_or_default();

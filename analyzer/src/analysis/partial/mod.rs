@@ -66,10 +66,13 @@ impl Shard {
 }
 
 /// What settles a run's results and must agree between partials to be merged.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     pub skew_tolerance: u64,
     pub max_record_bytes: u64,
+    /// The least share of spans a Collector must export (C004).
+    #[serde(default = "default_min_export_success")]
+    pub min_export_success: f64,
     /// Each rule pack as read: its path and text.
     pub packs: Vec<(String, String)>,
     /// The `tracecheck.toml` whose suppressions applied: its path and text.
@@ -83,6 +86,7 @@ impl Settings {
         Settings {
             skew_tolerance: opts.checks.skew_tolerance,
             max_record_bytes: opts.load.max_record_bytes as u64,
+            min_export_success: opts.checks.min_export_success,
             packs: of_kind(opts, PackKind::Rules).collect(),
             config: of_kind(opts, PackKind::Config).next(),
         }
@@ -104,6 +108,10 @@ impl Settings {
     }
 }
 
+fn default_min_export_success() -> f64 {
+    checks::MIN_EXPORT_SUCCESS
+}
+
 /// The path and text of each loaded file of `kind`.
 fn of_kind(opts: &Options, kind: PackKind) -> impl Iterator<Item = (String, String)> + '_ {
     opts.rules
@@ -121,16 +129,23 @@ pub struct InputsRec {
     pub errors: Vec<LoadError>,
     pub accounting: Accounting,
     pub resources: u64,
+    /// The Collector's own counters: from the dump's metric records and from
+    /// `--collector-metrics` files.
+    #[serde(default)]
+    pub telemetry: crate::input::telemetry::Telemetry,
 }
 
 impl InputsRec {
-    /// What `loaded` read.
-    pub fn of(loaded: &Loaded) -> InputsRec {
+    /// What `loaded` read, with the Collector counters `opts` brings from elsewhere.
+    pub fn of(loaded: &Loaded, opts: &Options) -> InputsRec {
+        let mut telemetry = loaded.accounting.telemetry.clone();
+        telemetry.merge(&opts.collector_metrics);
         InputsRec {
             files: loaded.dump.files.clone(),
             errors: loaded.errors.clone(),
             accounting: loaded.accounting.clone(),
             resources: loaded.dump.resources.len() as u64,
+            telemetry,
         }
     }
 }
@@ -271,6 +286,7 @@ impl Partial {
         let inputs = self.inputs.unwrap_or_default();
         let dump_outcome = checks::check_dump(&opts.checks, self.dump);
         let mut findings = dump_outcome.findings;
+        checks::collector_findings(&inputs.telemetry, self.spans, opts.checks.min_export_success, &mut findings);
         let mut rules = Vec::new();
         if let Some(set) = opts.rules.as_deref() {
             let (results, rule_findings) = set.finish(self.rules);
