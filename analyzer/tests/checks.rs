@@ -172,8 +172,9 @@ fn example_of(doc: &str) -> String {
     section.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The checks whose fixture is not a dump alone: R001's is a tracecheck.toml whose
-/// suppression expired, C001-C005's are the Collector's own metrics beside a healthy dump.
+/// The checks whose fixture is not one file of sample-traces/checks: R001's is a
+/// tracecheck.toml whose suppression expired, C001-C005's the Collector's own metrics beside
+/// a healthy dump, L001-L003's a dump of spans and logs (sample-traces/logs/).
 fn cli_fixture(code: Code) -> Option<Vec<&'static str>> {
     let healthy = "sample-traces/healthy/checkout.jsonl";
     let metrics = |file: &'static str| Some(vec!["check", healthy, "--collector-metrics", file]);
@@ -181,6 +182,7 @@ fn cli_fixture(code: Code) -> Option<Vec<&'static str>> {
         Code::R001 => Some(vec!["--config", "sample-traces/checks/R001-expired-suppression.toml", "check", healthy]),
         Code::C001 => metrics("sample-traces/collector/prometheus-total.txt"),
         Code::C002 | Code::C003 | Code::C004 | Code::C005 => metrics("sample-traces/collector/otlp-json-old.json"),
+        Code::L001 | Code::L002 | Code::L003 => Some(vec!["check", "sample-traces/logs/spans-and-logs.jsonl"]),
         _ => None,
     }
 }
@@ -200,7 +202,11 @@ fn cli_example_is_printed(code: Code, doc: &str, args: &[&str]) -> bool {
         .expect("findings")
         .iter()
         .filter(|f| f["code"] == code.as_str())
-        .map(|f| f["message"].as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" "))
+        .flat_map(|f| {
+            let message = f["message"].as_str().unwrap_or_default().to_string();
+            let placed = format!("{}: {message}", f["source"].as_str().unwrap_or_default());
+            [message, placed].map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
         .collect();
     let example = example_of(doc);
     assert!(

@@ -103,6 +103,8 @@ pub struct Analysis {
     pub resources: u64,
     /// Spans analysed.
     pub spans: u64,
+    /// Logs found with their trace (and span, when they name one).
+    pub logs_correlated: u64,
     pub structure: Structure,
     /// The listed findings (at most [`Options::max_findings`] per code or rule), sorted by
     /// [`Finding::sort_key`].
@@ -236,6 +238,8 @@ pub(crate) struct Gathered {
     pub(crate) digests: Vec<crate::digest::Keyed>,
     pub(crate) spans: u64,
     pub(crate) worst: Vec<TraceScore>,
+    /// Logs found with their trace (and span).
+    pub(crate) logs_correlated: u64,
 }
 
 /// From the earliest start (of spans that have one) to the latest end of `g`'s spans.
@@ -306,7 +310,14 @@ pub(crate) fn gather(
         dump_acc: DumpAcc::default(),
         latency: LatencyAcc::default(),
         digests: Vec::new(),
+        logs_correlated: 0,
     };
+    // Logs that name a trace, against the spans (nothing to do for a dump without logs).
+    if !dump.logs.is_empty() {
+        let (found, correlated) = checks::log_findings(dump, traces, opts.checks.skew_tolerance);
+        out.logs_correlated = correlated;
+        funnel.take(&dump.files, found, &|_, _: &Finding, _| false, &mut out.collected);
+    }
     for (o, s) in outcomes {
         out.dump_acc.orphans.extend(o.orphans);
         out.dump_acc.samples.extend(o.skew_samples);

@@ -18,6 +18,10 @@ mod hosts;
 mod inconsistent_attribute_type;
 mod invalid_field;
 mod invalid_id;
+mod log_outside_span;
+mod log_span_missing;
+mod log_trace_missing;
+mod logs;
 mod malformed_record;
 mod missing_root;
 mod missing_service_name;
@@ -40,6 +44,7 @@ mod unknown_format;
 pub use clock_skew::{HostPairSkew, SkewRec, SkewSample};
 pub use collector::run as collector_findings;
 pub use inconsistent_attribute_type::TypeRec;
+pub use logs::run as log_findings;
 pub use orphans::{Orphan, OrphanRec, parent_traces};
 pub use resources::ResourceRec;
 
@@ -101,6 +106,9 @@ pub static REGISTRY: &[&CheckInfo] = &[
     &exporter_failed_spans::INFO,
     &export_success_rate::INFO,
     &spans_missing_from_dump::INFO,
+    &log_trace_missing::INFO,
+    &log_span_missing::INFO,
+    &log_outside_span::INFO,
     &expired_suppression::INFO,
 ];
 
@@ -303,7 +311,7 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(codes, sorted, "registry must list each code once, in order");
-        assert_eq!(codes.len(), 31);
+        assert_eq!(codes.len(), 34);
         for i in REGISTRY {
             for section in ["What it checks", "Why it matters", "Example", "How to fix"] {
                 assert!(i.doc.contains(section), "{} lacks section {section}", i.code);

@@ -39,7 +39,7 @@ impl fmt::Display for Severity {
 macro_rules! codes {
     ($($code:ident: $severity:ident),* $(,)?) => {
         /// Stable check codes. The letter is the family: I input, S structure, T time,
-        /// A attributes, E errors, C the Collector's own telemetry, R rules and configuration.
+        /// A attributes, E errors, C the Collector's own telemetry, L logs, R rules and configuration.
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
         pub enum Code { $($code),* }
 
@@ -95,6 +95,9 @@ codes!(
     C003: Error,
     C004: Error,
     C005: Error,
+    L001: Warning,
+    L002: Warning,
+    L003: Warning,
     R001: Warning,
 );
 

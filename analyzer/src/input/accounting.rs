@@ -74,6 +74,12 @@ pub struct Accounting {
     pub spans_read: u64,
     /// Spans that could not be kept (an undecodable trace or span id); each has an issue.
     pub spans_dropped: u64,
+    /// Log records read (in `resourceLogs` records).
+    #[serde(default)]
+    pub logs_read: u64,
+    /// Of those, the ones that name a trace (and are checked against the spans).
+    #[serde(default)]
+    pub logs_with_trace: u64,
     /// The Collector's own span counters found among the metric records; carried in
     /// partial results beside the accounting, not in the report's counts.
     #[serde(skip)]
@@ -99,6 +105,8 @@ impl Accounting {
         }
         self.spans_read += other.spans_read;
         self.spans_dropped += other.spans_dropped;
+        self.logs_read += other.logs_read;
+        self.logs_with_trace += other.logs_with_trace;
         self.telemetry.merge(&other.telemetry);
     }
 

@@ -40,9 +40,12 @@ pub struct Mark {
     links: usize,
     resources: usize,
     scopes: usize,
+    logs: usize,
     issues: usize,
     spans_read: u64,
     spans_dropped: u64,
+    logs_read: u64,
+    logs_with_trace: u64,
 }
 
 impl Batch {
@@ -74,9 +77,12 @@ impl Batch {
             links: p.links.len(),
             resources: p.resources.len(),
             scopes: p.scopes.len(),
+            logs: p.logs.len(),
             issues: self.issues.len(),
             spans_read: self.accounting.spans_read,
             spans_dropped: self.accounting.spans_dropped,
+            logs_read: self.accounting.logs_read,
+            logs_with_trace: self.accounting.logs_with_trace,
         }
     }
 
@@ -89,9 +95,12 @@ impl Batch {
         p.links.truncate(m.links);
         p.resources.truncate(m.resources);
         p.scopes.truncate(m.scopes);
+        p.logs.truncate(m.logs);
         self.issues.truncate(m.issues);
         self.accounting.spans_read = m.spans_read;
         self.accounting.spans_dropped = m.spans_dropped;
+        self.accounting.logs_read = m.logs_read;
+        self.accounting.logs_with_trace = m.logs_with_trace;
     }
     /// Sets a resource's service name and clock domain from its attributes: the host is
     /// `host.name` (or Jaeger's `hostname`), else its address, else `service.instance.id`,
@@ -140,6 +149,7 @@ impl Batch {
         p.attrs.clear();
         p.events.clear();
         p.links.clear();
+        p.logs.clear();
         self.issues.clear();
         self.accounting = Accounting::default();
         self.newlines = 0;
@@ -216,6 +226,11 @@ impl Batch {
             s.loc.line += line_base;
         }
         dump.spans.append(&mut p.spans);
+        for l in &mut p.logs {
+            l.excerpt = map[l.excerpt.0 as usize];
+            l.loc.line += line_base;
+        }
+        dump.logs.append(&mut p.logs);
         for mut i in batch_issues.drain(..) {
             i.loc.line += line_base;
             issues.push(i);

@@ -554,7 +554,8 @@ impl RecordDecoder<'_, '_, '_> {
             return RecordDecoder::new(self.batch, &tape.0, base, &body, loc, false).decode();
         }
         match super::otlp_proto::decode_traces_data(self.batch, &body, self.loc) {
-            Ok(()) => RecordClass::Traces(Dialect::Otlp),
+            Ok(super::otlp_proto::Record::Traces) => RecordClass::Traces(Dialect::Otlp),
+            Ok(super::otlp_proto::Record::Logs) => RecordClass::Other(super::Signal::Logs),
             Err(e) => why(format!("is not OTLP protobuf ({e})")),
         }
     }

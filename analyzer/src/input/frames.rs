@@ -78,10 +78,15 @@ pub(super) fn decode_frame(b: &mut Batch, payload: &[u8], loc: SourceLoc, zstd: 
         return;
     }
     match otlp_proto::decode_traces_data(b, payload, loc) {
-        Ok(()) => {
+        Ok(otlp_proto::Record::Traces) => {
             b.accounting.records_read += 1;
             b.accounting.records_decoded += 1;
             *b.accounting.decoded_by_dialect.entry(Dialect::Otlp).or_default() += 1;
+        }
+        Ok(otlp_proto::Record::Logs) => {
+            b.accounting.records_read += 1;
+            b.accounting.records_other_signal += 1;
+            *b.accounting.other_signals.entry(super::Signal::Logs).or_default() += 1;
         }
         Err(e) => malformed(b, format!("record {}: {e}", loc.line)),
     }

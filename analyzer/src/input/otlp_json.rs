@@ -11,7 +11,7 @@ use super::tape::{
     u64_value,
 };
 use crate::model::{
-    Attr, Dropped, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    Attr, Dropped, Event, Link, LogRec, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
     StatusCode, Sym, TraceId, Value,
 };
 use simd_json::{Node, StaticNode};
@@ -52,7 +52,10 @@ impl RecordDecoder<'_, '_, '_> {
                     RecordClass::NotTraces(_) => None,
                     c => Some(c),
                 },
-                "resourceLogs" | "resource_logs" => Some(RecordClass::Other(Signal::Logs)),
+                "resourceLogs" | "resource_logs" => {
+                    self.resource_logs_list(v);
+                    Some(RecordClass::Other(Signal::Logs))
+                }
                 "resourceMetrics" | "resource_metrics" => Some(RecordClass::Other(Signal::Metrics)),
                 "resourceProfiles" | "resource_profiles" => Some(RecordClass::Other(Signal::Profiles)),
                 _ => None,
@@ -70,6 +73,70 @@ impl RecordDecoder<'_, '_, '_> {
                 RecordClass::NotTraces(format!("expected an object, found {}", describe(&nodes[i])))
             }
         })
+    }
+
+    /// Reads every log record of a `resourceLogs` list: counts them, and keeps the ones
+    /// that name a trace ([`LogRec`]).
+    fn resource_logs_list(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        elements(nodes, i, |rl| {
+            members(nodes, rl, |key, sl| {
+                if matches!(key, "scopeLogs" | "scope_logs") {
+                    elements(nodes, sl, |scope| {
+                        members(nodes, scope, |key, records| {
+                            if matches!(key, "logRecords" | "log_records") {
+                                elements(nodes, records, |r| self.log_record(r));
+                            }
+                        });
+                    });
+                }
+            });
+        });
+    }
+
+    fn log_record(&mut self, i: Idx) {
+        let nodes = self.nodes;
+        self.batch.accounting.logs_read += 1;
+        let (mut trace, mut span, mut time, mut observed, mut severity) = (None, None, 0, 0, 0u8);
+        let (mut event, mut body, mut severity_text) = (None, None, None);
+        members(nodes, i, |key, v| match key {
+            "traceId" | "trace_id" => trace = self.id_text(v),
+            "spanId" | "span_id" => span = self.id_text(v),
+            "timeUnixNano" | "time_unix_nano" => time = u64_value(&nodes[v]).unwrap_or(0),
+            "observedTimeUnixNano" | "observed_time_unix_nano" => observed = u64_value(&nodes[v]).unwrap_or(0),
+            "severityNumber" | "severity_number" => {
+                severity = u64_value(&nodes[v]).map_or(0, |n| u8::try_from(n).unwrap_or(0));
+            }
+            "severityText" | "severity_text" => {
+                if let Node::String(s) = nodes[v] {
+                    severity_text = Some(s);
+                }
+            }
+            "eventName" | "event_name" => {
+                if let Node::String(s) = nodes[v] {
+                    event = Some(s);
+                }
+            }
+            "body" => {
+                members(nodes, v, |k, b| {
+                    if matches!(k, "stringValue" | "string_value")
+                        && let Node::String(s) = nodes[b]
+                    {
+                        body = Some(s);
+                    }
+                });
+            }
+            _ => {}
+        });
+        // No trace id (or an empty or all-zero one): an uncorrelated log, only counted.
+        let Some(Ok(trace_id)) = trace.filter(|t| !t.is_empty()).map(crate::model::decode_id::<16>) else { return };
+        let span_id = span.filter(|s| !s.is_empty()).and_then(|s| crate::model::decode_id::<8>(s).ok()).map(SpanId);
+        self.batch.accounting.logs_with_trace += 1;
+        let text = event.filter(|e| !e.is_empty()).or(body).or(severity_text).unwrap_or("");
+        let excerpt = self.batch.part.strings.intern(crate::model::excerpt(text, LOG_EXCERPT));
+        let loc = self.loc_of(i);
+        let time = if time != 0 { time } else { observed };
+        self.batch.part.logs.push(LogRec { trace_id: TraceId(trace_id), span_id, time, severity, excerpt, loc });
     }
 
     fn resource_spans_list(&mut self, i: Idx) {
@@ -339,6 +406,9 @@ impl RecordDecoder<'_, '_, '_> {
         since(&self.batch.part.links, start)
     }
 }
+
+/// Characters of a log's body kept to name it in findings.
+pub(super) const LOG_EXCERPT: usize = 80;
 
 /// A `dropped*Count` (uint32, as a number or a string); anything else counts as 0.
 fn dropped_count(n: &Node<'_>) -> u32 {

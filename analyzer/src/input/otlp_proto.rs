@@ -6,7 +6,7 @@
 use super::accounting::IssueKind;
 use super::batch::{Batch, arena_len, since};
 use crate::model::{
-    Attr, Dropped, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    Attr, Dropped, Event, Link, LogRec, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
     StatusCode, Sym, TraceId, Value,
 };
 use tracecheck_wire::varint::VarintError;
@@ -30,6 +30,7 @@ pub(super) enum Wire<'a> {
 }
 
 /// A cursor over one message's bytes.
+#[derive(Clone, Copy)]
 pub(super) struct Reader<'a> {
     buf: &'a [u8],
     pub(super) pos: usize,
@@ -110,21 +111,49 @@ fn text(w: Wire<'_>) -> Option<&str> {
     }
 }
 
-/// Decodes one `TracesData` message (a record of the Collector's proto format) into `batch`.
-/// A record that is not valid protobuf leaves `batch` as it was: like a malformed JSON
-/// record, it is skipped whole.
-pub fn decode_traces_data(batch: &mut Batch, bytes: &[u8], loc: SourceLoc) -> Result<(), WireError> {
+/// What a protobuf record held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// `TracesData` (possibly without spans).
+    Traces,
+    /// `LogsData`: its log records are counted, and kept when they name a trace.
+    Logs,
+}
+
+/// Decodes one `TracesData` (or `LogsData`, which has the same outer layout: its records
+/// are told from spans by their fields) message, a record of the Collector's proto format,
+/// into `batch`. A record that is not valid protobuf leaves `batch` as it was: like a
+/// malformed JSON record, it is skipped whole.
+pub fn decode_traces_data(batch: &mut Batch, bytes: &[u8], loc: SourceLoc) -> Result<Record, WireError> {
     let mark = batch.mark();
+    let spans_before = batch.accounting.spans_read;
+    let logs_before = batch.accounting.logs_read;
     let mut d = ProtoDecoder { batch, loc, scratch: Vec::new() };
     let result = Reader::new(bytes, 0).each(|n, w, at| match (n, sub(w, at)) {
         (1, Some(r)) => d.resource_spans(r),
         (1, None) => Err(WireError { at, what: "resource_spans is not a message" }),
         _ => Ok(()),
     });
-    if result.is_err() {
+    if let Err(e) = result {
         batch.rollback(mark);
+        return Err(e);
     }
-    result
+    let logs_only = batch.accounting.logs_read > logs_before && batch.accounting.spans_read == spans_before;
+    Ok(if logs_only { Record::Logs } else { Record::Traces })
+}
+
+/// Whether a message inside a scope's list is a `LogRecord` rather than a `Span`: only a
+/// log record has a fixed64 field 1 or 11 (its times) or a varint field 2 (its severity),
+/// and a message with neither field 1 nor 2 has no trace or span id, so it is no span (a
+/// log record with a body alone).
+fn is_log_record(r: Reader<'_>) -> bool {
+    let (mut log, mut ids) = (false, false);
+    let _ = r.each(|n, w, _| {
+        log |= matches!((n, &w), (1 | 11, Wire::Fixed64(_)) | (2, Wire::Varint(_)));
+        ids |= matches!(n, 1 | 2);
+        Ok(())
+    });
+    log || !ids
 }
 
 struct ProtoDecoder<'b> {
@@ -210,8 +239,56 @@ impl ProtoDecoder<'_> {
         let scope = arena_len(&self.batch.part.scopes);
         self.batch.part.scopes.push(info);
         for s in spans {
-            self.span(s, res, scope)?;
+            if is_log_record(s) {
+                self.log_record(s)?;
+            } else {
+                self.span(s, res, scope)?;
+            }
         }
+        Ok(())
+    }
+
+    /// A `LogRecord`: counted, and kept when it names a trace.
+    fn log_record(&mut self, r: Reader<'_>) -> Result<(), WireError> {
+        self.batch.accounting.logs_read += 1;
+        let (mut trace, mut span): (&[u8], &[u8]) = (&[], &[]);
+        let (mut time, mut observed, mut severity) = (0, 0, 0u8);
+        let (mut event, mut body, mut severity_text) = (None, None, None);
+        r.each(|n, w, at| {
+            match (n, w) {
+                (1, Wire::Fixed64(t)) => time = t,
+                (11, Wire::Fixed64(t)) => observed = t,
+                (2, Wire::Varint(v)) => severity = u8::try_from(v).unwrap_or(0),
+                (3, w) => severity_text = text(w),
+                (12, w) => event = text(w),
+                (9, Wire::Bytes(b)) => trace = b,
+                (10, Wire::Bytes(b)) => span = b,
+                (5, w) => {
+                    if let Some(v) = sub(w, at) {
+                        v.each(|n, w, _| {
+                            if n == 1 {
+                                body = text(w);
+                            }
+                            Ok(())
+                        })?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        let Ok(trace_id) = id_bytes::<16>(trace) else { return Ok(()) };
+        self.batch.accounting.logs_with_trace += 1;
+        let text = event.filter(|e| !e.is_empty()).or(body).or(severity_text).unwrap_or("");
+        let excerpt = self.intern(crate::model::excerpt(text, super::otlp_json::LOG_EXCERPT));
+        self.batch.part.logs.push(LogRec {
+            trace_id: TraceId(trace_id),
+            span_id: id_bytes::<8>(span).ok().map(SpanId),
+            time: if time != 0 { time } else { observed },
+            severity,
+            excerpt,
+            loc: self.loc,
+        });
         Ok(())
     }
 

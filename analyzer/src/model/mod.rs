@@ -295,6 +295,31 @@ impl Span {
     }
 }
 
+/// At most `max` characters of the first line of `text` (cut on a character boundary).
+pub fn excerpt(text: &str, max: usize) -> &str {
+    let line = text.lines().next().unwrap_or("");
+    match line.char_indices().nth(max) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}
+
+/// A log record that names a trace, kept compactly to be checked against the spans
+/// (records without a trace id are only counted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogRec {
+    pub trace_id: TraceId,
+    /// The span it was written in, when it says.
+    pub span_id: Option<SpanId>,
+    /// `timeUnixNano`, else `observedTimeUnixNano` (0 when neither).
+    pub time: u64,
+    /// `severityNumber` (0 when unset).
+    pub severity: u8,
+    /// The event name, else the start of the body, else the severity text.
+    pub excerpt: Sym,
+    pub loc: SourceLoc,
+}
+
 /// Everything decoded from the inputs of one run.
 #[derive(Debug, Default)]
 pub struct Dump {
@@ -306,6 +331,8 @@ pub struct Dump {
     pub attrs: Vec<Attr>,
     pub events: Vec<Event>,
     pub links: Vec<Link>,
+    /// Log records that name a trace.
+    pub logs: Vec<LogRec>,
 }
 
 impl Dump {

@@ -71,6 +71,9 @@ pub struct Counts {
     pub spans: u64,
     pub traces: u64,
     pub resources: u64,
+    /// Logs that name a trace and were found with it (and with their span, when they name
+    /// one); `logs_read` and `logs_with_trace` count what was read.
+    pub logs_correlated: u64,
 }
 
 /// One finding as reported.
@@ -290,8 +293,13 @@ impl Report {
     /// Builds the report of `a` over the checks and rules `sel` keeps: the others' findings
     /// are neither listed nor counted, and their rules neither shown nor judged.
     pub fn selected(a: &Analysis, opts: VerdictOptions, sel: &Selection) -> Report {
-        let counts =
-            Counts { input: a.accounting.clone(), spans: a.spans, traces: a.structure.traces, resources: a.resources };
+        let counts = Counts {
+            input: a.accounting.clone(),
+            spans: a.spans,
+            traces: a.structure.traces,
+            resources: a.resources,
+            logs_correlated: a.logs_correlated,
+        };
         let fc = &a.finding_counts;
         let rules: Vec<RuleResult> = a.rules.iter().filter(|r| sel.keeps(&r.id)).cloned().collect();
         let severity_of = |c: &CheckId| match c {

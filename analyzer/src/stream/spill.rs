@@ -5,7 +5,7 @@ use super::codec::{Decoder, encode_span};
 use super::partition_of;
 use super::tempdir::TempDir;
 use crate::analysis::partial::Shard;
-use crate::model::{Dump, SourceLoc, SpanId, SpanRef, TraceId};
+use crate::model::{Dump, LogRec, SourceLoc, SpanId, SpanRef, Sym, TraceId};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,45 @@ pub(super) fn from_index_record(b: &[u8; INDEX_RECORD]) -> SpanRef {
     }
 }
 
+/// Bytes of one log record in a partition's log file: trace id, whether it names a span,
+/// span id, time, severity, excerpt symbol, file, line, offset.
+const LOG_RECORD: usize = 16 + 1 + 8 + 8 + 1 + 4 + 4 + 8 + 8;
+
+fn log_record(l: &LogRec) -> [u8; LOG_RECORD] {
+    let mut b = [0u8; LOG_RECORD];
+    b[..16].copy_from_slice(&l.trace_id.0);
+    b[16] = u8::from(l.span_id.is_some());
+    b[17..25].copy_from_slice(&l.span_id.map_or([0; 8], |s| s.0));
+    b[25..33].copy_from_slice(&l.time.to_le_bytes());
+    b[33] = l.severity;
+    b[34..38].copy_from_slice(&l.excerpt.0.to_le_bytes());
+    b[38..42].copy_from_slice(&l.loc.file.to_le_bytes());
+    b[42..50].copy_from_slice(&l.loc.line.to_le_bytes());
+    b[50..58].copy_from_slice(&l.loc.offset.to_le_bytes());
+    b
+}
+
+fn from_log_record(b: &[u8; LOG_RECORD]) -> LogRec {
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+    let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default());
+    let mut trace = [0u8; 16];
+    trace.copy_from_slice(&b[..16]);
+    let mut span = [0u8; 8];
+    span.copy_from_slice(&b[17..25]);
+    LogRec {
+        trace_id: TraceId(trace),
+        span_id: (b[16] == 1).then_some(SpanId(span)),
+        time: u64_at(25),
+        severity: b[33],
+        excerpt: Sym(u32_at(34)),
+        loc: SourceLoc { file: u32_at(38), line: u64_at(42), offset: u64_at(50) },
+    }
+}
+
+fn logs_path(dir: &Path, p: usize) -> PathBuf {
+    dir.join(format!("part-{p:04}.logs"))
+}
+
 /// Pass 1: writes the spans merged into a dump to their partitions (those of the shard),
 /// and every span to the index.
 pub(super) struct Spill {
@@ -58,6 +97,9 @@ pub(super) struct Spill {
     pub(super) spilled: u64,
     pub(super) buf: Vec<u8>,
     pub(super) error: Option<io::Error>,
+    /// Each partition's log file, made when it gets its first log.
+    pub(super) log_parts: Vec<Option<BufWriter<File>>>,
+    pub(super) dir: PathBuf,
 }
 
 impl Spill {
@@ -77,16 +119,19 @@ impl Spill {
             spilled: 0,
             buf: Vec::new(),
             error: None,
+            log_parts: (0..n).map(|_| None).collect(),
+            dir: dir.to_path_buf(),
         })
     }
 
     /// Moves the spans of `dump` out to the partitions and keeps only resource attributes.
     pub(super) fn drain(&mut self, dump: &mut Dump) {
         if self.error.is_none()
-            && let Err(e) = self.write_spans(dump)
+            && let Err(e) = self.write_spans(dump).and_then(|()| self.write_logs(dump))
         {
             self.error = Some(e);
         }
+        dump.logs.clear();
         dump.spans.clear();
         dump.events.clear();
         dump.links.clear();
@@ -120,11 +165,29 @@ impl Spill {
         Ok(())
     }
 
+    /// Writes the logs of `dump` (those of the shard) to the partitions of their traces.
+    fn write_logs(&mut self, dump: &Dump) -> io::Result<()> {
+        let n = self.parts.len();
+        for l in &dump.logs {
+            if !self.shard.covers(crate::digest::bucket(l.trace_id)) {
+                continue;
+            }
+            let p = partition_of(l.trace_id, self.shard, n);
+            let w = match &mut self.log_parts[p] {
+                Some(w) => w,
+                slot => slot.insert(BufWriter::with_capacity(64 << 10, File::create(logs_path(&self.dir, p))?)),
+            };
+            w.write_all(&log_record(l))?;
+            self.spilled += LOG_RECORD as u64;
+        }
+        Ok(())
+    }
+
     pub(super) fn finish(mut self) -> io::Result<Vec<u64>> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        for w in &mut self.parts {
+        for w in self.parts.iter_mut().chain(self.log_parts.iter_mut().flatten()) {
             w.flush()?;
         }
         self.index.flush()?;
@@ -157,12 +220,28 @@ impl Partitions {
             spans: Vec::with_capacity(n),
             events: Vec::new(),
             links: Vec::new(),
+            logs: Vec::new(),
         };
         let mut global = Vec::with_capacity(n);
         let read = (|| -> io::Result<()> {
             let mut d = Decoder { r: BufReader::with_capacity(1 << 20, File::open(part_path(&self.dir.0, p))?) };
             while let Some(g) = d.span(&mut part)? {
                 global.push(g);
+            }
+            match File::open(logs_path(&self.dir.0, p)) {
+                Ok(f) => {
+                    let mut r = BufReader::with_capacity(1 << 16, f);
+                    let mut b = [0u8; LOG_RECORD];
+                    loop {
+                        match io::Read::read_exact(&mut r, &mut b) {
+                            Ok(()) => part.logs.push(from_log_record(&b)),
+                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
             }
             Ok(())
         })();

@@ -167,6 +167,9 @@ pub struct Partial {
     /// Set once every input was read.
     pub inputs: Option<InputsRec>,
     pub spans: u64,
+    /// Logs found with their trace (and span).
+    #[serde(default)]
+    pub logs_correlated: u64,
     pub structure: Structure,
     /// The per-trace findings, through the suppressions: exact counts, first examples.
     pub findings: Collected,
@@ -192,6 +195,7 @@ impl Partial {
             shards: vec![shard],
             inputs: None,
             spans: 0,
+            logs_correlated: 0,
             structure: Structure::default(),
             findings: Collected::new(opts.max_findings),
             latency: Vec::new(),
@@ -216,6 +220,7 @@ impl Partial {
         let mut p = Partial::empty(opts, Shard::ALL);
         p.shards.clear();
         p.spans = g.spans;
+        p.logs_correlated = g.logs_correlated;
         p.structure = g.structure;
         p.findings = g.collected;
         p.latency = g.latency.named(dump);
@@ -258,6 +263,7 @@ impl Partial {
         self.shards.extend(other.shards);
         self.inputs = self.inputs.take().or(other.inputs);
         self.spans += other.spans;
+        self.logs_correlated += other.logs_correlated;
         self.structure.add(&other.structure);
         self.findings.merge(other.findings);
         self.latency.extend(other.latency);
@@ -309,6 +315,7 @@ impl Partial {
             accounting: inputs.accounting,
             resources: inputs.resources,
             spans: self.spans,
+            logs_correlated: self.logs_correlated,
             structure: self.structure,
             findings: listed,
             finding_counts,
