@@ -180,6 +180,18 @@ fn every_traceql_form_selects_what_tempo_would() {
         // field against field; an absent side compares with nothing
         ("{ resource.service.name = trace:rootService }", "a1 a2 a5 a6 b1 b2 b3"),
         ("{ span.http.status_code != resource.nothing }", ""),
+        // The parent's fields, self time, the critical path, trace counts (issue 22).
+        ("{ parent.status = error }", "a3 a4"),
+        ("{ parent.resource.service.name != resource.service.name }", "a3 a4"),
+        ("{ parent.kind = server }", "a2 a5"),
+        ("{ parent.duration > 200ms }", "b2 b3"),
+        ("{ parent.span.cache.hit }", "a2 a5"),
+        ("{ selfTime > 80ms }", "b2"),
+        ("{ selfTime = 50ms }", "a1 b1 b3"),
+        ("{ criticalPath }", "a1 a2 a4 a5 a6 b1 b2 b3"),
+        ("{ criticalPath = false }", "a3"),
+        ("{ trace.spanCount = 3 }", ALL_B),
+        ("{ trace.errorCount = 2 }", ALL_A),
         // a boolean attribute alone
         ("{ span.cache.hit }", "a1"),
         ("{ span.cache.hit || span.http.status_code = 500 }", "a1"),

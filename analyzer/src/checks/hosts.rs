@@ -20,9 +20,7 @@ pub fn is_async(parent: &Span, child: &Span) -> bool {
 /// The tolerance for a parent/child pair: none within one host (one clock), the configured
 /// skew tolerance across hosts or when a host is unknown.
 pub fn tolerance(cx: &TraceCx<'_>, parent: &Span, child: &Span) -> u64 {
-    let same = parent.resource == child.resource
-        || matches!((host_of(cx.dump, parent), host_of(cx.dump, child)), (Some(a), Some(b)) if a == b);
-    if same { 0 } else { cx.config.skew_tolerance }
+    if cx.dump.same_clock(parent, child) { 0 } else { cx.config.skew_tolerance }
 }
 
 /// ` (different hosts: a -> b)` when parent and child come from different hosts.

@@ -12,7 +12,7 @@ mod structure;
 mod timing;
 
 pub use structure::Structure;
-pub use timing::{children_by_start, critical_path, self_times, tops};
+pub use timing::{children_by_start, critical_path, self_time, self_times, tops};
 
 /// How two spans of a trace are related.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

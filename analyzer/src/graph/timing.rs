@@ -69,38 +69,47 @@ pub fn critical_path(dump: &Dump, g: &TraceGraph) -> Vec<bool> {
 /// without a usable duration.
 pub fn self_times(dump: &Dump, traces: &Traces) -> Vec<Option<u64>> {
     let per_trace: Vec<Vec<(u32, u64)>> = traces.map_graphs(dump, |g| {
-        let mut out = Vec::with_capacity(g.len());
-        let mut covered: Vec<(u64, u64)> = Vec::new();
-        for k in 0..g.len() {
-            let node = petgraph::graph::NodeIndex::new(k);
-            let span = &dump.spans[g.span_index(node)];
-            let Some(d) = span.duration() else { continue };
-            covered.clear();
-            for c in g.children(node) {
-                let child = &dump.spans[g.span_index(c)];
-                if child.duration().is_some() {
-                    let (s, e) = (child.start.max(span.start), child.end.min(span.end));
-                    if s < e {
-                        covered.push((s, e));
-                    }
-                }
-            }
-            covered.sort_unstable();
-            let (mut busy, mut reach) = (0u64, span.start);
-            for &(s, e) in &covered {
-                let s = s.max(reach);
-                if e > s {
-                    busy += e - s;
-                    reach = e;
-                }
-            }
-            out.push((g.spans[k], d - busy.min(d)));
-        }
-        out
+        let mut covered = Vec::new();
+        (0..g.len())
+            .filter_map(|k| {
+                let node = petgraph::graph::NodeIndex::new(k);
+                self_time_with(dump, g, node, &mut covered).map(|t| (g.spans[k], t))
+            })
+            .collect()
     });
     let mut times = vec![None; dump.spans.len()];
     for (i, t) in per_trace.into_iter().flatten() {
         times[i as usize] = Some(t);
     }
     times
+}
+
+/// The self time of one span of `g`: its duration minus what its children cover.
+pub fn self_time(dump: &Dump, g: &TraceGraph, node: NodeIndex) -> Option<u64> {
+    self_time_with(dump, g, node, &mut Vec::new())
+}
+
+fn self_time_with(dump: &Dump, g: &TraceGraph, node: NodeIndex, covered: &mut Vec<(u64, u64)>) -> Option<u64> {
+    let span = &dump.spans[g.span_index(node)];
+    let d = span.duration()?;
+    covered.clear();
+    for c in g.children(node) {
+        let child = &dump.spans[g.span_index(c)];
+        if child.duration().is_some() {
+            let (s, e) = (child.start.max(span.start), child.end.min(span.end));
+            if s < e {
+                covered.push((s, e));
+            }
+        }
+    }
+    covered.sort_unstable();
+    let (mut busy, mut reach) = (0u64, span.start);
+    for &(s, e) in covered.iter() {
+        let s = s.max(reach);
+        if e > s {
+            busy += e - s;
+            reach = e;
+        }
+    }
+    Some(d - busy.min(d))
 }

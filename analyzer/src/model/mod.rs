@@ -361,6 +361,13 @@ impl Dump {
         self.scopes.get(span.scope as usize).copied().unwrap_or_default()
     }
 
+    /// Whether two spans share a clock: the same resource, or resources of one host
+    /// ([`Resource::host`]). Order and containment between them need no skew tolerance.
+    pub fn same_clock(&self, a: &Span, b: &Span) -> bool {
+        a.resource == b.resource
+            || matches!((self.resource(a).host, self.resource(b).host), (Some(x), Some(y)) if x == y)
+    }
+
     /// Whether the SDK dropped data of `span`: attributes, events or links of the span, or
     /// attributes of its scope or resource (so what a rule sees of it may be incomplete).
     pub fn span_lost_data(&self, span: &Span) -> bool {

@@ -155,6 +155,20 @@ impl Compiler<'_> {
         };
         let field = match intrinsic(t) {
             Some(f) => f,
+            // `parent.X`: X as written of the span itself, read on its parent.
+            None if t.starts_with("parent.") && t.len() > "parent.".len() => {
+                let inner = FieldName { text: t["parent.".len()..].to_string(), pos: f.pos };
+                let inner = self.field(&inner)?;
+                if inner.is_multi() || matches!(inner, Field::Parent(_)) || !inner.of_one_span() {
+                    return Err(SyntaxError {
+                        pos: f.pos,
+                        message: format!(
+                            "`{t}`: parent fields are the parent span's own (name, status, kind, duration, start, end, statusMessage, selfTime, span.KEY, resource.KEY)"
+                        ),
+                    });
+                }
+                Field::Parent(Box::new(inner))
+            }
             None => {
                 if let Some(k) = t.strip_prefix("span.") {
                     attr(AttrScope::Span, k, self.tables)?
@@ -388,6 +402,14 @@ const INTRINSICS: &[(&str, MakeField)] = &[
     ("link:spanID", || Field::LinkSpanId),
     ("instrumentation:name", || Field::ScopeName),
     ("instrumentation:version", || Field::ScopeVersion),
+    ("selfTime", || Field::SelfTime),
+    ("span:selfTime", || Field::SelfTime),
+    ("criticalPath", || Field::CriticalPath),
+    ("span:criticalPath", || Field::CriticalPath),
+    ("trace.spanCount", || Field::TraceSpanCount),
+    ("trace:spanCount", || Field::TraceSpanCount),
+    ("trace.errorCount", || Field::TraceErrorCount),
+    ("trace:errorCount", || Field::TraceErrorCount),
 ];
 
 fn intrinsic(t: &str) -> Option<Field> {

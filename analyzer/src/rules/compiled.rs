@@ -66,6 +66,16 @@ pub enum Field {
     /// comparison, like events).
     LinkTraceId,
     LinkSpanId,
+    /// `parent.FIELD`: a field of the span's parent (nil for a root or an orphan), such as
+    /// `parent.status` or `parent.resource.service.instance.id`.
+    Parent(Box<Field>),
+    /// `selfTime`: the duration minus what the children cover.
+    SelfTime,
+    /// `criticalPath`: whether the span is on its trace's critical path.
+    CriticalPath,
+    /// `trace.spanCount`, `trace.errorCount`: spans, and spans with status ERROR, of the trace.
+    TraceSpanCount,
+    TraceErrorCount,
 }
 
 /// The static type of a field or literal.
@@ -127,6 +137,10 @@ impl Field {
             Field::ChildCount => Ty::Num,
             Field::Attr { .. } | Field::EventAttr { .. } => Ty::Dynamic,
             Field::EventName => Ty::Str,
+            Field::Parent(inner) => inner.ty(),
+            Field::SelfTime => Ty::Duration,
+            Field::CriticalPath => Ty::Bool,
+            Field::TraceSpanCount | Field::TraceErrorCount => Ty::Num,
         }
     }
 
@@ -140,6 +154,33 @@ impl Field {
                 | Field::TraceDuration
                 | Field::TraceRootService
                 | Field::ParentId
+                | Field::Parent(_)
+                | Field::SelfTime
+                | Field::CriticalPath
+                | Field::TraceSpanCount
+                | Field::TraceErrorCount
+        )
+    }
+
+    /// Whether the field is a fact of the span alone (its own intrinsics and attributes,
+    /// its resource's and scope's), so it can be read on another span (`parent.X`).
+    pub fn of_one_span(&self) -> bool {
+        matches!(
+            self,
+            Field::Name
+                | Field::Status
+                | Field::Kind
+                | Field::Duration
+                | Field::Start
+                | Field::End
+                | Field::StatusMessage
+                | Field::SelfTime
+                | Field::ChildCount
+                | Field::Attr { .. }
+                | Field::SpanId
+                | Field::ScopeName
+                | Field::ScopeVersion
+                | Field::ScopeAttr { .. }
         )
     }
 
@@ -187,6 +228,11 @@ impl Field {
             Field::LinkAttr { key, .. } => format!("link.{key}"),
             Field::LinkTraceId => "link:traceID".into(),
             Field::LinkSpanId => "link:spanID".into(),
+            Field::Parent(inner) => format!("parent.{}", inner.display()),
+            Field::SelfTime => "selfTime".into(),
+            Field::CriticalPath => "criticalPath".into(),
+            Field::TraceSpanCount => "trace.spanCount".into(),
+            Field::TraceErrorCount => "trace.errorCount".into(),
         }
     }
 }

@@ -17,6 +17,8 @@ struct TraceFacts {
     root_name: Option<Sym>,
     root_service: Option<Sym>,
     duration: Option<u64>,
+    spans: usize,
+    errors: usize,
 }
 
 /// What evaluation sees: the dump, the bound string slots and, for trace-level fields and
@@ -32,6 +34,8 @@ pub struct Cx<'a> {
     /// Each node's span name, for selectors that start with `name = "…"`.
     names: Vec<Sym>,
     memo: Option<&'a RegexMemo>,
+    /// The trace's critical path, made the first time a rule asks.
+    critical: std::cell::OnceCell<Vec<bool>>,
 }
 
 impl<'a> Cx<'a> {
@@ -53,9 +57,16 @@ impl<'a> Cx<'a> {
             tables,
             syms,
             graph: Some(graph),
-            facts: TraceFacts { root_name, root_service, duration },
+            facts: TraceFacts {
+                root_name,
+                root_service,
+                duration,
+                spans: graph.len(),
+                errors: spans().filter(|s| s.status == crate::model::StatusCode::Error).count(),
+            },
             names,
             memo: None,
+            critical: std::cell::OnceCell::new(),
         }
     }
 
@@ -67,7 +78,16 @@ impl<'a> Cx<'a> {
 
     /// A context for span-only predicates (no trace graph).
     pub fn span_only(dump: &'a Dump, tables: &'a Tables, syms: &'a [Option<Sym>]) -> Cx<'a> {
-        Cx { dump, tables, syms, graph: None, facts: TraceFacts::default(), names: Vec::new(), memo: None }
+        Cx {
+            dump,
+            tables,
+            syms,
+            graph: None,
+            facts: TraceFacts::default(),
+            names: Vec::new(),
+            memo: None,
+            critical: std::cell::OnceCell::new(),
+        }
     }
 
     fn graph(&self) -> &'a TraceGraph {
@@ -99,6 +119,25 @@ impl<'a> Cx<'a> {
             Field::TraceRootName => self.facts.root_name.map_or(Rv::Nil, Rv::Str),
             Field::TraceDuration => self.facts.duration.map_or(Rv::Nil, Rv::Duration),
             Field::TraceRootService => self.facts.root_service.map_or(Rv::Nil, Rv::Str),
+            Field::TraceSpanCount => Rv::Int(self.facts.spans as i64),
+            Field::TraceErrorCount => Rv::Int(self.facts.errors as i64),
+            Field::Parent(inner) => match node.and_then(|n| self.graph().parent[n]) {
+                Some(p) => self.field(inner, self.span(p.index()), Some(p.index())),
+                None => Rv::Nil,
+            },
+            Field::SelfTime => match node {
+                Some(n) => {
+                    crate::graph::self_time(self.dump, self.graph(), NodeIndex::new(n)).map_or(Rv::Nil, Rv::Duration)
+                }
+                None => Rv::Nil,
+            },
+            Field::CriticalPath => match node {
+                Some(n) => {
+                    let on = self.critical.get_or_init(|| crate::graph::critical_path(self.dump, self.graph()));
+                    Rv::Bool(on.get(n).copied().unwrap_or(false))
+                }
+                None => Rv::Nil,
+            },
             Field::SpanId => Rv::SpanId(span.span_id),
             Field::ParentId => match span.parent {
                 crate::model::Parent::Span(p) => Rv::SpanId(p),

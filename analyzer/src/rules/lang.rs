@@ -541,14 +541,18 @@ impl Parser {
         if let Operand::Field(f) = &lhs
             && matches!(self.peek(), Tok::RBrace | Tok::And | Tok::Or | Tok::RParen | Tok::End)
         {
-            // `{ span.cache.hit }`: an attribute alone means `= true`, as in TraceQL.
-            if is_attribute(&f.text) {
+            // `{ span.cache.hit }`: an attribute alone means `= true`, as in TraceQL; so do
+            // the boolean intrinsic `criticalPath` and a parent's attribute.
+            if is_attribute(&f.text)
+                || is_attribute(f.text.strip_prefix("parent.").unwrap_or(""))
+                || matches!(f.text.as_str(), "criticalPath" | "span:criticalPath")
+            {
                 return Ok(Expr::Cmp { lhs, op: CmpOp::Eq, rhs: Operand::Literal(Literal::Bool(true), pos), pos });
             }
             return Err(SyntaxError::new(
                 self.pos(),
                 format!(
-                    "`{}` alone is not a condition: compare it (`{} = …`); only attributes stand alone, meaning `= true`",
+                    "`{}` alone is not a condition: compare it (`{} = …`); only attributes and `criticalPath` stand alone, meaning `= true`",
                     f.text, f.text
                 ),
             ));

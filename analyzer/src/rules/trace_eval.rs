@@ -239,7 +239,8 @@ pub(super) fn check_match(
         let g = cx.graph.expect("rules run on trace graphs");
         if let Some(p) = g.parent[k] {
             let parent = cx.span(p.index());
-            let tol = rule.tolerance;
+            // One clock needs no tolerance (as in the built-in checks).
+            let tol = if cx.dump.same_clock(parent, span) { 0 } else { rule.tolerance };
             let times = span.start != 0 && span.end != 0 && parent.start != 0 && parent.end != 0;
             if times {
                 let early = parent.start.saturating_sub(span.start);
@@ -298,7 +299,7 @@ pub(super) fn check_order(
         let first_start =
             sets[i].iter().map(|&c| cx.span(c)).filter(|s| s.start != 0).min_by_key(|s| (s.start, s.span_id));
         if let (Some(a), Some(b)) = (last_end, first_start)
-            && b.start.saturating_add(rule.tolerance) < a.end
+            && b.start.saturating_add(if cx.dump.same_clock(a, b) { 0 } else { rule.tolerance }) < a.end
         {
             emit(rule, cx.dump, span, &[a.span_id, b.span_id], listed, out, || {
                 let actual = format!(
