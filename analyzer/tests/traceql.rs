@@ -270,8 +270,13 @@ fn what_is_not_supported_says_what_to_write() {
 #[test]
 fn the_bundled_packs_keep_their_verdicts_on_every_dump() {
     let root = common::root();
-    for name in ["otel-basics", "p2p-marketplace"] {
-        let new = RuleSet::load(&[root.join(format!("rules/{name}.toml"))]).expect("new pack");
+    // The p2p pack has grown rules since its move to schema 2: its schema-2 twin of that
+    // day is kept beside the schema-1 original.
+    for (name, new) in [
+        ("otel-basics", "rules/otel-basics.toml"),
+        ("p2p-marketplace", "analyzer/tests/data/packs-schema1/p2p-marketplace.schema2.toml"),
+    ] {
+        let new = RuleSet::load(&[root.join(new)]).expect("new pack");
         let old = RuleSet::load(&[root.join(format!("analyzer/tests/data/packs-schema1/{name}.toml"))]).expect("old");
         assert_eq!(new.packs()[0].schema, 2);
         assert_eq!(old.packs()[0].schema, 1);

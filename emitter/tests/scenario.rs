@@ -214,7 +214,7 @@ fn kill_node_leaves_orphans_and_gossip_without_its_parent() {
 fn dropped_gossip_leaves_announcements_unheard() {
     let f = faulted(Fault::DropGossip);
     assert_eq!(f.report.verdict.outcome, Outcome::Fail);
-    assert_eq!(rules_with(&f.report, RuleOutcome::Fail), set(&["MKT014", "MKT074"]));
+    assert_eq!(rules_with(&f.report, RuleOutcome::Fail), set(&["MKT014", "MKT074", "MKT075"]));
     assert!(f.spans.iter().all(|(_, s)| s.name != "p2p.gossip.propagate"));
     let unheard = f.report.findings.iter().filter(|x| x.code.to_string() == "MKT014").count();
     assert_eq!(unheard, 12, "one finding per announcement");
@@ -226,9 +226,12 @@ fn failing_dht_gives_described_error_spans_and_no_announcement() {
     let f = faulted(Fault::FailDht);
     assert_eq!(f.report.verdict.outcome, Outcome::Fail);
     let failed = rules_with(&f.report, RuleOutcome::Fail);
-    for id in ["MKT010", "MKT012", "MKT074"] {
+    for id in ["MKT010", "MKT012", "MKT015", "MKT074"] {
         assert!(failed.contains(id), "{id} should fail: {failed:?}");
     }
+    // The cause is named: one MKT015 finding per failed store.
+    let named = f.report.findings.iter().filter(|x| x.code.to_string() == "MKT015").count();
+    assert_eq!(named, 12, "every failing kad.store_value");
     assert!(!failed.contains("MKT062"), "error spans carry error.type and error.message");
     assert_eq!(f.summary.operations["publish"].ok, 0);
     let stores: Vec<&Span> = f.spans.iter().map(|(_, s)| s).filter(|s| s.name == "kad.store_value").collect();

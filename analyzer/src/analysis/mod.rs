@@ -197,6 +197,16 @@ impl<'a> Funnel<'a> {
         into: &mut Collected,
     ) -> (u64, u64) {
         if let Some(set) = self.rules {
+            // A pack may raise or lower a built-in check's severity.
+            if set.has_severity_overrides() {
+                for f in &mut findings {
+                    if let crate::finding::CheckId::Builtin(code) = f.code
+                        && let Some(s) = set.severity_of(code)
+                    {
+                        f.severity = s;
+                    }
+                }
+            }
             let mut k = 0;
             findings.retain(|f| {
                 let hit = set.suppressed_by(f, &|i| where_holds(k, f, i));

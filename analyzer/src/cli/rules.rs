@@ -123,6 +123,9 @@ pub fn run(cmd: Command) -> Exit {
             if !set.suppressions().is_empty() {
                 println!("{} suppression(s), each with a reason", set.suppressions().len());
             }
+            for (code, severity, at) in set.severity_overrides() {
+                println!("{at}: {code} findings are {severity} under these packs");
+            }
             for s in set.suppressions().iter().filter(|s| s.expired) {
                 println!(
                     "{}: warning: this suppression expired on {}; it silences nothing (R001)",

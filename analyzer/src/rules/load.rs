@@ -63,6 +63,8 @@ pub struct Loaded {
     pub packs: Vec<Pack>,
     pub rules: Vec<Rule>,
     pub suppressions: Vec<Suppression>,
+    /// Built-in codes whose severity a pack sets, with the pack's `file:line`.
+    pub severity: std::collections::BTreeMap<Code, (Severity, String)>,
 }
 
 impl Loaded {
@@ -115,6 +117,30 @@ impl Loaded {
             }),
             None => 1,
         };
+        let mut severity = Vec::new();
+        if let Some(table) = &settings.severity {
+            for (code, level) in table.get_ref() {
+                let Some(c) = Code::parse(code) else {
+                    errors.push(src.span(
+                        table,
+                        format!("[settings] severity names {code:?}, which is not a built-in check code (rules have their own severity)"),
+                    ));
+                    continue;
+                };
+                let Some(sev) = parse_severity(level.get_ref()) else {
+                    errors
+                        .push(src.span(level, format!("severity {:?} is not error, warning or info", level.get_ref())));
+                    continue;
+                };
+                match self.severity.get(&c) {
+                    Some((other, at)) if *other != sev => errors.push(src.span(
+                        level,
+                        format!("{c} is already {other} by {at}; packs must agree on a built-in check's severity"),
+                    )),
+                    _ => severity.push((c, sev, src.line_of(level.span().start))),
+                }
+            }
+        }
         let pack_index = self.packs.len();
         let mut rules = Vec::new();
         for r in &file.rule {
@@ -161,7 +187,19 @@ impl Loaded {
         });
         self.rules.extend(rules);
         self.suppressions.extend(suppressions);
+        for (c, sev, at) in severity {
+            self.severity.entry(c).or_insert((sev, at));
+        }
         Ok(())
+    }
+}
+
+fn parse_severity(s: &str) -> Option<Severity> {
+    match s {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        _ => None,
     }
 }
 
@@ -173,7 +211,7 @@ pub(super) fn sorted(mut errors: Vec<RuleError>) -> Vec<RuleError> {
 
 /// The keys each table of a pack may hold.
 const TOP_KEYS: &[&str] = &["schema", "name", "description", "settings", "rule", "suppress"];
-const SETTINGS_KEYS: &[&str] = &["clock_skew", "min_samples"];
+const SETTINGS_KEYS: &[&str] = &["clock_skew", "min_samples", "severity"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "title",

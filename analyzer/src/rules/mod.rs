@@ -94,6 +94,21 @@ impl RuleSet {
         &self.loaded.suppressions
     }
 
+    /// The severity a pack gives built-in check `code`, if one does.
+    pub fn severity_of(&self, code: crate::finding::Code) -> Option<crate::finding::Severity> {
+        self.loaded.severity.get(&code).map(|(s, _)| *s)
+    }
+
+    /// Whether any pack sets a built-in check's severity.
+    pub fn has_severity_overrides(&self) -> bool {
+        !self.loaded.severity.is_empty()
+    }
+
+    /// Every built-in check severity the packs set, with where.
+    pub fn severity_overrides(&self) -> impl Iterator<Item = (crate::finding::Code, crate::finding::Severity, &str)> {
+        self.loaded.severity.iter().map(|(c, (s, at))| (*c, *s, at.as_str()))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.loaded.rules.is_empty() && self.loaded.suppressions.is_empty()
     }

@@ -51,6 +51,8 @@ pub(super) struct PackFile {
 pub(super) struct SettingsFile {
     pub(super) clock_skew: Option<Spanned<String>>,
     pub(super) min_samples: Option<Spanned<i64>>,
+    /// Built-in codes with the severity this pack gives them (`{ S001 = "error" }`).
+    pub(super) severity: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
