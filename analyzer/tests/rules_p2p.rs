@@ -338,3 +338,29 @@ fn packs_must_agree_on_built_in_severities() {
     assert!(e.message.contains("not a built-in check code"), "{}", e.message);
     assert_eq!(set.severity_of(tracecheck::checks::Code::S001), Some(Severity::Error));
 }
+
+/// Real emitter runs with the collector's own counters at the end of the dump: the healthy
+/// one agrees with its spans; the one whose exporter lost every fourth batch says exactly
+/// how many spans are missing, and its lost parents show as errors under the pack.
+#[test]
+fn emitter_runs_with_collector_telemetry_account_for_every_span() {
+    let healthy = check("sample-traces/scenario/healthy-with-telemetry.jsonl");
+    assert!(healthy.findings.is_empty(), "{:#?}", healthy.findings);
+    assert_eq!(healthy.verdict.exit_code, 0);
+    let lossy = check("sample-traces/scenario/lose-export-with-telemetry.jsonl");
+    let codes: BTreeSet<String> =
+        lossy.findings.iter().map(|f| f.code.to_string()).filter(|c| !c.starts_with("MKT")).collect();
+    for code in ["C003", "C004", "C005", "S001"] {
+        assert!(codes.contains(code), "{code}: {codes:?}");
+    }
+    let c005 = findings_of(&lossy, "C005");
+    let spans = lossy.counts.spans;
+    assert!(
+        c005[0].message.contains(&format!("accepted {} span(s); the dump holds {spans}: {} missing", spans + 137, 137)),
+        "{}",
+        c005[0].message
+    );
+    let c003 = findings_of(&lossy, "C003");
+    assert!(c003[0].message.contains("exporter \"file\" failed to send 137 span(s)"), "{}", c003[0].message);
+    assert_eq!(lossy.verdict.exit_code, 1);
+}

@@ -36,6 +36,20 @@ pub struct Written {
     /// Lines (files) or requests (OTLP/HTTP).
     pub batches: u64,
     pub bytes: u64,
+    /// Spans the exporter lost on purpose (the `lose-export` fault).
+    pub lost: u64,
+}
+
+/// How the collector behaves beyond writing batches.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Behaviour {
+    /// Ends the output with the Collector's own span counters, as a `resourceMetrics` line
+    /// (JSON lines only), the way a Collector exporting its internal telemetry into the
+    /// pipeline would.
+    pub telemetry: bool,
+    /// Loses every n-th batch, as an exporter whose sends fail: its spans are counted as
+    /// failed, not written.
+    pub lose_every: Option<u64>,
 }
 
 /// Finished spans of one node, with the node's resource.
@@ -65,12 +79,15 @@ pub struct Collector {
 
 impl Collector {
     /// Opens the output and starts the writer thread.
-    pub fn start(output: &Output) -> anyhow::Result<Self> {
+    pub fn start(output: &Output, behaviour: Behaviour) -> anyhow::Result<Self> {
+        if behaviour.telemetry && !matches!(output, Output::Json(_)) {
+            bail!("the Collector's own telemetry is written into JSON-lines output only (--format json)");
+        }
         let sink = Sink::open(output)?;
         let (tx, rx) = channel();
         let thread = std::thread::Builder::new()
             .name("collector".into())
-            .spawn(move || run(rx, sink))
+            .spawn(move || run(rx, sink, behaviour))
             .context("cannot start the collector thread")?;
         Ok(Self { tx, thread })
     }
@@ -90,7 +107,8 @@ impl Collector {
     }
 }
 
-fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
+fn run(rx: Receiver<Msg>, mut sink: Sink, behaviour: Behaviour) -> anyhow::Result<Written> {
+    let started = std::time::SystemTime::now();
     struct Pending {
         resource: Arc<ResourceAttributesWithSchema>,
         spans: Vec<SpanData>,
@@ -113,11 +131,18 @@ fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
         p
     }
     let mut written = Written::default();
-    let flush = |p: &mut Pending, sink: &mut Sink, written: &mut Written| -> anyhow::Result<()> {
+    let mut flushed = 0u64;
+    let mut flush = |p: &mut Pending, sink: &mut Sink, written: &mut Written| -> anyhow::Result<()> {
         if p.spans.is_empty() {
             return Ok(());
         }
         let n = p.spans.len() as u64;
+        flushed += 1;
+        if behaviour.lose_every.is_some_and(|k| flushed % k == 0) {
+            p.spans.clear();
+            written.lost += n;
+            return Ok(());
+        }
         let data =
             TracesData { resource_spans: group_spans_by_resource_and_scope(std::mem::take(&mut p.spans), &p.resource) };
         written.bytes += sink.write(&data)?;
@@ -149,8 +174,57 @@ fn run(rx: Receiver<Msg>, mut sink: Sink) -> anyhow::Result<Written> {
     for p in pending.values_mut() {
         flush(p, &mut sink, &mut written)?;
     }
+    if behaviour.telemetry {
+        written.bytes += sink.write_line(&own_telemetry(&written, started))?;
+    }
     sink.close()?;
     Ok(written)
+}
+
+/// The Collector's own span counters for this run as an OTLP JSON `resourceMetrics` line:
+/// the receiver accepted every span the nodes exported, the batch processor passed them all
+/// on, the file exporter sent what was written and failed what was lost.
+fn own_telemetry(w: &Written, started: std::time::SystemTime) -> String {
+    let ns = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()).to_string();
+    let (start, now) = (ns(started), ns(std::time::SystemTime::now()));
+    let received = w.spans + w.lost;
+    let attr = |k: &str, v: &str| serde_json::json!({"key": k, "value": {"stringValue": v}});
+    let counter = |name: &str, value: u64, attrs: Vec<serde_json::Value>| {
+        serde_json::json!({
+            "name": name,
+            "unit": "{spans}",
+            "sum": {
+                "dataPoints": [{"attributes": attrs, "startTimeUnixNano": start, "timeUnixNano": now, "asInt": value.to_string()}],
+                "aggregationTemporality": 2,
+                "isMonotonic": true
+            }
+        })
+    };
+    let metrics = vec![
+        counter("otelcol_receiver_accepted_spans", received, vec![attr("receiver", "otlp"), attr("transport", "grpc")]),
+        counter("otelcol_receiver_refused_spans", 0, vec![attr("receiver", "otlp"), attr("transport", "grpc")]),
+        counter(
+            "otelcol_processor_incoming_items",
+            received,
+            vec![attr("processor", "batch"), attr("otel.signal", "traces")],
+        ),
+        counter(
+            "otelcol_processor_outgoing_items",
+            received,
+            vec![attr("processor", "batch"), attr("otel.signal", "traces")],
+        ),
+        counter("otelcol_exporter_sent_spans", w.spans, vec![attr("exporter", "file")]),
+        counter("otelcol_exporter_send_failed_spans", w.lost, vec![attr("exporter", "file")]),
+    ];
+    let resource = serde_json::json!({"attributes": [
+        attr("service.name", "tracecheck-emit-collector"),
+        attr("service.instance.id", "collector-0"),
+    ]});
+    serde_json::json!({"resourceMetrics": [{
+        "resource": resource,
+        "scopeMetrics": [{"scope": {"name": "go.opentelemetry.io/collector/service"}, "metrics": metrics}]
+    }]})
+    .to_string()
 }
 
 enum Sink {
@@ -197,6 +271,19 @@ impl Sink {
                 otlp_http::export(agent, url, &body).with_context(|| format!("OTLP export to {url} failed"))?;
                 Ok(body.len() as u64)
             }
+        }
+    }
+
+    /// Writes one line of JSON-lines output as it is (the Collector's own metrics).
+    fn write_line(&mut self, line: &str) -> anyhow::Result<u64> {
+        match self {
+            Sink::Json(w, path) => {
+                w.write_all(line.as_bytes())
+                    .and_then(|()| w.write_all(b"\n"))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(line.len() as u64 + 1)
+            }
+            Sink::Proto(..) | Sink::Otlp(..) => Ok(0),
         }
     }
 

@@ -56,6 +56,11 @@ enum Command {
         /// Inject a fault.
         #[arg(long, value_enum)]
         fault: Option<tracecheck_emitter::scenario::Fault>,
+        /// End the dump with the Collector's own span counters (a `resourceMetrics` line:
+        /// accepted, passed on, sent, failed), as a Collector exporting its internal
+        /// telemetry into the same pipeline would (JSON lines only).
+        #[arg(long)]
+        collector_telemetry: bool,
     },
     /// Write a large synthetic file-exporter dump (JSON lines) with a known number of
     /// injected anomalies; prints the ground truth as JSON on stdout.
@@ -95,6 +100,7 @@ fn main() -> anyhow::Result<()> {
             discoveries,
             distributions,
             fault,
+            collector_telemetry,
         } => {
             use tracecheck_emitter::collector::Output;
             let output = match (otlp_endpoint, out, format) {
@@ -111,6 +117,7 @@ fn main() -> anyhow::Result<()> {
                 discoveries,
                 distributions,
                 fault,
+                collector_telemetry,
             };
             let summary = tracecheck_emitter::scenario::run(&cfg, &output)?;
             let mut stdout = std::io::stdout().lock();

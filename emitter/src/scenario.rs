@@ -28,6 +28,10 @@ pub enum Fault {
     FailDht,
     /// Every Kademlia request takes 250 ms longer: DHT puts and publishes blow the p99 bound.
     SlowDht,
+    /// The collector's exporter loses every fourth batch: those spans never reach the dump
+    /// (their children and parents are left orphaned or rootless), and with
+    /// `--collector-telemetry` its counters say how many failed.
+    LoseExport,
 }
 
 impl Fault {
@@ -37,6 +41,7 @@ impl Fault {
             Fault::DropGossip => "drop-gossip",
             Fault::FailDht => "fail-dht",
             Fault::SlowDht => "slow-dht",
+            Fault::LoseExport => "lose-export",
         }
     }
 }
@@ -51,12 +56,23 @@ pub struct Config {
     pub discoveries: usize,
     pub distributions: usize,
     pub fault: Option<Fault>,
+    /// End the output with the Collector's own span counters (JSON lines only).
+    pub collector_telemetry: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
         // Enough of each operation for a p99 over the rule pack's 10-sample minimum.
-        Self { nodes: 4, seed: 1, publishes: 12, searches: 12, discoveries: 10, distributions: 10, fault: None }
+        Self {
+            nodes: 4,
+            seed: 1,
+            publishes: 12,
+            searches: 12,
+            discoveries: 10,
+            distributions: 10,
+            fault: None,
+            collector_telemetry: false,
+        }
     }
 }
 
@@ -77,6 +93,8 @@ pub struct Summary {
     /// Per operation: how many succeeded and how many failed (with their error types).
     pub operations: BTreeMap<&'static str, OpCounts>,
     pub spans: u64,
+    /// Spans the collector lost on purpose (`lose-export`).
+    pub spans_lost: u64,
     pub batches: u64,
     pub bytes: u64,
     pub elapsed_ms: u64,
@@ -266,8 +284,12 @@ impl NodeHandle {
 pub fn run(cfg: &Config, output: &Output) -> anyhow::Result<Summary> {
     anyhow::ensure!(cfg.nodes >= 2, "a marketplace needs at least 2 nodes");
     let started = Instant::now();
-    let collector = Collector::start(output)?;
     let fault = cfg.fault;
+    let behaviour = crate::collector::Behaviour {
+        telemetry: cfg.collector_telemetry,
+        lose_every: (fault == Some(Fault::LoseExport)).then_some(4),
+    };
+    let collector = Collector::start(output, behaviour)?;
     let mut nodes: Vec<NodeHandle> = Vec::with_capacity(cfg.nodes);
     // One after another: each new node bootstraps from the first and finds the others.
     for index in 0..cfg.nodes {
@@ -366,12 +388,13 @@ pub fn run(cfg: &Config, output: &Output) -> anyhow::Result<Summary> {
         }
         summaries.push(n.summary);
     }
-    let Written { spans, batches, bytes } = collector.finish()?;
+    let Written { spans, batches, bytes, lost } = collector.finish()?;
     Ok(Summary {
         nodes: summaries,
         fault: fault.map(Fault::name),
         operations: ops,
         spans,
+        spans_lost: lost,
         batches,
         bytes,
         elapsed_ms: started.elapsed().as_millis() as u64,

@@ -140,7 +140,7 @@ fn healthy_run_passes_the_p2p_pack_and_spans_nodes() {
     assert_multi_node(&spans, &summary);
 
     let report = judge(&path);
-    assert_eq!(rules_with(&report, RuleOutcome::Pass).len(), 20, "{:#?}", report.rules);
+    assert_eq!(rules_with(&report, RuleOutcome::Pass).len(), 23, "{:#?}", report.rules);
     assert!(report.findings.is_empty(), "{:#?}", &report.findings[..report.findings.len().min(5)]);
     assert_eq!(report.verdict.outcome, Outcome::Pass);
     assert_eq!(report.counts.spans, summary.spans);
@@ -324,4 +324,47 @@ fn capture_receives_a_scenario_exported_over_otlp() {
     assert_eq!(builtin_findings, 0, "{}", report["summary"]);
     let want = if failed.is_empty() { Some(0) } else { Some(1) };
     assert_eq!(run.status.code(), want, "{failed:?}\n{stderr}");
+}
+
+/// The count in a finding message after `before` (`failed to send 7 span(s)` → 7).
+fn count_after(message: &str, before: &str) -> u64 {
+    let rest = &message[message.find(before).unwrap_or_else(|| panic!("{before:?} in {message}")) + before.len()..];
+    rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok()).expect("a count")
+}
+
+/// The Collector's own counters written into the dump: a healthy run's agree with the dump
+/// (no C finding); with `lose-export` they say exactly how many spans the dump lacks.
+#[test]
+fn collector_telemetry_in_the_dump_accounts_for_lost_batches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { seed: 3, collector_telemetry: true, ..Config::default() };
+    let (path, summary) = run_to(dir.path(), "healthy.jsonl", &cfg, false);
+    assert_eq!(summary.spans_lost, 0);
+    let report = judge(&path);
+    // Latency bounds may break on a loaded machine (tests run in parallel); nothing else may.
+    let other: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| !matches!(f.code.to_string().as_str(), "MKT002" | "MKT070" | "MKT071"))
+        .collect();
+    assert!(other.is_empty(), "{:#?}", &other[..other.len().min(5)]);
+    assert_eq!(report.counts.input.other_signals.get(&tracecheck::input::Signal::Metrics), Some(&1));
+
+    let cfg = Config { seed: 3, collector_telemetry: true, fault: Some(Fault::LoseExport), ..Config::default() };
+    let (path, summary) = run_to(dir.path(), "lossy.jsonl", &cfg, false);
+    assert!(summary.spans_lost > 0, "every fourth batch is lost");
+    let report = judge(&path);
+    assert_eq!(report.verdict.outcome, Outcome::Fail);
+    assert_eq!(report.counts.spans, summary.spans);
+    let message = |code: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.code.to_string() == code)
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| panic!("{code} in {:?}", builtin_codes(&report)))
+    };
+    assert_eq!(count_after(&message("C003"), "failed to send "), summary.spans_lost);
+    assert_eq!(count_after(&message("C005"), &format!("the dump holds {}: ", summary.spans)), summary.spans_lost);
+    assert!(message("C004").contains(&format!("({} sent, {} failed)", summary.spans, summary.spans_lost)));
 }
