@@ -138,7 +138,7 @@ fn run(rx: Receiver<Msg>, mut sink: Sink, behaviour: Behaviour) -> anyhow::Resul
         }
         let n = p.spans.len() as u64;
         flushed += 1;
-        if behaviour.lose_every.is_some_and(|k| flushed % k == 0) {
+        if behaviour.lose_every.is_some_and(|k| flushed.is_multiple_of(k)) {
             p.spans.clear();
             written.lost += n;
             return Ok(());
