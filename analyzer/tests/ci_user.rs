@@ -6,18 +6,7 @@ mod common;
 use assert_cmd::Command;
 
 fn tracecheck(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::cargo_bin("tracecheck")
-        .expect("binary")
-        .args(args)
-        .current_dir(common::root())
-        .env_remove("RAYON_NUM_THREADS")
-        .output()
-        .expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::tracecheck_in(&common::root(), args)
 }
 
 #[test]

@@ -136,18 +136,7 @@ fn shards_and_merge_report_the_collector_once() {
     let tmp = tempfile::tempdir().expect("tmp");
     let lossy = "sample-traces/collector/dump-with-lossy-telemetry.jsonl";
     let (_, single, _) = run(&["check", lossy]);
-    let mut parts = Vec::new();
-    for k in 0..3 {
-        let part = tmp.path().join(format!("p{k}.json")).display().to_string();
-        let out = Command::cargo_bin("tracecheck")
-            .expect("binary")
-            .args(["--no-config", "check", lossy, "--shard", &format!("{k}/3"), "--partial-out", &part])
-            .current_dir(common::root())
-            .output()
-            .expect("runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        parts.push(part);
-    }
+    let parts = common::shard_partials(lossy, 3, tmp.path());
     let mut args = vec!["merge"];
     args.extend(parts.iter().map(String::as_str));
     let (code, merged, err) = run(&args);

@@ -4,7 +4,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
@@ -12,18 +11,7 @@ const T004: &str = "sample-traces/checks/T004-child-ends-after-parent.jsonl";
 const FAIL_DHT: &str = "sample-traces/scenario/fail-dht.jsonl";
 
 fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::cargo_bin("tracecheck")
-        .expect("binary")
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RAYON_NUM_THREADS")
-        .output()
-        .expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::tracecheck_in(dir, args)
 }
 
 fn abs(rel: &str) -> String {

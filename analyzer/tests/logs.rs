@@ -96,17 +96,7 @@ fn protobuf_records_streaming_and_shards_agree() {
 
     let tmp = tempfile::tempdir().expect("tmp");
     let mut merge = vec!["merge".to_string()];
-    for k in 0..3 {
-        let part = tmp.path().join(format!("p{k}.json")).display().to_string();
-        let out = Command::cargo_bin("tracecheck")
-            .expect("binary")
-            .args(["--no-config", "check", MIXED, "--shard", &format!("{k}/3"), "--partial-out", &part])
-            .current_dir(common::root())
-            .output()
-            .expect("runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        merge.push(part);
-    }
+    merge.extend(common::shard_partials(MIXED, 3, tmp.path()));
     let args: Vec<&str> = merge.iter().map(String::as_str).collect();
     let merged = check(&args);
     assert_eq!(log_findings(&merged), log_findings(&want));

@@ -4,7 +4,7 @@
 
 use super::RuleSet;
 use super::load::Loaded;
-use super::load::{SUPPRESS_KEYS, Source, canonical_digest, compile_suppression, one_line, sorted, strip_unknown};
+use super::load::{SUPPRESS_KEYS, Source, canonical_digest, one_line, sorted, strip_unknown};
 use super::pack::{Pack, PackKind, RuleError, SuppressFile};
 use crate::finding::Severity;
 use serde::Deserialize;
@@ -196,14 +196,7 @@ impl Loaded {
         let src = Source { path, text, anchored: true };
         let (file, mut errors) = parse_file(&src);
         let Some(file) = file else { return Err(sorted(errors)) };
-        let mut suppressions = Vec::new();
-        for s in &file.suppress {
-            let exists = |id: &str| self.rules.iter().any(|r| &*r.id == id);
-            match compile_suppression(&src, &mut self.tables, s, exists) {
-                Ok(sup) => suppressions.push(sup),
-                Err(e) => errors.push(e),
-            }
-        }
+        let suppressions = self.compile_suppressions(&src, &file.suppress, &[], &mut errors);
         if !errors.is_empty() {
             return Err(sorted(errors));
         }

@@ -162,14 +162,7 @@ impl Loaded {
         }
         // Suppressions may name rules whose compilation failed: they exist, only broken.
         let written: Vec<&str> = file.rule.iter().map(|r| r.get_ref().id.get_ref().as_str()).collect();
-        let mut suppressions = Vec::new();
-        for s in &file.suppress {
-            let exists = |id: &str| written.contains(&id) || self.rules.iter().any(|r| &*r.id == id);
-            match compile_suppression(&src, &mut self.tables, s, exists) {
-                Ok(sup) => suppressions.push(sup),
-                Err(e) => errors.push(e),
-            }
-        }
+        let suppressions = self.compile_suppressions(&src, &file.suppress, &written, &mut errors);
         if !errors.is_empty() {
             return Err(sorted(errors));
         }
@@ -200,6 +193,28 @@ fn parse_severity(s: &str) -> Option<Severity> {
         "warning" => Some(Severity::Warning),
         "info" => Some(Severity::Info),
         _ => None,
+    }
+}
+
+impl Loaded {
+    /// Compiles `list`, which may name built-in codes, the rules loaded so far and
+    /// `written` (rules of the same file, compiled or not); errors go to `errors`.
+    pub(super) fn compile_suppressions(
+        &mut self,
+        src: &Source<'_>,
+        list: &[Spanned<SuppressFile>],
+        written: &[&str],
+        errors: &mut Vec<RuleError>,
+    ) -> Vec<Suppression> {
+        let mut out = Vec::new();
+        for s in list {
+            let exists = |id: &str| written.contains(&id) || self.rules.iter().any(|r| &*r.id == id);
+            match compile_suppression(src, &mut self.tables, s, exists) {
+                Ok(sup) => out.push(sup),
+                Err(e) => errors.push(e),
+            }
+        }
+        out
     }
 }
 

@@ -83,3 +83,38 @@ pub fn report_with_rules(rels: &[&str], pack: &str, fail_on: Severity) -> Report
     let refs: Vec<(&str, &[u8])> = data.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     report_with_rules_bytes(&refs, pack, fail_on)
 }
+
+/// Runs `check FILE --shard K/N --partial-out` (no config) for every K of `n` into `dir`;
+/// the partial files, in shard order.
+pub fn shard_partials(file: &str, n: usize, dir: &std::path::Path) -> Vec<String> {
+    (0..n)
+        .map(|k| {
+            let part = dir.join(format!("p{k}.json")).display().to_string();
+            let out = assert_cmd::Command::cargo_bin("tracecheck")
+                .expect("binary")
+                .args(["--no-config", "check", file, "--shard", &format!("{k}/{n}"), "--partial-out", &part])
+                .current_dir(root())
+                .output()
+                .expect("runs");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            part
+        })
+        .collect()
+}
+
+/// Runs the binary in `dir` (threads as the machine gives) and returns its exit code, stdout
+/// and stderr.
+pub fn tracecheck_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = assert_cmd::Command::cargo_bin("tracecheck")
+        .expect("binary")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RAYON_NUM_THREADS")
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
