@@ -11,7 +11,7 @@ use petgraph::graph::NodeIndex;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Ancestors kept in a parent path; deeper ones are summarised as `…`.
-const MAX_PATH: usize = 16;
+pub const MAX_PATH: usize = 16;
 
 /// What identifies an operation across runs.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
