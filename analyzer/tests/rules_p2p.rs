@@ -314,6 +314,22 @@ fn an_orphan_and_an_early_child_are_errors_under_the_pack() {
     let t003 = findings_of(&r, "T003");
     assert!(t003.iter().any(|f| f.span_ids.contains(&early) && f.severity == Severity::Error), "{t003:#?}");
     assert!(t003.iter().any(|f| f.message.contains("40.00ms")), "{t003:#?}");
+    // JUnit fails the S001 case (an error under the pack) and SARIF describes it as one.
+    let mut junit = Vec::new();
+    tracecheck::report::junit::write(&r, None, &mut junit).expect("junit");
+    let junit = String::from_utf8(junit).expect("utf-8");
+    let case = junit.split("<testcase ").find(|c| c.contains("name=\"S001 orphan-span\"")).expect("S001 case");
+    assert!(case.contains("<failure") && case.contains("type=\"error\""), "{case}");
+    let mut sarif = Vec::new();
+    tracecheck::report::sarif::write(&r, None, &mut sarif).expect("sarif");
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif).expect("json");
+    let rule = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|x| x["id"] == "S001")
+        .cloned();
+    assert_eq!(rule.expect("S001")["defaultConfiguration"]["level"], "error");
     // Without the pack the same findings are warnings (the built-in severities), exit 0.
     let plain = common::report_of(&[("mutated.jsonl", text.as_bytes())]);
     let sev = |code: &str| {

@@ -117,7 +117,7 @@ pub fn write(r: &Report, seconds: Option<f64>, out: &mut dyn Write) -> io::Resul
         .map(|info| {
             let (n, text) = finding_lines(r, &CheckId::Builtin(info.code));
             // A check fails the suite when its worst finding is at or above --fail-on.
-            let worst = (n > 0).then(|| info.code.severity());
+            let worst = (n > 0).then(|| r.builtin_severity(info.code));
             let verdict = match worst {
                 Some(w) if w >= r.verdict.fail_on => {
                     Verdict::Failed { kind: w.as_str(), message: format!("{n} finding(s): {}", info.summary) }

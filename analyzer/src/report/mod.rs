@@ -249,6 +249,18 @@ pub struct Report {
     /// Trace buckets that no merged partial covered: the report of a `merge` that lacks
     /// shards. Null when every bucket was analysed.
     pub missing_buckets: Option<crate::analysis::partial::Missing>,
+    /// Built-in checks whose severity a rule pack sets (`[settings] severity`); JUnit and
+    /// SARIF judge and describe those checks with it. Not in the JSON report (the findings
+    /// carry their severity).
+    #[serde(skip)]
+    pub severity_overrides: BTreeMap<crate::finding::Code, Severity>,
+}
+
+impl Report {
+    /// The severity findings of built-in check `code` have in this run.
+    pub fn builtin_severity(&self, code: crate::finding::Code) -> Severity {
+        self.severity_overrides.get(&code).copied().unwrap_or(code.severity())
+    }
 }
 
 /// Options that shape the verdict.
@@ -302,8 +314,9 @@ impl Report {
         };
         let fc = &a.finding_counts;
         let rules: Vec<RuleResult> = a.rules.iter().filter(|r| sel.keeps(&r.id)).cloned().collect();
+        let overrides = a.rule_set.as_deref();
         let severity_of = |c: &CheckId| match c {
-            CheckId::Builtin(code) => Some(code.severity()),
+            CheckId::Builtin(code) => Some(overrides.and_then(|r| r.severity_of(*code)).unwrap_or(code.severity())),
             CheckId::Rule(id) => a.rules.iter().find(|r| &r.id == id).map(|r| r.severity),
         };
         let kept_codes: Vec<(&CheckId, &crate::finding::CodeCount)> =
@@ -368,6 +381,11 @@ impl Report {
             suppressions: a.suppressions.clone(),
             findings,
             missing_buckets: a.missing_buckets.clone(),
+            severity_overrides: a
+                .rule_set
+                .as_deref()
+                .map(|r| r.severity_overrides().map(|(c, s, _)| (c, s)).collect())
+                .unwrap_or_default(),
         }
     }
 }

@@ -74,14 +74,15 @@ pub fn write(r: &Report, rules: Option<&RuleSet>, out: &mut dyn Write) -> io::Re
     let mut descriptors = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for info in REGISTRY {
+        let severity = r.builtin_severity(info.code);
         index.insert(info.code.as_str().to_string(), descriptors.len());
         descriptors.push(json!({
             "id": info.code.as_str(),
             "name": pascal(info.name),
             "shortDescription": { "text": info.summary },
             "fullDescription": { "text": info.summary },
-            "help": { "text": format!("{} {} ({})\n{}\n\n{}", info.code, info.name, info.severity(), info.summary, info.doc) },
-            "defaultConfiguration": { "level": level(info.severity()) },
+            "help": { "text": format!("{} {} ({severity})\n{}\n\n{}", info.code, info.name, info.summary, info.doc) },
+            "defaultConfiguration": { "level": level(severity) },
             "properties": { "tags": ["tracecheck", "built-in"] },
         }));
     }
