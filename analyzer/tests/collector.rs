@@ -5,24 +5,13 @@
 
 mod common;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 const HEALTHY: &str = "sample-traces/healthy/checkout.jsonl";
 
 fn run(args: &[&str]) -> (Option<i32>, Value, String) {
-    let out = Command::cargo_bin("tracecheck")
-        .expect("binary")
-        .arg("--no-config")
-        .args(args)
-        .args(["--format", "json"])
-        .current_dir(common::root())
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code(), v, stderr)
+    common::json_report(args)
 }
 
 /// The C findings of a report: code → messages.

@@ -4,23 +4,15 @@
 
 mod common;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 const MIXED: &str = "sample-traces/logs/spans-and-logs.jsonl";
 const TWIN: &str = "sample-traces/logs/spans-and-correlated-logs.jsonl";
 
 fn check(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("tracecheck")
-        .expect("binary")
-        .arg("--no-config")
-        .args(args)
-        .args(["--format", "json"])
-        .current_dir(common::root())
-        .output()
-        .expect("runs");
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)))
+    let (_, report, err) = common::json_report(args);
+    assert!(!report.is_null(), "{args:?}: no JSON report: {err}");
+    report
 }
 
 /// (code, trace, span, message) of each L finding.

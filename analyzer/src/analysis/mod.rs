@@ -263,6 +263,9 @@ pub fn trace_duration(dump: &Dump, g: &TraceGraph) -> u64 {
     }
 }
 
+/// Logs checked against the spans between two passes through the funnel.
+const LOG_CHUNK: usize = 4096;
+
 /// Builds every trace graph of `dump` and runs the per-trace checks and rules on it, in
 /// parallel; gathers what the dump-wide work needs.
 pub(crate) fn gather(
@@ -323,9 +326,11 @@ pub(crate) fn gather(
         logs_correlated: 0,
     };
     // Logs that name a trace, against the spans (nothing to do for a dump without logs).
-    if !dump.logs.is_empty() {
-        let (found, correlated) = checks::log_findings(dump, traces, opts.checks.skew_tolerance);
-        out.logs_correlated = correlated;
+    // A chunk at a time, so the findings in hand stay few whatever the number of logs.
+    for logs in dump.logs.chunks(LOG_CHUNK) {
+        let listed = |f: &Finding| funnel.writes_all() || out.collected.would_list(f);
+        let (found, correlated) = checks::log_findings(dump, traces, logs, opts.checks.skew_tolerance, &listed);
+        out.logs_correlated += correlated;
         funnel.take(&dump.files, found, &|_, _: &Finding, _| false, &mut out.collected);
     }
     for (o, s) in outcomes {

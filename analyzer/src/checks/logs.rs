@@ -4,48 +4,50 @@
 use super::{Finding, log_outside_span, log_span_missing, log_trace_missing};
 use crate::graph::Traces;
 use crate::model::time::fmt_ns;
-use crate::model::{Dump, LogRec, SpanId, TraceId};
+use crate::model::{Dump, LogRec, SpanId};
 
-/// The findings about the logs of `dump`, whose spans `traces` orders, and how many logs
+/// The findings about `logs` (of `dump`, whose spans `traces` orders), and how many of them
 /// were found with their trace (and span, when they name one). A log whose time is off by
-/// at most `tolerance` ns is within its span.
-pub fn run(dump: &Dump, traces: &Traces, tolerance: u64) -> (Vec<Finding>, u64) {
+/// at most `tolerance` ns is within its span. A finding's text is written only when
+/// `listed` says it may be listed: a dump whose every log misses its trace costs a count per
+/// log, not a message.
+pub fn run(
+    dump: &Dump,
+    traces: &Traces,
+    logs: &[LogRec],
+    tolerance: u64,
+    listed: &dyn Fn(&Finding) -> bool,
+) -> (Vec<Finding>, u64) {
     let mut out = Vec::new();
     let mut correlated = 0;
-    let find = |t: TraceId, s: SpanId| {
-        traces.order.partition_point(|&i| {
-            let x = &dump.spans[i as usize];
-            (x.trace_id, x.span_id) < (t, s)
-        })
-    };
-    for log in &dump.logs {
-        let first = find(log.trace_id, SpanId([0; 8]));
-        let trace_here = traces.order.get(first).is_some_and(|&i| dump.spans[i as usize].trace_id == log.trace_id);
-        let what = describe(dump, log);
-        let at = |code, message: String, span: Option<SpanId>| Finding {
-            trace_id: Some(log.trace_id),
-            span_ids: span.into_iter().collect(),
-            loc: Some(log.loc),
-            ..Finding::new(code, message)
+    for log in logs {
+        let mut at = |code, span: Option<SpanId>, message: &dyn Fn() -> String| {
+            let mut f = Finding {
+                trace_id: Some(log.trace_id),
+                span_ids: span.into_iter().collect(),
+                loc: Some(log.loc),
+                ..Finding::new(code, String::new())
+            };
+            if listed(&f) {
+                f.message = message();
+            }
+            out.push(f);
         };
-        if !trace_here {
-            let msg = format!("{what} names trace {}, which has no span in the dump", log.trace_id);
-            out.push(at(log_trace_missing::INFO.code, msg, log.span_id));
+        let what = || describe(dump, log);
+        if !traces.has_trace(log.trace_id) {
+            at(log_trace_missing::INFO.code, log.span_id, &|| {
+                format!("{} names trace {}, which has no span in the dump", what(), log.trace_id)
+            });
             continue;
         }
         let Some(span_id) = log.span_id else {
             correlated += 1;
             continue;
         };
-        let k = find(log.trace_id, span_id);
-        let span = traces
-            .order
-            .get(k)
-            .map(|&i| &dump.spans[i as usize])
-            .filter(|s| s.trace_id == log.trace_id && s.span_id == span_id);
-        let Some(span) = span else {
-            let msg = format!("{what} names span {span_id} of trace {}, which is not in it", log.trace_id);
-            out.push(at(log_span_missing::INFO.code, msg, Some(span_id)));
+        let Some(span) = traces.span(dump, log.trace_id, span_id) else {
+            at(log_span_missing::INFO.code, Some(span_id), &|| {
+                format!("{} names span {span_id} of trace {}, which is not in it", what(), log.trace_id)
+            });
             continue;
         };
         correlated += 1;
@@ -55,17 +57,19 @@ pub fn run(dump: &Dump, traces: &Traces, tolerance: u64) -> (Vec<Finding>, u64) 
         let early = span.start.saturating_sub(log.time);
         let late = log.time.saturating_sub(span.end);
         if early > tolerance || late > tolerance {
-            let when = if early > tolerance {
-                format!("{} before the start", fmt_ns(early))
-            } else {
-                format!("{} after the start", fmt_ns(log.time - span.start))
-            };
-            let msg = format!(
-                "{what} at {when} of span {span_id} {:?}, which lasts {}",
-                dump.str(span.name),
-                fmt_ns(span.end - span.start)
-            );
-            out.push(at(log_outside_span::INFO.code, msg, Some(span_id)));
+            at(log_outside_span::INFO.code, Some(span_id), &|| {
+                let when = if early > tolerance {
+                    format!("{} before the start", fmt_ns(early))
+                } else {
+                    format!("{} after the start", fmt_ns(log.time - span.start))
+                };
+                format!(
+                    "{} at {when} of span {span_id} {:?}, which lasts {}",
+                    what(),
+                    dump.str(span.name),
+                    fmt_ns(span.end - span.start)
+                )
+            });
         }
     }
     (out, correlated)

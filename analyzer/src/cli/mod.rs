@@ -364,19 +364,7 @@ pub fn load_rules(paths: &[std::path::PathBuf]) -> Result<Option<std::sync::Arc<
     rules::load(paths, config, "; nothing was checked").map(|set| Some(std::sync::Arc::new(set))).ok_or(Exit::Usage)
 }
 
-/// Parses a percentage (`20%`) or a fraction (`0.2`) as a fraction.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
-    let t = s.trim();
-    let (num, scale) = match t.strip_suffix('%') {
-        Some(n) => (n, 100.0),
-        None => (t, 1.0),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| format!("not a percentage: {s:?} (e.g. 20%)"))?;
-    if !v.is_finite() || v < 0.0 {
-        return Err(format!("not a percentage: {s:?}"));
-    }
-    Ok(v / scale)
-}
+pub use tracecheck::model::parse_percent;
 
 /// Parses a size: bytes, or a number with KB/MB/GB (powers of 1000) or KiB/MiB/GiB (of 1024).
 pub fn parse_size(text: &str) -> Result<usize, String> {

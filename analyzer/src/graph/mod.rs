@@ -2,7 +2,7 @@
 //! edges, link edges, and the structural facts checks and rules use (roots, orphans,
 //! duplicate ids, self-parents, cycles, depth, child counts).
 
-use crate::model::{Dump, Parent, SpanFlags, SpanId, TraceId};
+use crate::model::{Dump, Parent, Span, SpanFlags, SpanId, TraceId};
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
@@ -32,6 +32,21 @@ pub struct Traces {
 }
 
 impl Traces {
+    /// Whether trace `t` has a span in the dump.
+    pub fn has_trace(&self, t: TraceId) -> bool {
+        self.ranges.binary_search_by_key(&t, |r| r.0).is_ok()
+    }
+
+    /// The span of trace `t` with id `s` in `dump` (the first of its order, should ids
+    /// repeat), found by binary search in `order`.
+    pub fn span<'d>(&self, dump: &'d Dump, t: TraceId, s: SpanId) -> Option<&'d Span> {
+        let k = self.order.partition_point(|&i| {
+            let x = &dump.spans[i as usize];
+            (x.trace_id, x.span_id) < (t, s)
+        });
+        self.order.get(k).map(|&i| &dump.spans[i as usize]).filter(|x| x.trace_id == t && x.span_id == s)
+    }
+
     /// The graph of the `i`-th trace.
     pub fn graph(&self, dump: &Dump, i: usize) -> TraceGraph {
         let (id, range) = &self.ranges[i];

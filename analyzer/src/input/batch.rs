@@ -1,7 +1,7 @@
 //! A batch: what one parallel task decoded, with its own string table, merged later.
 
 use super::accounting::{Accounting, InputIssue, IssueKind};
-use crate::model::{Dump, NO_SCOPE, Slice, SourceLoc, SpanId, TraceId, Value};
+use crate::model::{Dump, LogRec, NO_SCOPE, Slice, SourceLoc, SpanId, TraceId, Value};
 
 /// Decoded spans and input issues of one chunk of input, with chunk-local symbols and
 /// chunk-relative line numbers.
@@ -14,6 +14,18 @@ pub struct Batch {
     /// Newlines in the chunk, to place the next chunk's lines.
     pub newlines: u64,
 }
+
+/// What can name a log record in findings, in order of preference: its event name, its
+/// body, its severity text.
+#[derive(Debug)]
+pub struct LogText<'a> {
+    pub event: Option<&'a str>,
+    pub body: Option<&'a str>,
+    pub severity_text: Option<&'a str>,
+}
+
+/// Characters of a log's text kept to name it in findings.
+const LOG_EXCERPT: usize = 80;
 
 /// Merged batches kept for reuse ([`Batch::fresh`], [`Batch::recycle`]): at most
 /// `SPARE_MAX`, each keeping at most `SPARE_BYTES` (arenas and string table).
@@ -59,6 +71,24 @@ impl Batch {
         span_id: Option<SpanId>,
     ) {
         self.issues.push(InputIssue { kind, loc, message, trace_id, span_id });
+    }
+
+    /// Keeps a log record that names a trace (and counts it): `times` is its time and
+    /// observed time (the first that is set is kept), `text` what names it in findings.
+    pub fn push_log(
+        &mut self,
+        trace_id: TraceId,
+        span_id: Option<SpanId>,
+        (time, observed): (u64, u64),
+        severity: u8,
+        text: LogText<'_>,
+        loc: SourceLoc,
+    ) {
+        self.accounting.logs_with_trace += 1;
+        let shown = text.event.filter(|e| !e.is_empty()).or(text.body).or(text.severity_text).unwrap_or("");
+        let excerpt = self.part.strings.intern(crate::model::excerpt(shown, LOG_EXCERPT));
+        let time = if time != 0 { time } else { observed };
+        self.part.logs.push(LogRec { trace_id, span_id, time, severity, excerpt, loc });
     }
 
     /// Counts a span that cannot be kept (its own trace or span id is invalid) and says why.

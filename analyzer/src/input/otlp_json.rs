@@ -11,7 +11,7 @@ use super::tape::{
     u64_value,
 };
 use crate::model::{
-    Attr, Dropped, Event, Link, LogRec, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    Attr, Dropped, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
     StatusCode, Sym, TraceId, Value,
 };
 use simd_json::{Node, StaticNode};
@@ -131,12 +131,9 @@ impl RecordDecoder<'_, '_, '_> {
         // No trace id (or an empty or all-zero one): an uncorrelated log, only counted.
         let Some(Ok(trace_id)) = trace.filter(|t| !t.is_empty()).map(crate::model::decode_id::<16>) else { return };
         let span_id = span.filter(|s| !s.is_empty()).and_then(|s| crate::model::decode_id::<8>(s).ok()).map(SpanId);
-        self.batch.accounting.logs_with_trace += 1;
-        let text = event.filter(|e| !e.is_empty()).or(body).or(severity_text).unwrap_or("");
-        let excerpt = self.batch.part.strings.intern(crate::model::excerpt(text, LOG_EXCERPT));
         let loc = self.loc_of(i);
-        let time = if time != 0 { time } else { observed };
-        self.batch.part.logs.push(LogRec { trace_id: TraceId(trace_id), span_id, time, severity, excerpt, loc });
+        let text = super::batch::LogText { event, body, severity_text };
+        self.batch.push_log(TraceId(trace_id), span_id, (time, observed), severity, text, loc);
     }
 
     fn resource_spans_list(&mut self, i: Idx) {
@@ -406,9 +403,6 @@ impl RecordDecoder<'_, '_, '_> {
         since(&self.batch.part.links, start)
     }
 }
-
-/// Characters of a log's body kept to name it in findings.
-pub(super) const LOG_EXCERPT: usize = 80;
 
 /// A `dropped*Count` (uint32, as a number or a string); anything else counts as 0.
 fn dropped_count(n: &Node<'_>) -> u32 {

@@ -6,7 +6,7 @@
 use super::accounting::IssueKind;
 use super::batch::{Batch, arena_len, since};
 use crate::model::{
-    Attr, Dropped, Event, Link, LogRec, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
+    Attr, Dropped, Event, Link, Parent, Resource, Scope, Slice, SourceLoc, Span, SpanFlags, SpanId, SpanKind,
     StatusCode, Sym, TraceId, Value,
 };
 use tracecheck_wire::varint::VarintError;
@@ -278,17 +278,9 @@ impl ProtoDecoder<'_> {
             Ok(())
         })?;
         let Ok(trace_id) = id_bytes::<16>(trace) else { return Ok(()) };
-        self.batch.accounting.logs_with_trace += 1;
-        let text = event.filter(|e| !e.is_empty()).or(body).or(severity_text).unwrap_or("");
-        let excerpt = self.intern(crate::model::excerpt(text, super::otlp_json::LOG_EXCERPT));
-        self.batch.part.logs.push(LogRec {
-            trace_id: TraceId(trace_id),
-            span_id: id_bytes::<8>(span).ok().map(SpanId),
-            time: if time != 0 { time } else { observed },
-            severity,
-            excerpt,
-            loc: self.loc,
-        });
+        let text = super::batch::LogText { event, body, severity_text };
+        let span_id = id_bytes::<8>(span).ok().map(SpanId);
+        self.batch.push_log(TraceId(trace_id), span_id, (time, observed), severity, text, self.loc);
         Ok(())
     }
 

@@ -295,6 +295,20 @@ impl Span {
     }
 }
 
+/// Parses a percentage (`20%`) or a fraction (`0.2`) as a fraction.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n, 100.0),
+        None => (t, 1.0),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("not a percentage: {s:?} (e.g. 20%)"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!("not a percentage: {s:?}"));
+    }
+    Ok(v / scale)
+}
+
 /// At most `max` characters of the first line of `text` (cut on a character boundary).
 pub fn excerpt(text: &str, max: usize) -> &str {
     let line = text.lines().next().unwrap_or("");

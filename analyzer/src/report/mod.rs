@@ -314,9 +314,10 @@ impl Report {
         };
         let fc = &a.finding_counts;
         let rules: Vec<RuleResult> = a.rules.iter().filter(|r| sel.keeps(&r.id)).cloned().collect();
-        let overrides = a.rule_set.as_deref();
+        let severity_overrides: BTreeMap<crate::finding::Code, Severity> =
+            a.rule_set.as_deref().map(|r| r.severity_overrides().map(|(c, s, _)| (c, s)).collect()).unwrap_or_default();
         let severity_of = |c: &CheckId| match c {
-            CheckId::Builtin(code) => Some(overrides.and_then(|r| r.severity_of(*code)).unwrap_or(code.severity())),
+            CheckId::Builtin(code) => Some(severity_overrides.get(code).copied().unwrap_or(code.severity())),
             CheckId::Rule(id) => a.rules.iter().find(|r| &r.id == id).map(|r| r.severity),
         };
         let kept_codes: Vec<(&CheckId, &crate::finding::CodeCount)> =
@@ -381,11 +382,7 @@ impl Report {
             suppressions: a.suppressions.clone(),
             findings,
             missing_buckets: a.missing_buckets.clone(),
-            severity_overrides: a
-                .rule_set
-                .as_deref()
-                .map(|r| r.severity_overrides().map(|(c, s, _)| (c, s)).collect())
-                .unwrap_or_default(),
+            severity_overrides,
         }
     }
 }

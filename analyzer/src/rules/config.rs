@@ -126,14 +126,11 @@ impl Config {
                 rules.push(dir.join(r.get_ref()));
             }
         }
-        let fail_on = file.fail_on.as_ref().and_then(|f| match f.get_ref().as_str() {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "info" => Some(Severity::Info),
-            other => {
-                errors.push(src.span(f, format!("fail_on {other:?} is not error, warning or info")));
+        let fail_on = file.fail_on.as_ref().and_then(|f| {
+            Severity::parse(f.get_ref()).or_else(|| {
+                errors.push(src.span(f, format!("fail_on {:?} is not error, warning or info", f.get_ref())));
                 None
-            }
+            })
         });
         let max_findings = file.max_findings.as_ref().and_then(|n| {
             usize::try_from(*n.get_ref()).ok().or_else(|| {
@@ -145,9 +142,7 @@ impl Config {
             crate::model::time::parse_duration(s.get_ref()).map_err(|e| errors.push(src.span(s, e))).ok()
         });
         let min_export_success = file.min_export_success.as_ref().and_then(|s| {
-            let text = s.get_ref().trim();
-            let (num, scale) = text.strip_suffix('%').map_or((text, 1.0), |n| (n, 100.0));
-            let v = num.trim().parse::<f64>().ok().map(|v| v / scale).filter(|v| (0.0..=1.0).contains(v));
+            let v = crate::model::parse_percent(s.get_ref()).ok().filter(|v| *v <= 1.0);
             if v.is_none() {
                 errors.push(src.span(s, "min_export_success must be a percentage from 0% to 100% (e.g. \"99.5%\")"));
             }

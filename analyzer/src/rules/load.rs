@@ -127,7 +127,7 @@ impl Loaded {
                     ));
                     continue;
                 };
-                let Some(sev) = parse_severity(level.get_ref()) else {
+                let Some(sev) = Severity::parse(level.get_ref()) else {
                     errors
                         .push(src.span(level, format!("severity {:?} is not error, warning or info", level.get_ref())));
                     continue;
@@ -184,15 +184,6 @@ impl Loaded {
             self.severity.entry(c).or_insert((sev, at));
         }
         Ok(())
-    }
-}
-
-fn parse_severity(s: &str) -> Option<Severity> {
-    match s {
-        "error" => Some(Severity::Error),
-        "warning" => Some(Severity::Warning),
-        "info" => Some(Severity::Info),
-        _ => None,
     }
 }
 
@@ -335,12 +326,8 @@ pub(super) fn compile_rule(
     }
     let severity = match &r.severity {
         None => Severity::Error,
-        Some(s) => match s.get_ref().as_str() {
-            "error" => Severity::Error,
-            "warning" => Severity::Warning,
-            "info" => Severity::Info,
-            other => return Err(src.span(s, format!("unknown severity {other:?} (use error, warning or info)"))),
-        },
+        Some(s) => Severity::parse(s.get_ref())
+            .ok_or_else(|| src.span(s, format!("unknown severity {:?} (use error, warning or info)", s.get_ref())))?,
     };
     let quantified: Vec<(Quantifier, &Spanned<String>)> =
         [(Quantifier::Each, &r.each), (Quantifier::Any, &r.any), (Quantifier::None, &r.none)]

@@ -70,15 +70,8 @@ impl RuleSet {
         f: &Finding,
         i: usize,
     ) -> bool {
-        let span_of = || -> Option<&Span> {
-            let (t, s) = (f.trace_id?, *f.span_ids.first()?);
-            let k = traces.order.partition_point(|&i| {
-                let x = &dump.spans[i as usize];
-                (x.trace_id, x.span_id) < (t, s)
-            });
-            traces.order.get(k).map(|&i| &dump.spans[i as usize]).filter(|x| x.trace_id == t && x.span_id == s)
-        };
-        span_of().is_some_and(|span| self.where_holds_on(dump, syms, span, i))
+        let span = f.trace_id.zip(f.span_ids.first()).and_then(|(t, s)| traces.span(dump, t, *s));
+        span.is_some_and(|span| self.where_holds_on(dump, syms, span, i))
     }
 
     /// Settles each rule's outcome from the findings `collected` counted (reported and

@@ -118,3 +118,13 @@ pub fn tracecheck_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, Stri
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs `tracecheck --no-config ARGS --format json` from the workspace root: the exit code,
+/// the JSON report (null when stdout is not JSON) and stderr.
+pub fn json_report(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let mut all = vec!["--no-config"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json"]);
+    let (code, out, err) = tracecheck_in(&root(), &all);
+    (code, serde_json::from_str(&out).unwrap_or(serde_json::Value::Null), err)
+}
