@@ -186,7 +186,7 @@ fn human_report_snapshot() {
 fn rules_check_validates_packs_with_exit_0_or_2() {
     let (code, out, _) = run(&["rules", "check", "rules/"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("rules/p2p-marketplace.toml: ok, pack \"p2p-marketplace\" with 23 rule(s)"), "{out}");
+    assert!(out.contains("rules/p2p-marketplace.toml: ok, pack \"p2p-marketplace\" with 24 rule(s)"), "{out}");
     let (code, _, err) = run(&["rules", "check", "analyzer/tests/data/rules-broken/06-unknown-field.toml"]);
     assert_eq!(code, 2);
     assert!(

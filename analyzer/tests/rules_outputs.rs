@@ -105,7 +105,7 @@ fn junit_has_one_testcase_per_check_and_rule_with_failures_carrying_findings() {
     let file = "sample-traces/p2p/missing-child.jsonl";
     let r = p2p(file);
     let cases = validate(&junit(&r));
-    assert_eq!(cases.len(), tracecheck::checks::REGISTRY.len() + 23);
+    assert_eq!(cases.len(), tracecheck::checks::REGISTRY.len() + 24);
     let failed: Vec<&(String, String, String)> = cases.iter().filter(|c| c.1 != "passed").collect();
     assert_eq!(failed.len(), 1, "{failed:#?}");
     let (name, verdict, text) = failed[0];
@@ -209,7 +209,7 @@ fn junit_skips_every_check_when_nothing_was_read() {
     let input: Vec<_> = cases.iter().filter(|c| c.1 == "error").collect();
     assert_eq!(input.len(), 1, "{cases:#?}");
     assert!(cases.iter().filter(|c| c.1 != "error").all(|c| c.1 == "skipped"), "{cases:#?}");
-    assert_eq!(cases.len(), tracecheck::checks::REGISTRY.len() + 23 + 1);
+    assert_eq!(cases.len(), tracecheck::checks::REGISTRY.len() + 24 + 1);
     assert!(xml.contains("<skipped message=\"not run: no input was read"), "{xml}");
     let time = roxmltree::Document::parse(&xml).expect("xml").root_element().attribute("time").map(str::to_string);
     assert!(time.is_some_and(|t| t.parse::<f64>().is_ok()), "the run's time");
@@ -248,7 +248,7 @@ fn json_carries_rule_outcomes_and_finding_details() {
     let r = p2p("sample-traces/p2p/slow-p99.jsonl");
     let v = serde_json::to_value(&r).expect("serializes");
     let rules = v["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 23);
+    assert_eq!(rules.len(), 24);
     let mkt071 = rules.iter().find(|x| x["id"] == "MKT071").expect("MKT071");
     assert_eq!(mkt071["outcome"], "fail");
     assert_eq!(mkt071["aggregates"][0]["value"], "850.00ms");

@@ -38,6 +38,8 @@ pub struct Written {
     pub bytes: u64,
     /// Spans the exporter lost on purpose (the `lose-export` fault).
     pub lost: u64,
+    /// Log records written (`--logs`).
+    pub logs: u64,
 }
 
 /// How the collector behaves beyond writing batches.
@@ -50,6 +52,9 @@ pub struct Behaviour {
     /// Loses every n-th batch, as an exporter whose sends fail: its spans are counted as
     /// failed, not written.
     pub lose_every: Option<u64>,
+    /// The nodes send log records (JSON lines only): they are written as `resourceLogs`
+    /// lines beside the spans, batched per node like spans. Their pipeline loses nothing.
+    pub logs: bool,
 }
 
 /// Finished spans of one node, with the node's resource.
@@ -60,9 +65,31 @@ pub(crate) struct Batch {
     pub spans: Vec<SpanData>,
 }
 
+/// One log record of a node (see the log bridge in `telemetry`).
+#[derive(Debug)]
+pub(crate) struct LogRecord {
+    pub time_ns: u64,
+    pub level: tracing::Level,
+    /// The event's target, written as the instrumentation scope.
+    pub scope: &'static str,
+    pub body: String,
+    pub attributes: Vec<opentelemetry_proto::tonic::common::v1::KeyValue>,
+    /// Trace and span ids of the span the event happened in.
+    pub ids: Option<([u8; 16], [u8; 8])>,
+}
+
+/// Log records of one node, with the node's resource.
+#[derive(Debug)]
+pub(crate) struct LogBatch {
+    pub node: usize,
+    pub resource: Arc<ResourceAttributesWithSchema>,
+    pub records: Vec<LogRecord>,
+}
+
 #[derive(Debug)]
 pub(crate) enum Msg {
     Spans(Batch),
+    Logs(LogBatch),
     Finish,
 }
 
@@ -82,6 +109,9 @@ impl Collector {
     pub fn start(output: &Output, behaviour: Behaviour) -> anyhow::Result<Self> {
         if behaviour.telemetry && !matches!(output, Output::Json(_)) {
             bail!("the Collector's own telemetry is written into JSON-lines output only (--format json)");
+        }
+        if behaviour.logs && !matches!(output, Output::Json(_)) {
+            bail!("log records are written into JSON-lines output only (--format json)");
         }
         let sink = Sink::open(output)?;
         let (tx, rx) = channel();
@@ -130,6 +160,18 @@ fn run(rx: Receiver<Msg>, mut sink: Sink, behaviour: Behaviour) -> anyhow::Resul
         p.spans.extend(batch.spans);
         p
     }
+    // Log records wait per node too, and are written with the same batching.
+    let mut logs: BTreeMap<usize, (LogBatch, Instant)> = BTreeMap::new();
+    let flush_logs = |batch: &mut LogBatch, sink: &mut Sink, written: &mut Written| -> anyhow::Result<()> {
+        if batch.records.is_empty() {
+            return Ok(());
+        }
+        let line = crate::otlp_json::encode_logs(&batch.resource, &batch.records);
+        written.bytes += sink.write_line(&line)?;
+        written.logs += batch.records.len() as u64;
+        batch.records.clear();
+        Ok(())
+    };
     let mut written = Written::default();
     let mut flushed = 0u64;
     let mut flush = |p: &mut Pending, sink: &mut Sink, written: &mut Written| -> anyhow::Result<()> {
@@ -158,6 +200,21 @@ fn run(rx: Receiver<Msg>, mut sink: Sink, behaviour: Behaviour) -> anyhow::Resul
                     flush(p, &mut sink, &mut written)?;
                 }
             }
+            Ok(Msg::Logs(batch)) => {
+                let (p, since) = logs.entry(batch.node).or_insert_with(|| {
+                    (
+                        LogBatch { node: batch.node, resource: batch.resource.clone(), records: Vec::new() },
+                        Instant::now(),
+                    )
+                });
+                if p.records.is_empty() {
+                    *since = Instant::now();
+                }
+                p.records.extend(batch.records);
+                if p.records.len() >= BATCH_SPANS {
+                    flush_logs(p, &mut sink, &mut written)?;
+                }
+            }
             Ok(Msg::Finish) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) => {}
         }
@@ -166,13 +223,32 @@ fn run(rx: Receiver<Msg>, mut sink: Sink, behaviour: Behaviour) -> anyhow::Resul
                 flush(p, &mut sink, &mut written)?;
             }
         }
+        for (p, since) in logs.values_mut() {
+            if since.elapsed() >= BATCH_AGE {
+                flush_logs(p, &mut sink, &mut written)?;
+            }
+        }
     }
-    // Spans exported after `Finish` was queued (none on a normal run) still count.
-    while let Ok(Msg::Spans(batch)) = rx.try_recv() {
-        add(&mut pending, batch);
+    // What was exported after `Finish` was queued (nothing on a normal run) still counts.
+    while let Ok(msg) = rx.try_recv() {
+        match msg {
+            Msg::Spans(batch) => {
+                add(&mut pending, batch);
+            }
+            Msg::Logs(batch) => match logs.get_mut(&batch.node) {
+                Some((p, _)) => p.records.extend(batch.records),
+                None => {
+                    logs.insert(batch.node, (batch, Instant::now()));
+                }
+            },
+            Msg::Finish => {}
+        }
     }
     for p in pending.values_mut() {
         flush(p, &mut sink, &mut written)?;
+    }
+    for (p, _) in logs.values_mut() {
+        flush_logs(p, &mut sink, &mut written)?;
     }
     if behaviour.telemetry {
         written.bytes += sink.write_line(&own_telemetry(&written, started))?;

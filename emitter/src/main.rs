@@ -61,6 +61,11 @@ enum Command {
         /// telemetry into the same pipeline would (JSON lines only).
         #[arg(long)]
         collector_telemetry: bool,
+        /// Also write the nodes' log records (`resourceLogs` lines, each record with the
+        /// trace and span it was written in), as a Collector receiving logs would (JSON lines
+        /// only).
+        #[arg(long)]
+        logs: bool,
     },
     /// Write a large synthetic file-exporter dump (JSON lines) with a known number of
     /// injected anomalies; prints the ground truth as JSON on stdout.
@@ -101,6 +106,7 @@ fn main() -> anyhow::Result<()> {
             distributions,
             fault,
             collector_telemetry,
+            logs,
         } => {
             use tracecheck_emitter::collector::Output;
             let output = match (otlp_endpoint, out, format) {
@@ -118,6 +124,7 @@ fn main() -> anyhow::Result<()> {
                 distributions,
                 fault,
                 collector_telemetry,
+                logs,
             };
             let summary = tracecheck_emitter::scenario::run(&cfg, &output)?;
             let mut stdout = std::io::stdout().lock();

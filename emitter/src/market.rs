@@ -74,6 +74,8 @@ struct PackageRecord<'a> {
 pub(crate) struct NodeFaults {
     /// Received announcements are lost before the application sees them.
     pub drop_gossip: bool,
+    /// Received announcements wait this long before the application sees them.
+    pub gossip_delay: Duration,
 }
 
 #[derive(Default)]
@@ -281,6 +283,7 @@ impl Node {
                 Ok(())
             })
             .await?;
+            tracing::info!(package_id = %pkg.id, package_version = %pkg.version, "announced {}", pkg.id);
             if crash_after_broadcast {
                 self.crash().await;
             }
@@ -313,6 +316,11 @@ impl Node {
             let holders = self.peer_query(&query, &peers).await?;
             let sources: BTreeSet<PeerId> = providers.iter().chain(&holders).copied().collect();
             root.set_attribute("total_results", (sources.len() + local) as i64);
+            tracing::info!(
+                total_results = (sources.len() + local) as i64,
+                "search for {query:?} found {} source(s)",
+                sources.len() + local
+            );
             let from = providers.first().or(holders.first()).copied();
             self.content_fetch(&query, from).await
         })
@@ -512,6 +520,10 @@ impl Node {
             let _ = self.net.validate(id, source, MessageAcceptance::Ignore).await;
             return;
         }
+        if !self.faults.gossip_delay.is_zero() {
+            // Held on the way in: the handler (and its span) starts late.
+            tokio::time::sleep(self.faults.gossip_delay).await;
+        }
         let decoded: Result<Announcement, _> = serde_json::from_slice(&data);
         let span = info_span!(
             "p2p.gossip.propagate",
@@ -541,6 +553,7 @@ impl Node {
                     return Err(e);
                 }
             };
+            tracing::info!(package_id = %announcement.package_id, "announcement of {} from {source}", announcement.package_id);
             traced(info_span!("peer_broadcast"), async {
                 let forwarded = self.net.validate(id.clone(), source, MessageAcceptance::Accept).await?;
                 tracing::Span::current().set_attribute("peers.forwarded", forwarded as i64);
@@ -667,7 +680,9 @@ pub(crate) async fn init(
         )
         .await?;
         traced(info_span!("gossipsub_subscribe", topic = TOPIC), net.subscribe()).await?;
-        root.record("connected_peers", net.connected_peers().await?.len() as i64);
+        let connected = net.connected_peers().await?.len();
+        root.record("connected_peers", connected as i64);
+        tracing::info!(connected_peers = connected as i64, "node {peer_id} listening on {addr}");
         Ok((net, inbound, addr))
     })
     .await

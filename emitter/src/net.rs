@@ -75,6 +75,9 @@ pub(crate) fn build_swarm(key: identity::Keypair, max_record_bytes: usize) -> an
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .heartbeat_initial_delay(Duration::from_millis(100))
                 .heartbeat_interval(Duration::from_millis(100))
+                // Messages stay in the cache (and can still be validated and forwarded) for 2 s:
+                // longer than `delay-gossip` holds them.
+                .history_length(20)
                 .validation_mode(gossipsub::ValidationMode::Strict)
                 .validate_messages()
                 .build()

@@ -3,9 +3,11 @@
 //! empty and zero fields left out (except `parentSpanId` and `status`, which pdata always
 //! writes), `status` with `message` before `code`.
 
+use crate::collector::LogRecord;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData, span};
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use std::fmt::Write as _;
 
 /// One line of a file-exporter dump, without the trailing newline.
@@ -18,6 +20,74 @@ pub fn encode_traces_data(data: &TracesData) -> String {
     }
     out.push_str("]}");
     out
+}
+
+/// Log records of one node as one `resourceLogs` line, without the trailing newline: one
+/// `scopeLogs` per scope (event target), in order of first appearance; the fields of each
+/// record in the order of `logs.proto`, as pdata writes them.
+pub(crate) fn encode_logs(resource_attrs: &ResourceAttributesWithSchema, records: &[LogRecord]) -> String {
+    let mut scopes: Vec<&str> = Vec::new();
+    for r in records {
+        if !scopes.contains(&r.scope) {
+            scopes.push(r.scope);
+        }
+    }
+    let mut out = String::with_capacity(256 * records.len() + 256);
+    out.push_str("{\"resourceLogs\":[{\"resource\":");
+    let r = Resource { attributes: resource_attrs.attributes.0.clone(), ..Resource::default() };
+    resource(&mut out, &r);
+    out.push_str(",\"scopeLogs\":[");
+    for (i, name) in scopes.iter().enumerate() {
+        sep(&mut out, i);
+        out.push_str("{\"scope\":{\"name\":");
+        string(&mut out, name);
+        out.push_str("},\"logRecords\":[");
+        for (j, rec) in records.iter().filter(|r| r.scope == *name).enumerate() {
+            sep(&mut out, j);
+            log_record(&mut out, rec);
+        }
+        out.push_str("]}");
+    }
+    out.push(']');
+    if let Some(url) = resource_attrs.schema_url.as_deref().filter(|u| !u.is_empty()) {
+        out.push_str(",\"schemaUrl\":");
+        string(&mut out, url);
+    }
+    out.push_str("}]}");
+    out
+}
+
+fn log_record(out: &mut String, r: &LogRecord) {
+    // OpenTelemetry's severity numbers: TRACE 1, DEBUG 5, INFO 9, WARN 13, ERROR 17.
+    let (number, text) = match r.level {
+        tracing::Level::TRACE => (1, "TRACE"),
+        tracing::Level::DEBUG => (5, "DEBUG"),
+        tracing::Level::INFO => (9, "INFO"),
+        tracing::Level::WARN => (13, "WARN"),
+        tracing::Level::ERROR => (17, "ERROR"),
+    };
+    out.push('{');
+    let mut first = true;
+    nanos(out, &mut first, "timeUnixNano", r.time_ns);
+    nanos(out, &mut first, "observedTimeUnixNano", r.time_ns);
+    key(out, &mut first, "severityNumber");
+    let _ = write!(out, "{number}");
+    key(out, &mut first, "severityText");
+    string(out, text);
+    key(out, &mut first, "body");
+    out.push_str("{\"stringValue\":");
+    string(out, &r.body);
+    out.push('}');
+    attributes(out, &mut first, &r.attributes, 0);
+    if let Some((trace, span)) = &r.ids {
+        // Sampled, as the spans are.
+        count(out, &mut first, "flags", 1);
+        key(out, &mut first, "traceId");
+        hex(out, trace);
+        key(out, &mut first, "spanId");
+        hex(out, span);
+    }
+    out.push('}');
 }
 
 fn sep(out: &mut String, i: usize) {

@@ -28,6 +28,10 @@ pub enum Fault {
     FailDht,
     /// Every Kademlia request takes 250 ms longer: DHT puts and publishes blow the p99 bound.
     SlowDht,
+    /// Every announcement is held for a second on the receiving side before the application
+    /// sees it (a slow link or a congested mesh): `p2p.gossip.propagate` spans start late, so
+    /// publish traces last a second longer while the publishes themselves stay fast.
+    DelayGossip,
     /// The collector's exporter loses every fourth batch: those spans never reach the dump
     /// (their children and parents are left orphaned or rootless), and with
     /// `--collector-telemetry` its counters say how many failed.
@@ -41,10 +45,14 @@ impl Fault {
             Fault::DropGossip => "drop-gossip",
             Fault::FailDht => "fail-dht",
             Fault::SlowDht => "slow-dht",
+            Fault::DelayGossip => "delay-gossip",
             Fault::LoseExport => "lose-export",
         }
     }
 }
+
+/// How long `delay-gossip` holds each announcement.
+const GOSSIP_DELAY: Duration = Duration::from_secs(1);
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -58,6 +66,9 @@ pub struct Config {
     pub fault: Option<Fault>,
     /// End the output with the Collector's own span counters (JSON lines only).
     pub collector_telemetry: bool,
+    /// Write the nodes' log records, each with the trace and span it happened in, as
+    /// `resourceLogs` lines beside the spans (JSON lines only).
+    pub logs: bool,
 }
 
 impl Default for Config {
@@ -72,6 +83,7 @@ impl Default for Config {
             distributions: 10,
             fault: None,
             collector_telemetry: false,
+            logs: false,
         }
     }
 }
@@ -95,6 +107,8 @@ pub struct Summary {
     pub spans: u64,
     /// Spans the collector lost on purpose (`lose-export`).
     pub spans_lost: u64,
+    /// Log records written (`logs`).
+    pub logs: u64,
     pub batches: u64,
     pub bytes: u64,
     pub elapsed_ms: u64,
@@ -162,6 +176,7 @@ struct NodeSetup {
     dht_delay: Duration,
     instance_id: String,
     collector: Sender<Msg>,
+    logs: bool,
 }
 
 fn start_node(setup: NodeSetup) -> anyhow::Result<NodeHandle> {
@@ -199,7 +214,8 @@ fn node_thread(
         }
     };
     let peer_id = setup.key.public().to_peer_id();
-    let telemetry = NodeTelemetry::install(setup.index, &peer_id.to_string(), &setup.instance_id, setup.collector);
+    let telemetry =
+        NodeTelemetry::install(setup.index, &peer_id.to_string(), &setup.instance_id, setup.collector, setup.logs);
     let crashed = runtime.block_on(async {
         let started = market::init(&setup.key, &setup.bootstrap, setup.max_record_bytes, setup.dht_delay).await;
         let (net, mut inbound, addr) = match started {
@@ -288,6 +304,7 @@ pub fn run(cfg: &Config, output: &Output) -> anyhow::Result<Summary> {
     let behaviour = crate::collector::Behaviour {
         telemetry: cfg.collector_telemetry,
         lose_every: (fault == Some(Fault::LoseExport)).then_some(4),
+        logs: cfg.logs,
     };
     let collector = Collector::start(output, behaviour)?;
     let mut nodes: Vec<NodeHandle> = Vec::with_capacity(cfg.nodes);
@@ -300,11 +317,15 @@ pub fn run(cfg: &Config, output: &Output) -> anyhow::Result<Summary> {
             seed: cfg.seed.wrapping_add(index as u64),
             key,
             bootstrap,
-            faults: NodeFaults { drop_gossip: fault == Some(Fault::DropGossip) },
+            faults: NodeFaults {
+                drop_gossip: fault == Some(Fault::DropGossip),
+                gossip_delay: if fault == Some(Fault::DelayGossip) { GOSSIP_DELAY } else { Duration::ZERO },
+            },
             max_record_bytes: if fault == Some(Fault::FailDht) { 64 } else { 64 * 1024 },
             dht_delay: if fault == Some(Fault::SlowDht) { Duration::from_millis(250) } else { Duration::ZERO },
             instance_id: format!("ggen-node-{index}"),
             collector: collector.sender(),
+            logs: cfg.logs,
         };
         nodes.push(start_node(setup)?);
     }
@@ -388,13 +409,14 @@ pub fn run(cfg: &Config, output: &Output) -> anyhow::Result<Summary> {
         }
         summaries.push(n.summary);
     }
-    let Written { spans, batches, bytes, lost } = collector.finish()?;
+    let Written { spans, batches, bytes, lost, logs } = collector.finish()?;
     Ok(Summary {
         nodes: summaries,
         fault: fault.map(Fault::name),
         operations: ops,
         spans,
         spans_lost: lost,
+        logs,
         batches,
         bytes,
         elapsed_ms: started.elapsed().as_millis() as u64,
