@@ -51,6 +51,16 @@ BAD = [
 ]
 
 
+def hex_ids_to_base64(v):
+    """OTLP JSON writes ids as hex; the protobuf JSON mapping reads bytes as base64."""
+    if isinstance(v, dict):
+        return {k: (base64.b64encode(bytes.fromhex(x)).decode() if k in ("traceId", "spanId", "parentSpanId") and x
+                    else hex_ids_to_base64(x)) for k, x in v.items()}
+    if isinstance(v, list):
+        return [hex_ids_to_base64(x) for x in v]
+    return v
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     spans = open(os.path.join(HERE, "healthy/checkout.jsonl")).read()
@@ -64,15 +74,6 @@ def main():
     from google.protobuf import json_format
     from opentelemetry.proto.logs.v1 import logs_pb2
     from opentelemetry.proto.trace.v1 import trace_pb2
-
-    def hex_ids_to_base64(v):
-        # OTLP JSON writes ids as hex; the protobuf JSON mapping reads bytes as base64.
-        if isinstance(v, dict):
-            return {k: (base64.b64encode(bytes.fromhex(x)).decode() if k in ("traceId", "spanId", "parentSpanId") and x
-                        else hex_ids_to_base64(x)) for k, x in v.items()}
-        if isinstance(v, list):
-            return [hex_ids_to_base64(x) for x in v]
-        return v
 
     # The same as protobuf records: spans as TracesData, logs as LogsData.
     for name, text in dumps.items():

@@ -119,6 +119,32 @@ fn telemetry_in_the_dump_fails_the_run() {
     assert!(collector_findings(&r).contains_key("C003"));
 }
 
+/// The same dumps as the file exporter's protobuf records: the Collector's `MetricsData`
+/// record is read for its counters (it was decoded as broken spans once), and the spans are
+/// all there.
+#[test]
+fn telemetry_records_in_a_protobuf_dump_are_read() {
+    let lossy = "sample-traces/collector/dump-with-lossy-telemetry.pb";
+    for args in [&["check", lossy][..], &["check", lossy, "--max-memory", "1KB"][..]] {
+        let (code, r, _) = run(args);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_findings(&r, LOSSY[0].1, lossy);
+        let others: Vec<&str> = r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .filter(|c| !c.starts_with('C'))
+            .collect();
+        assert!(others.is_empty(), "{others:?}");
+        assert_eq!(r["counts"]["spans"], 21);
+        assert_eq!(r["counts"]["other_signals"]["metrics"], 2, "{}", r["counts"]);
+    }
+    let (code, r, _) = run(&["check", "sample-traces/collector/dump-with-healthy-telemetry.pb", "--fail-on", "info"]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["summary"]["findings"], 0, "{}", r["summary"]);
+}
+
 /// Every shard reads the telemetry; the merge reports it once.
 #[test]
 fn shards_and_merge_report_the_collector_once() {

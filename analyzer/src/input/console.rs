@@ -556,6 +556,10 @@ impl RecordDecoder<'_, '_, '_> {
         match super::otlp_proto::decode_traces_data(self.batch, &body, self.loc) {
             Ok(super::otlp_proto::Record::Traces) => RecordClass::Traces(Dialect::Otlp),
             Ok(super::otlp_proto::Record::Logs) => RecordClass::Other(super::Signal::Logs),
+            Ok(super::otlp_proto::Record::Metrics) => match super::telemetry::add_proto_metrics(self.batch, &body) {
+                Ok(()) => RecordClass::Other(super::Signal::Metrics),
+                Err(e) => why(format!("is a metrics record that {e}")),
+            },
             Err(e) => why(format!("is not OTLP protobuf ({e})")),
         }
     }

@@ -88,6 +88,14 @@ pub(super) fn decode_frame(b: &mut Batch, payload: &[u8], loc: SourceLoc, zstd: 
             b.accounting.records_other_signal += 1;
             *b.accounting.other_signals.entry(super::Signal::Logs).or_default() += 1;
         }
+        Ok(otlp_proto::Record::Metrics) => match super::telemetry::add_proto_metrics(b, payload) {
+            Ok(()) => {
+                b.accounting.records_read += 1;
+                b.accounting.records_other_signal += 1;
+                *b.accounting.other_signals.entry(super::Signal::Metrics).or_default() += 1;
+            }
+            Err(e) => malformed(b, format!("record {}: a metrics record {e}", loc.line)),
+        },
         Err(e) => malformed(b, format!("record {}: {e}", loc.line)),
     }
 }

@@ -118,6 +118,8 @@ pub enum Record {
     Traces,
     /// `LogsData`: its log records are counted, and kept when they name a trace.
     Logs,
+    /// `MetricsData` (left undecoded here: the caller reads the Collector's counters from it).
+    Metrics,
 }
 
 /// Decodes one `TracesData` (or `LogsData`, which has the same outer layout: its records
@@ -125,6 +127,9 @@ pub enum Record {
 /// into `batch`. A record that is not valid protobuf leaves `batch` as it was: like a
 /// malformed JSON record, it is skipped whole.
 pub fn decode_traces_data(batch: &mut Batch, bytes: &[u8], loc: SourceLoc) -> Result<Record, WireError> {
+    if is_metrics_data(bytes) {
+        return Ok(Record::Metrics);
+    }
     let mark = batch.mark();
     let spans_before = batch.accounting.spans_read;
     let logs_before = batch.accounting.logs_read;
@@ -140,6 +145,58 @@ pub fn decode_traces_data(batch: &mut Batch, bytes: &[u8], loc: SourceLoc) -> Re
     }
     let logs_only = batch.accounting.logs_read > logs_before && batch.accounting.spans_read == spans_before;
     Ok(if logs_only { Record::Logs } else { Record::Traces })
+}
+
+/// Whether a record is a `MetricsData` (same outer layout as `TracesData`): told by its first
+/// message in a scope's list, when that is a `Metric` rather than a `Span`.
+fn is_metrics_data(bytes: &[u8]) -> bool {
+    fn first_in(r: Reader<'_>, field: u64) -> Option<Reader<'_>> {
+        let mut found = None;
+        let _ = r.each(|n, w, at| {
+            if found.is_none() && n == field {
+                found = sub(w, at);
+            }
+            Ok(())
+        });
+        found
+    }
+    first_in(Reader::new(bytes, 0), 1)
+        .and_then(|resource| first_in(resource, 2))
+        .and_then(|scope| first_in(scope, 2))
+        .is_some_and(is_metric)
+}
+
+/// Whether a message inside a scope's list is a `Metric` rather than a `Span`. A span has
+/// its times (fixed64 fields 7 and 8) and a 16-byte trace id (field 1); a metric has no
+/// fixed64 field, a name (field 1) of any length, and its data in messages where a span has
+/// numbers (sum 7, exponential histogram 10, metadata 12) or its name (gauge 5: a list of
+/// data point messages, which no span name is).
+fn is_metric(r: Reader<'_>) -> bool {
+    let (mut fixed, mut metric) = (false, false);
+    let ok = r.each(|n, w, _| {
+        match (n, w) {
+            (_, Wire::Fixed64(_) | Wire::Fixed32(_)) => fixed = true,
+            (7 | 10 | 12, Wire::Bytes(_)) => metric = true,
+            (5, Wire::Bytes(b)) => metric |= is_gauge(b),
+            (1, Wire::Bytes(b)) => metric |= b.len() != 16,
+            _ => {}
+        }
+        Ok(())
+    });
+    ok.is_ok() && !fixed && metric
+}
+
+/// Whether `b` is a `Gauge`: a non-empty message whose fields are all data points (field 1,
+/// each a message itself).
+fn is_gauge(b: &[u8]) -> bool {
+    let point = |w: Wire<'_>| match w {
+        Wire::Bytes(p) => Reader::new(p, 0).each(|_, _, _| Ok(())).is_ok(),
+        _ => false,
+    };
+    !b.is_empty()
+        && Reader::new(b, 0)
+            .each(|n, w, at| if n == 1 && point(w) { Ok(()) } else { Err(WireError { at, what: "not a gauge" }) })
+            .is_ok()
 }
 
 /// Whether a message inside a scope's list is a `LogRecord` rather than a `Span`: only a
@@ -599,5 +656,51 @@ mod tests {
         // Empty message: fine.
         assert!(decode_traces_data(&mut b, &[], loc).is_ok());
         assert!(b.part.spans.is_empty() && b.part.resources.is_empty() && b.accounting.spans_read == 0);
+    }
+
+    fn message(n: u64, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        tracecheck_wire::varint::put(&mut out, (n << 3) | 2);
+        tracecheck_wire::varint::put(&mut out, payload.len() as u64);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn fixed64(n: u64, v: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        tracecheck_wire::varint::put(&mut out, (n << 3) | 1);
+        out.extend_from_slice(&v.to_le_bytes());
+        out
+    }
+
+    /// A `TracesData`-shaped record (resource 1 → scope list 2 → item 2) holding `item`.
+    fn record(item: &[u8]) -> Vec<u8> {
+        message(1, &message(2, &message(2, item)))
+    }
+
+    #[test]
+    fn metrics_records_are_told_from_spans() {
+        // A data point: start and time (fixed64 2 and 3), an int value (fixed64 6).
+        let point = [fixed64(2, 1), fixed64(3, 2), fixed64(6, 42)].concat();
+        // A gauge whose name is 16 bytes long, as a trace id is.
+        let gauge = [message(1, b"otelcol_exporter"), message(5, &message(1, &point))].concat();
+        // A histogram: field 9 is a span's attributes too; the name gives it away.
+        let histogram = [message(1, b"latency"), message(9, &message(1, &point))].concat();
+        let sum = [message(1, b"otelcol_exporter_sent_spans"), message(7, &message(1, &point))].concat();
+        for (what, m) in [("gauge", gauge), ("histogram", histogram), ("sum", sum)] {
+            let mut b = Batch::default();
+            let r = decode_traces_data(&mut b, &record(&m), SourceLoc::default());
+            assert_eq!(r, Ok(Record::Metrics), "{what}");
+            assert_eq!(b.accounting.spans_read, 0, "{what}: nothing decoded");
+        }
+        // Spans, with or without their times, stay spans (the second one broken).
+        let ids = [message(1, &[7; 16]), message(2, &[8; 8]), message(5, b"GET /")].concat();
+        let timed = [ids.clone(), fixed64(7, 1), fixed64(8, 2)].concat();
+        for (what, s) in [("timed", timed), ("untimed", ids)] {
+            let mut b = Batch::default();
+            let r = decode_traces_data(&mut b, &record(&s), SourceLoc::default());
+            assert_eq!(r, Ok(Record::Traces), "{what}");
+            assert_eq!(b.accounting.spans_read, 1, "{what}");
+        }
     }
 }

@@ -399,15 +399,25 @@ pub fn read_file(bytes: &[u8], source: &str) -> Result<Telemetry, String> {
         }
         _ => {
             for record in proto_records(bytes) {
-                let json = super::otlp_transcode::to_json(super::otlp_transcode::Signal::Metrics, record)
-                    .map_err(|e| format!("not OTLP protobuf metrics: {}", e.what))?;
-                let v: serde_json::Value =
-                    serde_json::from_str(&json.json).map_err(|e| format!("not OTLP protobuf metrics: {e}"))?;
-                t.add_otlp_json(&v, source);
+                t.add_otlp_json(&proto_metrics_json(record)?, source);
             }
         }
     }
     Ok(t)
+}
+
+/// Adds the Collector's counters of one protobuf `MetricsData` record of a dump to `batch`.
+pub(super) fn add_proto_metrics(batch: &mut super::batch::Batch, record: &[u8]) -> Result<(), String> {
+    let v = proto_metrics_json(record)?;
+    batch.accounting.telemetry.add_otlp_json(&v, "the dump");
+    Ok(())
+}
+
+/// One protobuf `MetricsData` as OTLP JSON.
+fn proto_metrics_json(record: &[u8]) -> Result<serde_json::Value, String> {
+    let json = super::otlp_transcode::to_json(super::otlp_transcode::Signal::Metrics, record)
+        .map_err(|e| format!("is not OTLP protobuf metrics: {}", e.what))?;
+    serde_json::from_str(&json.json).map_err(|e| format!("is not OTLP protobuf metrics: {e}"))
 }
 
 /// Length-prefixed records (4-byte big-endian lengths) when the bytes are exactly that,
