@@ -10,6 +10,7 @@ pub mod finding;
 pub mod graph;
 pub mod input;
 pub mod model;
+pub mod otel_traces;
 pub mod replay;
 pub mod report;
 pub mod rules;

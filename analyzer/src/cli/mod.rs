@@ -7,6 +7,7 @@ mod check;
 mod diff;
 mod exit;
 mod explain;
+mod export;
 mod merge;
 mod progress;
 mod replay;
@@ -62,6 +63,9 @@ enum Command {
     Stats(stats::Args),
     /// Draw traces as trees with a waterfall, findings and the critical path.
     Show(show::Args),
+    /// Write the spans as Parquet in the Collector's ClickHouse layout (otel_traces), plus
+    /// columns that make reading them back lose nothing.
+    Export(export::Args),
     /// Join the partial results of `check --shard K/N --partial-out` into the report one
     /// check over all the inputs would have written.
     Merge(merge::Args),
@@ -224,6 +228,7 @@ pub fn main() -> ExitCode {
         Command::Capture(args) => capture::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Show(args) => show::run(args),
+        Command::Export(args) => export::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Replay(args) => replay::run(args),
