@@ -88,7 +88,7 @@ def traces_data(doc):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     corpus = os.path.join(here, "corpus")
-    for d in ("otlp_json", "otlp_proto", "jaeger_zipkin", "containers"):
+    for d in ("otlp_json", "otlp_proto", "jaeger_zipkin", "containers", "parquet"):
         os.makedirs(os.path.join(corpus, d), exist_ok=True)
     jsonl = sorted(glob.glob(os.path.join(ROOT, "checks", "*.jsonl")) + glob.glob(os.path.join(ROOT, "healthy", "*")))
     for f in jsonl:
@@ -110,6 +110,9 @@ def main():
         framed = b"".join(struct.pack(">I", len(r)) + r for r in records)
         open(os.path.join(corpus, "containers", name + "s"), "wb").write(framed)
         open(os.path.join(corpus, "containers", os.path.basename(f) + ".gz"), "wb").write(gzip.compress(open(f, "rb").read()))
+    # parquet: files of tracecheck export, without the leading magic the target adds.
+    for f in sorted(glob.glob(os.path.join(ROOT, "parquet", "*.parquet"))):
+        open(os.path.join(corpus, "parquet", os.path.basename(f)), "wb").write(open(f, "rb").read()[4:])
     print("seeded", sum(len(os.listdir(os.path.join(corpus, d))) for d in os.listdir(corpus)), "files")
 
 

@@ -6,11 +6,11 @@
 pub mod checks;
 pub mod diff;
 pub mod digest;
+pub mod export;
 pub mod finding;
 pub mod graph;
 pub mod input;
 pub mod model;
-pub mod otel_traces;
 pub mod replay;
 pub mod report;
 pub mod rules;

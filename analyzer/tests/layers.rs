@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("stream", &["model", "finding", "input", "graph", "digest", "stats", "checks", "rules", "analysis"]),
     ("diff", &["model", "graph", "stats"]),
     ("replay", &["model"]),
+    ("export", &["model", "input"]),
     (
         "report",
         &["model", "finding", "input", "graph", "digest", "stats", "checks", "rules", "analysis", "diff", "replay"],

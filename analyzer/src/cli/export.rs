@@ -2,8 +2,8 @@
 
 use super::args::Inputs;
 use super::{Exit, load_or_exit, parse_filter};
-use tracecheck::report::term::escape;
 use tracecheck::graph;
+use tracecheck::report::term::escape;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Exit {
     let partial = args.output.with_extension("parquet.partial");
     let written = std::fs::File::create(&partial)
         .map_err(|e| e.to_string())
-        .and_then(|f| tracecheck::otel_traces::write::write_parquet(dump, mask.as_deref(), std::io::BufWriter::new(f)))
+        .and_then(|f| tracecheck::export::write_parquet(dump, mask.as_deref(), std::io::BufWriter::new(f)))
         .and_then(|n| std::fs::rename(&partial, &args.output).map(|()| n).map_err(|e| e.to_string()));
     let rows = match written {
         Ok(n) => n,

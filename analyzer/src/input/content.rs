@@ -70,6 +70,8 @@ pub(super) fn load_content(
     let start = split::skip_ws(content, 0);
     let format = if compression == Compression::ZstdRecords {
         Format::Records
+    } else if otel_traces::read::looks_like(content) {
+        Format::Parquet
     } else if container::looks_like_bare_message(content) {
         // Before the JSON test: the message's first byte, 0x0A, is a newline.
         Format::Message
@@ -94,6 +96,7 @@ pub(super) fn load_content(
         notes: Vec::new(),
     });
     let mut merger = Merger { format, accounting, line_base: 0, opts, share: 1.0, first: true };
+    let mut parquet_note = None;
     match format {
         Format::Empty => {}
         Format::Unknown => {
@@ -150,6 +153,29 @@ pub(super) fn load_content(
                 merger.merge(sink, batches)
             })
         }
+        Format::Parquet => match otel_traces::read::SpanFile::open(content) {
+            Ok(f) => {
+                let groups: Vec<usize> = (0..f.row_groups()).collect();
+                let decode = |g: &usize| f.decode(*g, file);
+                decode_windows(&groups, sink.window, &decode, &mut |_, batches| merger.merge(sink, batches));
+                if !f.typed {
+                    parquet_note = Some(
+                        "Parquet with string maps only (not written by tracecheck export): attribute types inferred from their text",
+                    );
+                }
+            }
+            Err(e) => {
+                merger.accounting.records_read += 1;
+                merger.accounting.skip(IssueKind::UnknownFormat);
+                sink.loaded.issues.push(InputIssue {
+                    kind: IssueKind::UnknownFormat,
+                    loc: SourceLoc { file, line: 0, offset: 0 },
+                    message: format!("{path} is {e}"),
+                    trace_id: None,
+                    span_id: None,
+                });
+            }
+        },
         Format::Message => {
             let mut b = Batch::fresh();
             frames::decode_frame(&mut b, content, SourceLoc { file, line: 1, offset: 0 }, false, opts.max_record_bytes);
@@ -165,6 +191,7 @@ pub(super) fn load_content(
     if let Some(f) = loaded.dump.files.last_mut() {
         f.dialects = merger.accounting.decoded_by_dialect.keys().copied().collect();
         f.notes = f.dialects.iter().filter_map(|d| d.loses()).map(str::to_string).collect();
+        f.notes.extend(parquet_note.map(str::to_string));
     }
     loaded.accounting.add(&merger.accounting);
 }

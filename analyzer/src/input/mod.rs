@@ -7,6 +7,7 @@ mod console;
 pub mod container;
 pub mod jaeger_json;
 pub mod js_inspect;
+pub mod otel_traces;
 pub mod otlp_json;
 pub mod otlp_proto;
 pub mod otlp_transcode;

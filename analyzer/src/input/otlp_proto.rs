@@ -259,8 +259,17 @@ impl ProtoDecoder<'_> {
             Ok(())
         })?;
         self.batch.identify_resource(res_idx as usize);
+        let (spans_before, logs_before) = (self.batch.accounting.spans_read, self.batch.accounting.logs_read);
         for s in scopes {
             self.scope_spans(s, res_idx)?;
+        }
+        // A `ResourceLogs` names the resource of log records, not of spans: as in JSON, it
+        // is no resource of the dump.
+        if self.batch.accounting.spans_read == spans_before
+            && self.batch.accounting.logs_read > logs_before
+            && res_idx as usize + 1 == self.batch.part.resources.len()
+        {
+            self.batch.part.resources.pop();
         }
         Ok(())
     }

@@ -33,6 +33,8 @@ pub enum Format {
     Message,
     /// Nothing but whitespace.
     Empty,
+    /// A Parquet file of spans in the Collector's `otel_traces` layout.
+    Parquet,
     /// Not a format this tool reads.
     Unknown,
 }
@@ -66,7 +68,7 @@ impl Dialect {
             Dialect::RustStdout => Some(
                 "OpenTelemetry Rust stdout output: times in microseconds, the resource printed once for the whole output, no trace state or dropped counts, attribute arrays kept as text",
             ),
-            Dialect::Otlp | Dialect::Jaeger | Dialect::Zipkin => None,
+            Dialect::Otlp | Dialect::Jaeger | Dialect::Zipkin | Dialect::OtelTraces => None,
         }
     }
 }
@@ -93,4 +95,7 @@ pub enum Dialect {
     /// The OpenTelemetry Rust SDK's `opentelemetry-stdout` exporter.
     #[serde(rename = "rust-stdout")]
     RustStdout,
+    /// Rows of the Collector's ClickHouse table `otel_traces` (Parquet).
+    #[serde(rename = "otel-traces")]
+    OtelTraces,
 }

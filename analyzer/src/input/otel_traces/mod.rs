@@ -1,7 +1,7 @@
 //! Spans as rows of the OpenTelemetry Collector's ClickHouse table (`otel_traces`), in
 //! Parquet: the flat span layout people already keep spans in (ClickHouse, Databricks,
-//! otlp2parquet, DuckDB). [`write`] exports a dump in it; [`read`] decodes such files,
-//! ours or anyone's.
+//! otlp2parquet, DuckDB). [`crate::export`] writes a dump in it; [`mod@read`] decodes such
+//! files, ours or anyone's.
 //!
 //! The table's columns come first, with its names and spellings (`SpanKind` `Server`,
 //! `StatusCode` `Error`, as the exporter's current version writes them; the older
@@ -15,8 +15,6 @@
 //! from their text.
 
 pub mod read;
-pub mod write;
-
 
 /// Every column tracecheck writes: the table's, then ours.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -162,8 +160,18 @@ impl Col {
     }
 }
 
+/// What `ParentSpanId` holds for a parent that was present but not an id: no hex reads as
+/// an id, so reading it back gives the same invalid parent.
+pub const INVALID_PARENT: &str = "invalid";
+
+/// The file-level key that says which layout (and version of our columns) a file holds.
+pub const LAYOUT_KEY: &str = "tracecheck.layout";
+/// Its value for what this version writes.
+pub const LAYOUT: &str = "otel_traces+tracecheck/1";
+
 /// The columns a file must have to be read as spans.
-pub const REQUIRED: [Col; 6] = [Col::Timestamp, Col::TraceId, Col::SpanId, Col::ParentSpanId, Col::SpanName, Col::Duration];
+pub const REQUIRED: [Col; 6] =
+    [Col::Timestamp, Col::TraceId, Col::SpanId, Col::ParentSpanId, Col::SpanName, Col::Duration];
 
 /// One character per attribute, in map order, for its OTLP type: `s` string, `b` bool, `i`
 /// int, `d` double, `y` bytes (base64), `a` array and `m` map (JSON), `e` empty.

@@ -1,7 +1,8 @@
-//! `tracecheck export`: the spans of a dump as Parquet rows in the `otel_traces` layout,
-//! plus the columns of ours that make the round trip lossless (see the module above).
+//! `tracecheck export`: the spans of a dump as Parquet rows in the Collector's `otel_traces`
+//! layout, plus the columns of ours that make the round trip lossless (the layout is in
+//! [`crate::input::otel_traces`], beside its reader).
 
-use super::{Col, TypeCode, kind_name, status_name};
+use crate::input::otel_traces::{Col, INVALID_PARENT, LAYOUT, LAYOUT_KEY, TypeCode, kind_name, status_name};
 use crate::model::{Attr, Dump, NO_SCOPE, Parent, Span, SpanFlags, Value};
 use polars_arrow::array::{Array, ListArray, MapArray, PrimitiveArray, StructArray, Utf8ViewArray};
 use polars_arrow::datatypes::{ArrowDataType, ArrowSchema, Field, TimeUnit};
@@ -16,13 +17,9 @@ use polars_parquet::write::{
 use std::io::Write;
 use std::sync::Arc;
 
-/// Rows per row group: about 64 MB of spans shaped like real services.
+/// Rows per row group (at least: a group ends where no resource of its rows is used
+/// after it): about 64 MB of spans shaped like real services.
 pub const ROW_GROUP_ROWS: usize = 65_536;
-
-/// The file-level key that says which layout (and version of our columns) a file holds.
-pub const LAYOUT_KEY: &str = "tracecheck.layout";
-/// Its value for what this version writes.
-pub const LAYOUT: &str = "otel_traces+tracecheck/1";
 
 /// Writes the spans of `dump` (those `keep` marks, by index, when given) to `out` as
 /// Parquet, in dump order; returns how many rows were written.
@@ -58,12 +55,22 @@ pub fn write_parquet<W: Write>(dump: &Dump, keep: Option<&[bool]>, out: W) -> Re
         Ok(())
     };
     let kept = dump.spans.iter().enumerate().filter(|(i, _)| keep.is_none_or(|k| k.get(*i).copied().unwrap_or(false)));
-    for (_, span) in kept {
-        group.push(dump, &ids, span);
-        rows += 1;
-        if group.len == ROW_GROUP_ROWS {
+    // A row group ends only where no resource of the rows before it is used after it: a
+    // reader makes one resource of the rows of one ResourceIndex in a row group, as the
+    // dump had one.
+    let kept: Vec<&Span> = kept.map(|(_, s)| s).collect();
+    let mut last_use = vec![0usize; dump.resources.len()];
+    for (p, s) in kept.iter().enumerate() {
+        last_use[s.resource as usize] = p;
+    }
+    let mut reach = 0;
+    for (p, span) in kept.iter().enumerate() {
+        if group.len >= ROW_GROUP_ROWS && reach < p {
             flush(&mut group, &mut writer)?;
         }
+        reach = reach.max(last_use[span.resource as usize]);
+        group.push(dump, &ids, span);
+        rows += 1;
     }
     flush(&mut group, &mut writer)?;
     // No Arrow schema in the footer: readers take the Parquet types (plain strings, not
@@ -127,9 +134,18 @@ fn dtype(c: Col) -> ArrowDataType {
     use Col::*;
     match c {
         Timestamp => micros(),
-        Duration | StartTimeUnixNano | EndTimeUnixNano | DroppedAttributesCount | DroppedEventsCount
-        | DroppedLinksCount | DroppedNestedAttributesCount | ResourceDroppedAttributesCount
-        | ScopeDroppedAttributesCount | ResourceIndex | ScopeIndex | TracecheckFlags => ArrowDataType::Int64,
+        Duration
+        | StartTimeUnixNano
+        | EndTimeUnixNano
+        | DroppedAttributesCount
+        | DroppedEventsCount
+        | DroppedLinksCount
+        | DroppedNestedAttributesCount
+        | ResourceDroppedAttributesCount
+        | ScopeDroppedAttributesCount
+        | ResourceIndex
+        | ScopeIndex
+        | TracecheckFlags => ArrowDataType::Int64,
         ResourceAttributes | SpanAttributes | ScopeAttributes => string_map(),
         EventsTimestamp => list_of(micros()),
         EventsTimeUnixNano => list_of(ArrowDataType::Int64),
@@ -336,10 +352,6 @@ fn hex_or_empty(id: &[u8]) -> String {
     if id.iter().all(|&b| b == 0) { String::new() } else { tracecheck_wire::hex::encode(id) }
 }
 
-/// What `ParentSpanId` holds for a parent that was present but not an id: no hex reads as
-/// an id, so reading it back gives the same invalid parent.
-pub const INVALID_PARENT: &str = "invalid";
-
 impl Rows {
     fn push(&mut self, dump: &Dump, ids: &Ids, s: &Span) {
         self.len += 1;
@@ -440,7 +452,8 @@ impl Rows {
         for (c, m) in MAP_COLS.into_iter().zip(self.maps) {
             by_col.push((c, m.into_array()));
         }
-        let values = PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.event_micros.values)).to(micros()).boxed();
+        let values =
+            PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.event_micros.values)).to(micros()).boxed();
         by_col.push((Col::EventsTimestamp, self.event_micros.wrap(micros(), values)));
         let values = PrimitiveArray::<i64>::from_vec(std::mem::take(&mut self.event_nanos.values)).boxed();
         by_col.push((Col::EventsTimeUnixNano, self.event_nanos.wrap(ArrowDataType::Int64, values)));
@@ -460,7 +473,10 @@ impl Rows {
         for (c, a) in by_col {
             arrays[c as usize] = Some(a);
         }
-        let arrays = arrays.into_iter().map(|a| a.unwrap_or_else(|| PrimitiveArray::<i64>::new_null(ArrowDataType::Int64, len).boxed())).collect();
+        let arrays = arrays
+            .into_iter()
+            .map(|a| a.unwrap_or_else(|| PrimitiveArray::<i64>::new_null(ArrowDataType::Int64, len).boxed()))
+            .collect();
         RecordBatchT::new(len, schema, arrays)
     }
 }
