@@ -128,8 +128,8 @@ fn every_sample_and_real_dump_survives_the_round_trip() {
 fn a_large_dump_of_services_survives_the_round_trip() {
     let dir = tempfile::tempdir().expect("tmp");
     let dump = dir.path().join("services.jsonl");
-    let emit = common::root().join("target").join(if cfg!(debug_assertions) { "debug" } else { "release" });
-    let emit = emit.join("tracecheck-emit");
+    // Built beside this test's binary by `cargo test --workspace`.
+    let emit = Path::new(env!("CARGO_BIN_EXE_tracecheck")).with_file_name("tracecheck-emit");
     if !emit.exists() {
         common::cannot_run("tracecheck-emit is not built (cargo test --workspace builds it)");
         return;
@@ -286,6 +286,16 @@ fn export_on_the_command_line() {
     assert_eq!(r["counts"]["spans"], 21);
     assert_eq!(r["inputs"][0]["format"], "parquet");
     assert_eq!(r["inputs"][0]["dialects"][0], "otel-traces");
+    // Streaming mode and shards read the file as memory mode does.
+    let path = out.to_str().expect("utf-8");
+    let (_, streamed, _) = common::json_report(&["check", path, "--max-memory", "1KB"]);
+    assert_eq!(streamed["digest"], r["digest"]);
+    assert_eq!(streamed["counts"], r["counts"]);
+    let parts = common::shard_partials(path, 3, dir.path());
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let (_, merged, _) = common::json_report(&[&["merge"][..], &parts].concat());
+    assert_eq!(merged["digest"], r["digest"]);
+    assert_eq!(merged["counts"]["spans"], 21);
     // Only the spans a selector matches.
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_tracecheck"))
         .args(["--no-config", "export", "--where", "{ kind = server }", "-o"])
@@ -337,4 +347,60 @@ fn damaged_parquet_is_an_input_error_not_a_panic() {
         refused += usize::from(!loaded.issues.is_empty());
     }
     assert!(refused > 20, "damage is noticed: {refused} of 120");
+}
+
+/// The README's ClickHouse recipe, run in chdb (ClickHouse in-process, from PyPI): spans
+/// written to one file per bucket partition with the documented bucket expression, each
+/// checked as a pre-split shard, merged: the report of one check over all the spans.
+#[test]
+fn clickhouse_partitions_by_bucket_into_presplit_shards() {
+    const RECIPE: &str = r#"
+import sys, chdb
+src, out = sys.argv[1], sys.argv[2]
+bucket = "reinterpretAsUInt16(reverse(unhex(right(TraceId, 4))))"
+chdb.query(f"INSERT INTO FUNCTION file('{out}/part-{{_partition_id}}.parquet', Parquet) "
+           f"PARTITION BY {bucket} % 3 SELECT * FROM file('{src}', Parquet)")
+"#;
+    let dir = tempfile::tempdir().expect("tmp");
+    let spans = dir.path().join("spans.parquet");
+    let dump = common::root().join("sample-traces/scenario/kill-node.jsonl");
+    let loaded = load(&[dump], &LoadOptions::default());
+    std::fs::write(&spans, export(&loaded)).expect("write");
+    let run = std::process::Command::new("python3").arg("-c").arg(RECIPE).arg(&spans).arg(dir.path()).output();
+    match run {
+        Ok(o) if o.status.success() => {}
+        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named 'chdb'") => {
+            common::cannot_run("chdb is not installed (pip install chdb): the ClickHouse recipe is untested");
+            return;
+        }
+        Ok(o) => panic!("chdb: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            common::cannot_run(&format!("python3 cannot run: {e}"));
+            return;
+        }
+    }
+    let mut partials = Vec::new();
+    for k in 0..3 {
+        let part = dir.path().join(format!("part-{k}.parquet"));
+        let partial = dir.path().join(format!("p{k}.json"));
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracecheck"))
+            .args(["--no-config", "check", "--rules"])
+            .arg(common::root().join("rules/p2p-marketplace.toml"))
+            .arg(&part)
+            .args(["--shard", &format!("{k}/3"), "--presplit", "--partial-out"])
+            .arg(&partial)
+            .output()
+            .expect("check");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        partials.push(partial.display().to_string());
+    }
+    let args: Vec<&str> = ["merge"].into_iter().chain(partials.iter().map(String::as_str)).collect();
+    let (code, merged, _) = common::json_report(&args);
+    let pack = common::root().join("rules/p2p-marketplace.toml").display().to_string();
+    let (whole_code, whole, _) = common::json_report(&["check", "--rules", &pack, spans.to_str().expect("utf-8")]);
+    assert_eq!(code, whole_code);
+    assert_eq!(merged["digest"], whole["digest"]);
+    assert_eq!(merged["counts"]["spans"], whole["counts"]["spans"]);
+    assert_eq!(merged["summary"]["by_code"], whole["summary"]["by_code"]);
+    assert_eq!(merged["rules"], whole["rules"]);
 }

@@ -194,3 +194,112 @@ fn merge_on_the_command_line_gives_check_s_report_and_exit_code_and_refuses_what
     assert_eq!(r["summary"]["findings"], w["summary"]["findings"]);
     assert_eq!(r["summary"]["max_findings_per_code"], 3);
 }
+
+/// `file` (OTLP JSON lines) split by trace bucket modulo `n` into `n` files, as ClickHouse's
+/// `PARTITION BY` or Spark's repartition by bucket would: part `k` holds the traces of shard
+/// `k`, each line keeping its resource and scope.
+fn split_by_bucket(file: &Path, n: u32, dir: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(file).expect("dump");
+    let mut parts: Vec<String> = vec![String::new(); n as usize];
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let Some(rss) = v["resourceSpans"].as_array() else { continue };
+        for (k, part) in parts.iter_mut().enumerate() {
+            let mut kept_rs = Vec::new();
+            for rs in rss {
+                let mut kept_ss = Vec::new();
+                for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                    let spans: Vec<&serde_json::Value> = ss["spans"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| {
+                            let id = s["traceId"].as_str().expect("trace id");
+                            u32::from_str_radix(&id[id.len() - 4..], 16).expect("hex") % n == k as u32
+                        })
+                        .collect();
+                    if !spans.is_empty() {
+                        let mut ss = ss.clone();
+                        ss["spans"] = serde_json::json!(spans);
+                        kept_ss.push(ss);
+                    }
+                }
+                if !kept_ss.is_empty() {
+                    let mut rs = rs.clone();
+                    rs["scopeSpans"] = serde_json::json!(kept_ss);
+                    kept_rs.push(rs);
+                }
+            }
+            if !kept_rs.is_empty() {
+                part.push_str(&serde_json::json!({ "resourceSpans": kept_rs }).to_string());
+                part.push('\n');
+            }
+        }
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(k, text)| {
+            let path = dir.join(format!("split-{k}-of-{n}.jsonl"));
+            std::fs::write(&path, text).expect("write");
+            path
+        })
+        .collect()
+}
+
+/// What a pre-split run must agree on with one check of the whole dump (the resource
+/// records and input counts are those of the parts).
+fn span_verdicts(r: &Report) -> serde_json::Value {
+    let findings: Vec<String> =
+        r.findings.iter().map(|f| format!("{} {:?} {:?} {}", f.code, f.trace_id, f.span_ids, f.message)).collect();
+    serde_json::json!({
+        "spans": r.counts.spans, "traces": r.counts.traces, "digest": r.digest.spans,
+        "verdict": r.verdict, "structure": r.structure, "rules": r.rules, "findings": findings,
+        "by_code": r.summary.by_code,
+    })
+}
+
+/// Inputs split by bucket beforehand: each shard reads only its part (`--presplit`), `merge`
+/// adds the parts' inputs up, and the report says what one check of the whole dump says
+/// (orphans and a missing root among the findings; rule outcomes; digest), for 1, 3 and 7
+/// parts. A part holding another shard's traces, and a mix of pre-split and ordinary
+/// partials, are refused.
+#[test]
+fn presplit_inputs_merge_into_the_whole_dumps_report() {
+    let dump = common::root().join("sample-traces/scenario/kill-node.jsonl");
+    let mut opts = options();
+    opts.max_findings = 1000;
+    let whole = report(&analysis::analyze(std::slice::from_ref(&dump), &opts));
+    assert!(whole.findings.iter().any(|f| f.code.as_str() == "S001"), "orphans to compare");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = StreamOptions { budget: 1 << 20, temp_dir: tmp.path().to_path_buf(), partitions: None };
+    for n in [1, 3, 7] {
+        let files = split_by_bucket(&dump, n, tmp.path());
+        let mut parts = Vec::new();
+        for (k, file) in files.iter().enumerate() {
+            let shard = Shard { k: k as u32, n };
+            let (mut p, _) =
+                stream::presplit_partial(&Inputs::resolve(std::slice::from_ref(file)), &opts, &s, shard).expect("part");
+            p.sketch_latency();
+            let path = tmp.path().join(format!("presplit-{k}-of-{n}.json"));
+            std::fs::write(&path, serde_json::to_vec(&p).expect("serialise")).expect("write");
+            parts.push((path.display().to_string(), partial::read(&path).expect("read back")));
+        }
+        let merged = report(&partial::combine(parts, opts.max_findings).expect("combine").settle(&opts));
+        assert_eq!(span_verdicts(&merged), span_verdicts(&whole), "{n} parts");
+        assert_eq!(merged.counts.input.spans_read, whole.counts.input.spans_read, "{n} parts: the parts add up");
+        assert_eq!(merged.inputs.len(), n as usize);
+    }
+    // Part 0 of 3 given as shard 1/3: its spans are of another shard.
+    let files = split_by_bucket(&dump, 3, tmp.path());
+    let err = stream::presplit_partial(&Inputs::resolve(&files[..1]), &opts, &s, Shard { k: 1, n: 3 })
+        .expect_err("not its traces");
+    assert!(err.to_string().contains("of traces outside shard 1/3: they were not split by trace bucket"), "{err}");
+    // A pre-split partial and an ordinary one do not merge.
+    let (a, _) =
+        stream::presplit_partial(&Inputs::resolve(&files[..1]), &opts, &s, Shard { k: 0, n: 3 }).expect("part");
+    let (b, _) =
+        stream::partial(&Inputs::resolve(std::slice::from_ref(&dump)), &opts, &s, Shard { k: 1, n: 3 }).expect("shard");
+    let err = partial::combine(vec![("a.json".into(), a), ("b.json".into(), b)], opts.max_findings).expect_err("mixed");
+    assert!(err.to_string().contains("mixes pre-split inputs with shards that read every input"), "{err}");
+}

@@ -73,6 +73,12 @@ pub struct CheckArgs {
     /// partials of every shard into the report one check would have written.
     #[arg(long, value_name = "FILE")]
     partial_out: Option<PathBuf>,
+    /// The inputs hold only this shard's traces, split by trace bucket beforehand (ClickHouse
+    /// PARTITION BY, Spark, a script): read only them, and let merge add up the inputs of the
+    /// partials. A span of another shard's trace is an error (exit 2). A parent in another
+    /// trace is recognised only within a part. Needs --shard and --partial-out.
+    #[arg(long, requires_all = ["shard", "partial_out"])]
+    presplit: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -280,7 +286,12 @@ pub fn run_on(files: &[PathBuf], args: &mut CheckArgs) -> Exit {
                 partitions: None,
             };
             let shard = shard.unwrap_or(Shard::ALL);
-            stream::partial(&inputs, &opts, &s, shard).map(|(p, st)| (p, budget.map(|b| (b, st))))
+            let made = if args.presplit {
+                stream::presplit_partial(&inputs, &opts, &s, shard)
+            } else {
+                stream::partial(&inputs, &opts, &s, shard)
+            };
+            made.map(|(p, st)| (p, budget.map(|b| (b, st))))
         }
     };
     bar.finish();
@@ -301,6 +312,11 @@ pub fn run_on(files: &[PathBuf], args: &mut CheckArgs) -> Exit {
                 st.largest_partition
             );
             p
+        }
+        // Pre-split inputs that hold other shards' traces.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            eprintln!("tracecheck: {e}");
+            return Exit::Usage;
         }
         Err(e) => {
             eprintln!("tracecheck: streaming mode failed with temporary files in {}: {e}", temp_dir.display());

@@ -128,6 +128,41 @@ pub fn partial(
     s: &StreamOptions,
     shard: Shard,
 ) -> io::Result<(Partial, StreamStats)> {
+    partial_of(inputs, opts, s, shard, false)
+}
+
+/// The partial result of shard `shard` from inputs that hold only its traces (split by trace
+/// bucket beforehand: by ClickHouse, Spark, or a script); `merge` adds up the inputs of
+/// such partials. Orphans are resolved against the spans of these inputs only. An input
+/// span of another shard's trace is an error: the inputs were not split by bucket.
+pub fn presplit_partial(
+    inputs: &input::Inputs,
+    opts: &Options,
+    s: &StreamOptions,
+    shard: Shard,
+) -> io::Result<(Partial, StreamStats)> {
+    let (p, stats) = partial_of(inputs, opts, s, shard, true)?;
+    let acc = &p.inputs.as_ref().map(|i| i.accounting.clone()).unwrap_or_default();
+    let foreign = (acc.spans_read - acc.spans_dropped).saturating_sub(p.spans);
+    if foreign > 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the inputs hold {foreign} span(s) of traces outside shard {}/{}: they were not split by trace bucket (bucket modulo {} = {})",
+                shard.k, shard.n, shard.n, shard.k
+            ),
+        ));
+    }
+    Ok((p, stats))
+}
+
+fn partial_of(
+    inputs: &input::Inputs,
+    opts: &Options,
+    s: &StreamOptions,
+    shard: Shard,
+    presplit: bool,
+) -> io::Result<(Partial, StreamStats)> {
     let dir = TempDir::new(&s.temp_dir)?;
     let mut loaded = Loaded { errors: inputs.errors.clone(), ..Loaded::default() };
 
@@ -196,7 +231,10 @@ pub fn partial(
         return Err(e);
     }
     total.resolve_orphans(&traces_of);
-    total.take_input_findings(input_findings, shard, opts, &inputs_rec.files);
+    // Pre-split inputs are this shard's alone: all their findings are its own.
+    let owner = if presplit { Shard::ALL } else { shard };
+    total.take_input_findings(input_findings, owner, opts, &inputs_rec.files);
     total.inputs = Some(inputs_rec);
+    total.presplit = presplit;
     Ok((total, stats))
 }

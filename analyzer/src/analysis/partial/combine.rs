@@ -99,7 +99,13 @@ pub fn combine(parts: Vec<(String, Partial)>, max_findings: usize) -> Result<Par
                 first.settings.max_record_bytes
             ));
         }
-        if p.inputs != first.inputs {
+        if p.presplit != first.presplit {
+            return err(format!(
+                "mixes pre-split inputs with shards that read every input ({first_path} {} made with --presplit)",
+                if first.presplit { "was" } else { "was not" }
+            ));
+        }
+        if !p.presplit && p.inputs != first.inputs {
             return err(format!("was made from other inputs than {first_path} (each shard must read the same files)"));
         }
         if p.findings.max() < max_findings {

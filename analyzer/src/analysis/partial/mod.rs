@@ -122,7 +122,8 @@ fn of_kind(opts: &Options, kind: PackKind) -> impl Iterator<Item = (String, Stri
         .map(|p| (p.path.clone(), p.text.clone()))
 }
 
-/// What was read: the same for every shard of one run, since every shard reads every input.
+/// What was read: the same for every shard of one run, since every shard reads every input
+/// (or, for pre-split inputs, each shard's own part, added up by `merge`).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputsRec {
     pub files: Vec<InputFile>,
@@ -136,6 +137,15 @@ pub struct InputsRec {
 }
 
 impl InputsRec {
+    /// Adds what another part of the inputs read.
+    pub fn add(&mut self, other: InputsRec) {
+        self.files.extend(other.files);
+        self.errors.extend(other.errors);
+        self.accounting.add(&other.accounting);
+        self.resources += other.resources;
+        self.telemetry.merge(&other.telemetry);
+    }
+
     /// What `loaded` read, with the Collector counters `opts` brings from elsewhere.
     pub fn of(loaded: &Loaded, opts: &Options) -> InputsRec {
         let mut telemetry = loaded.accounting.telemetry.clone();
@@ -166,6 +176,10 @@ pub struct Partial {
     pub shards: Vec<Shard>,
     /// Set once every input was read.
     pub inputs: Option<InputsRec>,
+    /// Made from inputs that held only its shard's traces (`check --presplit`): `merge`
+    /// adds up the inputs of such partials instead of requiring the same inputs.
+    #[serde(default)]
+    pub presplit: bool,
     pub spans: u64,
     /// Logs found with their trace (and span).
     #[serde(default)]
@@ -194,6 +208,7 @@ impl Partial {
             settings: Settings::of(opts),
             shards: vec![shard],
             inputs: None,
+            presplit: false,
             spans: 0,
             logs_correlated: 0,
             structure: Structure::default(),
@@ -261,7 +276,13 @@ impl Partial {
     /// Adds `other`, which covers other traces of the same inputs, into `self`.
     pub fn merge(&mut self, other: Partial) {
         self.shards.extend(other.shards);
-        self.inputs = self.inputs.take().or(other.inputs);
+        self.inputs = match (self.inputs.take(), other.inputs) {
+            (Some(mut mine), Some(theirs)) if self.presplit && other.presplit => {
+                mine.add(theirs);
+                Some(mine)
+            }
+            (mine, theirs) => mine.or(theirs),
+        };
         self.spans += other.spans;
         self.logs_correlated += other.logs_correlated;
         self.structure.add(&other.structure);
