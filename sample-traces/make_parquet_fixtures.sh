@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates sample-traces/parquet/: healthy/checkout.jsonl exported by tracecheck (the
 # otel_traces layout with our typed columns), and the same as another tool would write the
-# table (its columns only, string maps, nanosecond Timestamp, unsigned Duration, the older
+# table (its columns only, string maps, nanosecond Timestamp (1 ns after each start), unsigned
+# Duration, the older
 # SPAN_KIND_* / STATUS_CODE_* spellings; written by pyarrow). Run from the repository root.
 set -eu
 cargo build -q -p tracecheck
@@ -16,7 +17,9 @@ table = ["Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanNa
          "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId", "Links.SpanId",
          "Links.TraceState", "Links.Attributes"]
 t = t.select(table)
-t = t.set_column(0, "Timestamp", t["Timestamp"].cast(pa.timestamp("ns", tz="UTC")))
+# Nanosecond timestamps, one nanosecond after each start (so a reader that drops them shows).
+ns = [v * 1000 + 1 for v in t["Timestamp"].cast(pa.int64()).to_pylist()]
+t = t.set_column(0, "Timestamp", pa.array(ns, pa.int64()).cast(pa.timestamp("ns", tz="UTC")))
 kinds = {"Server": "SPAN_KIND_SERVER", "Client": "SPAN_KIND_CLIENT", "Internal": "SPAN_KIND_INTERNAL",
          "Producer": "SPAN_KIND_PRODUCER", "Consumer": "SPAN_KIND_CONSUMER", "Unspecified": "SPAN_KIND_UNSPECIFIED"}
 t = t.set_column(6, "SpanKind", pa.array([kinds[k] for k in t["SpanKind"].to_pylist()]))

@@ -152,60 +152,17 @@ fn a_large_dump_of_services_survives_the_round_trip() {
     assert!(meta.row_groups() >= 3, "{} row groups", meta.row_groups());
 }
 
-/// Runs a Python snippet with pyarrow (installed by `.ci/run`); false when it cannot run.
-fn python(script: &str, args: &[&Path]) -> bool {
-    let run = std::process::Command::new("python3").arg("-c").arg(script).args(args).output();
-    match run {
-        Ok(o) if o.status.success() => true,
-        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named 'pyarrow'") => {
-            common::cannot_run("pyarrow is not installed (pip install pyarrow)");
-            false
-        }
-        Ok(o) => panic!("python: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(e) => {
-            common::cannot_run(&format!("python3 cannot run: {e}"));
-            false
-        }
-    }
-}
-
-/// A file as another tool writes the table: only its columns, attributes as string maps,
-/// `Timestamp` in nanoseconds, `Duration` unsigned, the older `SPAN_KIND_*` and
-/// `STATUS_CODE_*` spellings, `Events` without our exact times.
-const FOREIGN: &str = r#"
-import sys, pyarrow as pa, pyarrow.parquet as pq
-t = pq.read_table(sys.argv[1])
-table = ["Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
-         "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration", "StatusCode",
-         "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId", "Links.SpanId",
-         "Links.TraceState", "Links.Attributes"]
-t = t.select(table)
-ns = pa.array([v * 1000 + 1 for v in t["Timestamp"].cast(pa.int64()).to_pylist()], pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
-t = t.set_column(0, "Timestamp", ns)
-kinds = {"Server": "SPAN_KIND_SERVER", "Client": "SPAN_KIND_CLIENT", "Internal": "SPAN_KIND_INTERNAL",
-         "Producer": "SPAN_KIND_PRODUCER", "Consumer": "SPAN_KIND_CONSUMER", "Unspecified": "SPAN_KIND_UNSPECIFIED"}
-t = t.set_column(6, "SpanKind", pa.array([kinds[k] for k in t["SpanKind"].to_pylist()]))
-codes = {"Unset": "STATUS_CODE_UNSET", "Ok": "STATUS_CODE_OK", "Error": "STATUS_CODE_ERROR"}
-t = t.set_column(13, "StatusCode", pa.array([codes[c] for c in t["StatusCode"].to_pylist()]))
-t = t.set_column(12, "Duration", t["Duration"].cast(pa.uint64()))
-pq.write_table(t, sys.argv[2], compression="snappy")
-"#;
-
 /// What a file of another tool loses: exact start times below the microsecond, attribute
 /// types (inferred back from the text), scope attributes, drop counters. What it keeps is
 /// read: the same spans, traces, structure, names, kinds and statuses, and typed attributes
 /// where the text says the type.
 #[test]
 fn a_file_with_only_the_tables_columns_is_read_with_inferred_types() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let ours = dir.path().join("ours.parquet");
-    let theirs = dir.path().join("theirs.parquet");
-    let dump = common::root().join("sample-traces/healthy/checkout.jsonl");
-    let loaded = load(&[dump], &LoadOptions::default());
-    std::fs::write(&ours, export(&loaded)).expect("write");
-    if !python(FOREIGN, &[&ours, &theirs]) {
-        return;
-    }
+    // `checkout.jsonl` as another tool writes the table (sample-traces/make_parquet_fixtures.sh):
+    // its columns only, string maps, nanosecond `Timestamp` one nanosecond after each start,
+    // unsigned `Duration`, `SPAN_KIND_*` and `STATUS_CODE_*`.
+    let theirs = common::root().join("sample-traces/parquet/checkout-table-columns-only.parquet");
+    let loaded = load(&[common::root().join("sample-traces/healthy/checkout.jsonl")], &LoadOptions::default());
     let again = load(std::slice::from_ref(&theirs), &LoadOptions::default());
     assert!(again.issues.is_empty(), "{:?}", again.issues);
     let note = &again.dump.files[0].notes;
@@ -215,8 +172,8 @@ fn a_file_with_only_the_tables_columns_is_read_with_inferred_types() {
     assert_eq!(got.counts.spans, want.counts.spans);
     assert_eq!(got.counts.traces, want.counts.traces);
     assert_eq!(got.structure, want.structure);
-    let kinds = |r: &Report| serde_json::to_value(&r.latency).expect("json");
-    assert_eq!(kinds(&got), kinds(&want), "the nanosecond added to every start moves no duration");
+    let latency = |r: &Report| serde_json::to_value(&r.latency).expect("json");
+    assert_eq!(latency(&got), latency(&want), "the nanosecond added to every start moves no duration");
     // An integer attribute written as text is an integer again (the `show` of a span).
     let loaded = load(&[theirs], &LoadOptions::default());
     let d = &loaded.dump;
