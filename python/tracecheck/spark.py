@@ -84,7 +84,6 @@ def _partials(df: Any, rules: Sequence[str], partitions: Optional[int], max_find
     parts = (
         df.withColumn(_SHARD, shard)
         .repartition(n, F.col(_SHARD))
-        .sortWithinPartitions(_SHARD, "TraceId")
         .mapInArrow(kernel, "shard int, partial string")
         .collect()
     )
