@@ -119,22 +119,10 @@ def main():
                 f.write(len(m).to_bytes(4, "big") + m)
     # The dumps with telemetry as the file exporter's protobuf records: TracesData records,
     # then the Collector's MetricsData record.
-    from make_log_fixtures import hex_ids_to_base64
-    from opentelemetry.proto.trace.v1 import trace_pb2
+    from make_log_fixtures import write_records
 
     for name in ["dump-with-lossy-telemetry", "dump-with-healthy-telemetry"]:
-        with open(os.path.join(OUT, name + ".pb"), "wb") as f:
-            for l in files[name + ".jsonl"].splitlines():
-                d = json.loads(l)
-                if "resourceSpans" in d:
-                    m = json_format.ParseDict(hex_ids_to_base64(d), trace_pb2.TracesData())
-                elif "resourceMetrics" in d:
-                    m = json_format.ParseDict(d, metrics_pb2.MetricsData())
-                else:
-                    continue
-                b = m.SerializeToString()
-                f.write(len(b).to_bytes(4, "big") + b)
-
+        write_records(os.path.join(OUT, name + ".pb"), files[name + ".jsonl"], ("resourceSpans", "resourceMetrics"))
 
 if __name__ == "__main__":
     main()

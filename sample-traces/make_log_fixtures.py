@@ -61,6 +61,27 @@ def hex_ids_to_base64(v):
     return v
 
 
+def write_records(path, text, signals):
+    """Writes the JSON lines of `text` whose top-level key is one of `signals` as the file
+    exporter's protobuf records (4-byte big-endian length, then the message); other lines
+    are left out."""
+    from google.protobuf import json_format
+    from opentelemetry.proto.logs.v1 import logs_pb2
+    from opentelemetry.proto.metrics.v1 import metrics_pb2
+    from opentelemetry.proto.trace.v1 import trace_pb2
+
+    messages = {"resourceSpans": trace_pb2.TracesData, "resourceLogs": logs_pb2.LogsData,
+                "resourceMetrics": metrics_pb2.MetricsData}
+    with open(path, "wb") as f:
+        for l in text.splitlines():
+            d = hex_ids_to_base64(json.loads(l))
+            kind = next((k for k in signals if k in d), None)
+            if kind is None:
+                continue
+            b = json_format.ParseDict(d, messages[kind]()).SerializeToString()
+            f.write(len(b).to_bytes(4, "big") + b)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     spans = open(os.path.join(HERE, "healthy/checkout.jsonl")).read()
@@ -71,23 +92,9 @@ def main():
     for name, text in dumps.items():
         with open(os.path.join(OUT, name + ".jsonl"), "w") as f:
             f.write(text)
-    from google.protobuf import json_format
-    from opentelemetry.proto.logs.v1 import logs_pb2
-    from opentelemetry.proto.trace.v1 import trace_pb2
-
     # The same as protobuf records: spans as TracesData, logs as LogsData.
     for name, text in dumps.items():
-        with open(os.path.join(OUT, name + ".pb"), "wb") as f:
-            for l in text.splitlines():
-                d = hex_ids_to_base64(json.loads(l))
-                if "resourceSpans" in d:
-                    m = json_format.ParseDict(d, trace_pb2.TracesData())
-                elif "resourceLogs" in d:
-                    m = json_format.ParseDict(d, logs_pb2.LogsData())
-                else:
-                    continue
-                b = m.SerializeToString()
-                f.write(len(b).to_bytes(4, "big") + b)
+        write_records(os.path.join(OUT, name + ".pb"), text, ("resourceSpans", "resourceLogs"))
 
 
 if __name__ == "__main__":

@@ -364,10 +364,11 @@ struct RowDecoder<'b, 'c> {
 impl RowDecoder<'_, '_> {
     /// Attributes from a map and the type string beside it (when the file has types).
     fn attrs(&mut self, entries: &[(&str, &str)], types: &str) -> crate::model::Slice {
-        let codes: Vec<char> = types.chars().collect();
+        // One type letter per entry, in order (none in a file without our columns).
+        let mut codes = types.chars().filter(|_| self.typed);
         let start = arena_len(&self.batch.part.attrs);
-        for (j, (k, v)) in entries.iter().enumerate() {
-            let code = if self.typed { codes.get(j).copied() } else { None };
+        for (k, v) in entries {
+            let code = codes.next();
             let key = self.batch.part.strings.intern(k);
             let value = typed_value(self.batch, v, code);
             self.batch.part.attrs.push(Attr::new(key, value));
