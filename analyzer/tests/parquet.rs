@@ -121,6 +121,112 @@ fn every_sample_and_real_dump_survives_the_round_trip() {
     assert!(compared >= 60, "only {compared} dumps had spans");
 }
 
+/// The spans of `parquet` handed over as Arrow batches of at most `rows` rows (as Spark's
+/// `mapInArrow` hands a partition to the Python package's kernel).
+fn as_arrow_batches(parquet: &[u8], rows: usize) -> Loaded {
+    use tracecheck::input::arrow::ArrowInput;
+    let file = tracecheck::input::otel_traces::read::SpanFile::open(parquet).expect("open");
+    let mut loaded = Loaded::default();
+    let mut input = ArrowInput::new(&mut loaded, "batches");
+    for g in 0..file.row_groups() {
+        let columns = file.arrays(g).expect("arrays");
+        let len = columns[0].1.len();
+        for start in (0..len).step_by(rows) {
+            let n = rows.min(len - start);
+            let slice: Vec<_> = columns.iter().map(|(name, a)| (name.clone(), a.sliced(start, n))).collect();
+            input.add(&mut loaded, &slice, 0).expect("a batch in the layout");
+        }
+    }
+    input.finish(&mut loaded);
+    loaded
+}
+
+/// Finding locations as `row N` (the file's name aside).
+fn rows_of(r: &Report) -> Vec<(String, Option<u64>)> {
+    r.findings.iter().map(|f| (f.code.to_string(), f.location.as_ref().and_then(|l| l.line))).collect()
+}
+
+/// Arrow batches (the Spark kernel's input) are read as the Parquet file they came from:
+/// the same report, and findings at the same rows, on every sample and real dump, in
+/// batches of 7 rows so that every dump spans several.
+#[test]
+fn arrow_batches_read_as_the_parquet_file_they_came_from() {
+    let mut compared = 0;
+    for path in common::dumps::all_dumps() {
+        let loaded = load(std::slice::from_ref(&path), &LoadOptions::default());
+        if loaded.dump.spans.is_empty() {
+            continue;
+        }
+        let parquet = export(&loaded);
+        let (file, batches) = (reread("exported.parquet", &parquet), as_arrow_batches(&parquet, 7));
+        assert_eq!(batches.dump.files[0].format, tracecheck::input::Format::Arrow);
+        assert_eq!(batches.accounting.spans_read, file.accounting.spans_read, "{}", path.display());
+        let (want, got) = (report(file), report(batches));
+        let (w, g) = (span_facts(&want), span_facts(&got));
+        for key in w.as_object().expect("object").keys() {
+            assert_eq!(g[key], w[key], "{}: {key}", path.display());
+        }
+        assert_eq!(rows_of(&got), rows_of(&want), "{}", path.display());
+        compared += 1;
+    }
+    assert!(compared >= 60, "only {compared} dumps had spans");
+    // Another tool's file: string maps only, types inferred, and the input says so.
+    let theirs = std::fs::read(common::root().join("sample-traces/parquet/checkout-table-columns-only.parquet"))
+        .expect("fixture");
+    let batches = as_arrow_batches(&theirs, 5);
+    let note = &batches.dump.files[0].notes;
+    assert!(note.iter().any(|n| n.contains("attribute types inferred")), "{note:?}");
+    assert_eq!(span_facts(&report(batches)), span_facts(&report(reread("theirs.parquet", &theirs))));
+}
+
+/// Rows of separate exports mixed in one batch (a Spark partition after the shuffle, a
+/// table filled from many files) share resource indices (each export counts from 0): the
+/// content tells the resources apart, so every span keeps its own.
+#[test]
+fn rows_of_several_exports_in_one_batch_keep_their_own_resources() {
+    use polars_arrow::compute::concatenate::concatenate;
+    use tracecheck::input::arrow::ArrowInput;
+    let dumps = ["sample-traces/healthy/checkout.jsonl", "sample-traces/scenario/kill-node.jsonl"]
+        .map(|p| common::root().join(p));
+    let exports: Vec<Vec<u8>> =
+        dumps.iter().map(|d| export(&load(std::slice::from_ref(d), &LoadOptions::default()))).collect();
+    let files: Vec<_> =
+        exports.iter().map(|e| tracecheck::input::otel_traces::read::SpanFile::open(e).expect("open")).collect();
+    let (a, b) = (files[0].arrays(0).expect("arrays"), files[1].arrays(0).expect("arrays"));
+    let columns: Vec<_> = a
+        .iter()
+        .zip(&b)
+        .map(|((name, x), (other, y))| {
+            assert_eq!(name, other);
+            (name.clone(), concatenate(&[x.as_ref(), y.as_ref()]).expect("same types"))
+        })
+        .collect();
+    let mut loaded = Loaded::default();
+    let mut input = ArrowInput::new(&mut loaded, "mixed");
+    input.add(&mut loaded, &columns, 0).expect("batch");
+    input.finish(&mut loaded);
+    let want = report(load(&dumps, &LoadOptions::default()));
+    let got = report(loaded);
+    assert_eq!(got.digest, want.digest, "each span with its own resource");
+    assert_eq!(got.counts.resources, want.counts.resources);
+}
+
+/// A batch without the layout's columns is an error naming them; nothing of it is read.
+#[test]
+fn an_arrow_batch_of_another_layout_names_the_missing_columns() {
+    use tracecheck::input::arrow::ArrowInput;
+    let parquet = std::fs::read(common::root().join("sample-traces/parquet/checkout.parquet")).expect("fixture");
+    let file = tracecheck::input::otel_traces::read::SpanFile::open(&parquet).expect("open");
+    let columns: Vec<_> = file.arrays(0).expect("arrays").into_iter().filter(|(n, _)| n != "TraceId").collect();
+    let mut loaded = Loaded::default();
+    let mut input = ArrowInput::new(&mut loaded, "batches");
+    let e = input.add(&mut loaded, &columns, 0).expect_err("no TraceId");
+    assert!(e.contains("missing TraceId (they have Timestamp, SpanId, ParentSpanId"), "{e}");
+    input.finish(&mut loaded);
+    assert!(loaded.dump.spans.is_empty());
+    assert_eq!(loaded.accounting.records_read, 0);
+}
+
 /// A synthetic dump of services (semantic-convention attributes of every type, errors,
 /// events, anomalies) of about 200 k spans: the same report through Parquet, and more than
 /// one row group.

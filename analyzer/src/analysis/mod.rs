@@ -169,6 +169,20 @@ pub fn partial_of_loaded(loaded: &Loaded, opts: &Options) -> Partial {
     part
 }
 
+/// The partial result of shard `shard` from what was loaded, which must hold only that
+/// shard's traces (a Spark partition): `check --shard K/N --presplit`, in memory. Spans of
+/// another shard's trace are an error, as there.
+pub fn presplit_partial_of_loaded(loaded: &Loaded, opts: &Options, shard: Shard) -> Result<Partial, String> {
+    let foreign = loaded.dump.spans.iter().filter(|s| !shard.covers(crate::digest::bucket(s.trace_id))).count();
+    if foreign > 0 {
+        return Err(partial::not_presplit(foreign as u64, shard));
+    }
+    let mut p = partial_of_loaded(loaded, opts);
+    p.shards = vec![shard];
+    p.presplit = true;
+    Ok(p)
+}
+
 /// Where each finding goes once found: suppressions first, then the exact counts and the
 /// listed examples, and `--findings-out`.
 #[derive(Clone, Copy)]

@@ -98,7 +98,8 @@ pub(super) fn load_content(
     let mut merger = Merger { format, accounting, line_base: 0, opts, share: 1.0, first: true };
     let mut parquet_note = None;
     match format {
-        Format::Empty => {}
+        // Never detected from bytes: Arrow batches come through `arrow::ArrowInput`.
+        Format::Empty | Format::Arrow => {}
         Format::Unknown => {
             merger.accounting.records_read += 1;
             merger.accounting.skip(IssueKind::UnknownFormat);

@@ -2,6 +2,7 @@
 //! splitting, parallel decoding, and merging into one [`Dump`].
 
 pub mod accounting;
+pub mod arrow;
 pub mod batch;
 mod console;
 pub mod container;

@@ -419,7 +419,7 @@ pub fn location(files: &[InputFile], loc: SourceLoc) -> String {
     match files.get(loc.file as usize) {
         Some(f) if loc.line == 0 || f.format == Format::Message => f.path.clone(),
         Some(f) if f.format == Format::Records => format!("{}:record {}", f.path, loc.line),
-        Some(f) if f.format == Format::Parquet => format!("{}:row {}", f.path, loc.line),
+        Some(f) if matches!(f.format, Format::Parquet | Format::Arrow) => format!("{}:row {}", f.path, loc.line),
         Some(f) => format!("{}:{}", f.path, loc.line),
         None => format!("?:{}", loc.line),
     }

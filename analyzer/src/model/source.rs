@@ -35,6 +35,9 @@ pub enum Format {
     Empty,
     /// A Parquet file of spans in the Collector's `otel_traces` layout.
     Parquet,
+    /// Arrow record batches in the `otel_traces` layout, handed over in memory (a Spark
+    /// partition); never detected from a file.
+    Arrow,
     /// Not a format this tool reads.
     Unknown,
 }

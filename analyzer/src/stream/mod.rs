@@ -145,13 +145,7 @@ pub fn presplit_partial(
     let acc = &p.inputs.as_ref().map(|i| i.accounting.clone()).unwrap_or_default();
     let foreign = (acc.spans_read - acc.spans_dropped).saturating_sub(p.spans);
     if foreign > 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "the inputs hold {foreign} span(s) of traces outside shard {}/{}: they were not split by trace bucket (bucket modulo {} = {})",
-                shard.k, shard.n, shard.n, shard.k
-            ),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, crate::analysis::partial::not_presplit(foreign, shard)));
     }
     Ok((p, stats))
 }

@@ -160,6 +160,15 @@ impl InputsRec {
     }
 }
 
+/// Why pre-split inputs of `shard` are refused: they hold `foreign` spans of other shards'
+/// traces.
+pub fn not_presplit(foreign: u64, shard: Shard) -> String {
+    format!(
+        "the inputs hold {foreign} span(s) of traces outside shard {}/{}: they were not split by trace bucket (bucket modulo {} = {})",
+        shard.k, shard.n, shard.n, shard.k
+    )
+}
+
 /// The findings about the input itself (unreadable records, bad ids…) of `loaded`.
 pub fn input_findings(loaded: &Loaded) -> Vec<Finding> {
     loaded.issues.iter().map(checks::from_input_issue).collect()

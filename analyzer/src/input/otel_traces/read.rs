@@ -19,6 +19,9 @@ use polars_parquet::read::{
 };
 use std::io::Cursor;
 
+/// A column of a batch: its name and its values.
+pub type Column = (String, Box<dyn Array>);
+
 /// The magic bytes a Parquet file starts (and ends) with.
 pub const MAGIC: &[u8; 4] = b"PAR1";
 
@@ -76,7 +79,15 @@ impl<'a> SpanFile<'a> {
         let first = self.first_row(g);
         match guarded(|| self.columns(rg)).and_then(|r| r) {
             Ok(cols) => {
-                RowDecoder { batch: &mut batch, cols: &cols, file, first, typed: self.typed }.rows(rg.num_rows())
+                RowDecoder {
+                    batch: &mut batch,
+                    cols: &cols,
+                    file,
+                    first,
+                    typed: self.typed,
+                    resource_keys: Vec::new(),
+                }
+                .rows(rg.num_rows());
             }
             Err(e) => {
                 // Every row of the group is a record skipped.
@@ -92,6 +103,14 @@ impl<'a> SpanFile<'a> {
             }
         }
         batch
+    }
+
+    /// The arrays of row group `g`, by column name: the columns of the layout this file
+    /// has, as [`decode_arrays`] takes them.
+    pub fn arrays(&self, g: usize) -> Result<Vec<Column>, String> {
+        let rg = self.meta.row_groups.get(g).ok_or_else(|| format!("no row group {g}"))?;
+        let Columns(cols) = guarded(|| self.columns(rg)).and_then(|r| r)?;
+        Ok(Col::ALL.iter().zip(cols).filter_map(|(c, a)| Some((c.name().to_string(), a?))).collect())
     }
 
     /// The arrays of every column this tool reads, for one row group.
@@ -132,6 +151,44 @@ impl<'a> SpanFile<'a> {
                 .map_err(|e| format!("column {name}: {e}")),
         }
     }
+}
+
+/// Decodes one Arrow record batch in the `otel_traces` layout, given as its columns by name
+/// (as Spark's `mapInArrow` hands them over): rows are located at `file`, line = `first` +
+/// row number. An error names the missing columns, or a column of the wrong length.
+pub fn decode_arrays(columns: &[Column], file: u32, first: u64) -> Result<Decoded, String> {
+    let find = |c: Col| columns.iter().find(|(n, _)| n == c.name()).map(|(_, a)| a);
+    let missing: Vec<&str> = REQUIRED.iter().filter(|c| find(**c).is_none()).map(|c| c.name()).collect();
+    if !missing.is_empty() {
+        let has: Vec<&str> = columns.iter().take(12).map(|(n, _)| n.as_str()).collect();
+        return Err(format!(
+            "Arrow batches without the columns of the otel_traces layout: missing {} (they have {})",
+            missing.join(", "),
+            has.join(", ")
+        ));
+    }
+    let rows = columns.first().map_or(0, |(_, a)| a.len());
+    if let Some((name, a)) = columns.iter().find(|(_, a)| a.len() != rows) {
+        return Err(format!("column {name} has {} values for {rows} rows", a.len()));
+    }
+    let cols = Columns(Col::ALL.iter().map(|c| find(*c).cloned()).collect());
+    let typed = [Col::SpanAttributeTypes, Col::StartTimeUnixNano].iter().all(|c| find(*c).is_some());
+    let mut batch = Batch::fresh();
+    let mut decoder = RowDecoder { batch: &mut batch, cols: &cols, file, first, typed, resource_keys: Vec::new() };
+    decoder.rows(rows);
+    let resource_keys = decoder.resource_keys;
+    Ok(Decoded { batch, typed, resource_keys })
+}
+
+/// One Arrow batch decoded by [`decode_arrays`].
+#[allow(missing_debug_implementations)] // a batch is too large to print
+pub struct Decoded {
+    pub batch: Batch,
+    /// Whether it had our typed columns (else attribute types were inferred).
+    pub typed: bool,
+    /// What identifies each resource of the batch, in order: a resource met again in a
+    /// later batch of the same input is the same one.
+    pub resource_keys: Vec<RecordKey>,
 }
 
 thread_local! {
@@ -327,30 +384,50 @@ fn nth<'a>(list: &Option<(std::ops::Range<usize>, &'a dyn Array)>, n: usize) -> 
     (k < range.end && k < values.len()).then_some((k, *values))
 }
 
-/// Resources (or scopes) made so far in a row group: by index in our files; the last one,
-/// by content, in anyone's.
+/// What tells one resource (or scope) record from another in these rows: the index our
+/// files give it within the file it was exported from, and a hash of its content. Rows of
+/// several exports mixed together (a Spark partition, a table filled from many files) may
+/// share an index for different resources; the content tells them apart. Anyone's file has
+/// no index (-1): a new record starts where the content changes from the row before.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct RecordKey {
+    pub index: i64,
+    pub content: u64,
+}
+
+/// Resources (or scopes) made so far in a batch.
 #[derive(Default)]
 struct Shared {
-    by_index: std::collections::HashMap<i64, u32>,
-    last: Option<(String, u32)>,
+    by_key: std::collections::HashMap<RecordKey, u32>,
+    last: Option<(RecordKey, u32)>,
 }
 
 impl Shared {
-    fn find(&self, index: i64, text: &str) -> Option<u32> {
-        if index >= 0 {
-            self.by_index.get(&index).copied()
+    fn find(&self, key: RecordKey) -> Option<u32> {
+        if key.index >= 0 {
+            self.by_key.get(&key).copied()
         } else {
-            self.last.as_ref().filter(|(t, _)| t == text).map(|(_, i)| *i)
+            self.last.filter(|(k, _)| *k == key).map(|(_, i)| i)
         }
     }
 
-    fn remember(&mut self, index: i64, text: String, idx: u32) {
-        if index >= 0 {
-            self.by_index.insert(index, idx);
+    fn remember(&mut self, key: RecordKey, idx: u32) {
+        if key.index >= 0 {
+            self.by_key.insert(key, idx);
         } else {
-            self.last = Some((text, idx));
+            self.last = Some((key, idx));
         }
     }
+}
+
+/// A hash of what makes a resource or scope: its fields' text.
+fn content_hash(parts: &[&str], entries: &[(&str, &str)], number: i64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    parts.hash(&mut h);
+    entries.hash(&mut h);
+    number.hash(&mut h);
+    h.finish()
 }
 
 struct RowDecoder<'b, 'c> {
@@ -359,6 +436,8 @@ struct RowDecoder<'b, 'c> {
     file: u32,
     first: u64,
     typed: bool,
+    /// The key of each resource made, in order.
+    resource_keys: Vec<RecordKey>,
 }
 
 impl RowDecoder<'_, '_> {
@@ -396,49 +475,55 @@ impl RowDecoder<'_, '_> {
         // Resource.
         let res_entries = c.map(Col::ResourceAttributes, i);
         let res_types = c.text(Col::ResourceAttributeTypes, i);
-        let res_key = c.int(Col::ResourceIndex, i).unwrap_or(-1);
-        let res_text =
-            if res_key >= 0 { String::new() } else { format!("{res_entries:?}{}", c.text(Col::ServiceName, i)) };
-        let res = match resource.find(res_key, &res_text) {
+        let service = c.text(Col::ServiceName, i);
+        let dropped_attrs = c.int(Col::ResourceDroppedAttributesCount, i).unwrap_or(0);
+        let res_key = RecordKey {
+            index: c.int(Col::ResourceIndex, i).unwrap_or(-1),
+            content: content_hash(&[res_types, service], &res_entries, dropped_attrs),
+        };
+        let res = match resource.find(res_key) {
             Some(idx) => idx,
             None => {
                 let idx = arena_len(&self.batch.part.resources);
                 let mut attrs = self.attrs(&res_entries, res_types);
                 // A file without resource attributes still names the service.
-                let service = c.text(Col::ServiceName, i);
                 if attrs.len == 0 && !service.is_empty() {
                     let key = self.batch.part.strings.intern("service.name");
                     let value = Value::Str(self.batch.part.strings.intern(service));
                     self.batch.part.attrs.push(Attr::new(key, value));
                     attrs = since(&self.batch.part.attrs, attrs.start);
                 }
-                let dropped_attrs = c.int(Col::ResourceDroppedAttributesCount, i).unwrap_or(0) as u32;
+                let dropped_attrs = dropped_attrs as u32;
                 self.batch.part.resources.push(Resource { attrs, loc, dropped_attrs, ..Resource::default() });
                 self.batch.identify_resource(idx as usize);
-                resource.remember(res_key, res_text, idx);
+                resource.remember(res_key, idx);
+                self.resource_keys.push(res_key);
                 idx
             }
         };
         // Scope.
-        let scope_key = c.int(Col::ScopeIndex, i);
-        let scope_idx = if scope_key == Some(-1) {
+        let scope_index = c.int(Col::ScopeIndex, i);
+        let scope_idx = if scope_index == Some(-1) {
             NO_SCOPE
         } else {
             let name = c.text(Col::ScopeName, i);
             let version = c.text(Col::ScopeVersion, i);
             let scope_entries = c.map(Col::ScopeAttributes, i);
-            let key = scope_key.unwrap_or(-1);
-            let text = if key >= 0 { String::new() } else { format!("{name}\u{0}{version}\u{0}{scope_entries:?}") };
-            match scope.find(key, &text) {
+            let types = c.text(Col::ScopeAttributeTypes, i);
+            let dropped_attrs = c.int(Col::ScopeDroppedAttributesCount, i).unwrap_or(0);
+            let key = RecordKey {
+                index: scope_index.unwrap_or(-1),
+                content: content_hash(&[name, version, types], &scope_entries, dropped_attrs),
+            };
+            match scope.find(key) {
                 Some(idx) => idx,
                 None => {
                     let name = self.batch.part.strings.intern(name);
                     let version = self.batch.part.strings.intern(version);
-                    let attrs = self.attrs(&scope_entries, c.text(Col::ScopeAttributeTypes, i));
-                    let dropped_attrs = c.int(Col::ScopeDroppedAttributesCount, i).unwrap_or(0) as u32;
+                    let attrs = self.attrs(&scope_entries, types);
                     let idx = arena_len(&self.batch.part.scopes);
-                    self.batch.part.scopes.push(Scope { name, version, attrs, dropped_attrs });
-                    scope.remember(key, text, idx);
+                    self.batch.part.scopes.push(Scope { name, version, attrs, dropped_attrs: dropped_attrs as u32 });
+                    scope.remember(key, idx);
                     idx
                 }
             }
