@@ -3,17 +3,21 @@
 //! `tracecheck.TracecheckError` with the message the command line would print. The GIL is
 //! released while Rust works, so Spark's Python workers run in parallel.
 
+use polars_arrow::array::{Array, StructArray};
+use polars_arrow::ffi::{self, ArrowArray, ArrowSchema};
 use pyo3::create_exception;
 use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracecheck::analysis::{self, Options};
 use tracecheck::finding::Severity;
-use tracecheck::input::Inputs;
+use tracecheck::input::Loaded;
+use tracecheck::input::arrow::ArrowInput;
+use tracecheck::input::otel_traces::read::Column;
 use tracecheck::partial::{self, Partial, Shard};
 use tracecheck::report::{Report, VerdictOptions};
 use tracecheck::rules::RuleSet;
-use tracecheck::stream::{self, StreamOptions};
 
 create_exception!(_native, TracecheckError, pyo3::exceptions::PyException);
 
@@ -90,41 +94,88 @@ fn export(py: Python<'_>, paths: Vec<String>, out: String, selector: Option<Stri
     .map_err(error)
 }
 
-/// The partial result (JSON) of shard `k`/`n` from Parquet bytes in the `otel_traces` layout
-/// that hold only that shard's traces (a Spark partition): `check --shard K/N --presplit`.
-#[pyfunction]
-#[pyo3(signature = (parquet, k, n, rules, max_findings))]
-fn partial_of_parquet(
-    py: Python<'_>,
-    parquet: Vec<u8>,
-    k: u32,
-    n: u32,
-    rules: Vec<String>,
-    max_findings: usize,
-) -> PyResult<String> {
-    py.detach(|| {
-        let opts = options(&rules, max_findings)?;
-        let shard = Shard::parse(&format!("{k}/{n}"))?;
-        let dir = std::env::temp_dir().join(format!("tracecheck-py-{}-{k}-{n}-{}", std::process::id(), unique()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let file = dir.join("part.parquet");
-        let made = std::fs::write(&file, &parquet).map_err(|e| format!("{}: {e}", file.display())).and_then(|()| {
-            let s = StreamOptions { budget: 1 << 30, temp_dir: dir.clone(), partitions: None };
-            stream::presplit_partial(&Inputs::resolve(std::slice::from_ref(&file)), &opts, &s, shard)
-                .map_err(|e| e.to_string())
-        });
-        let _ = std::fs::remove_dir_all(&dir);
-        let (mut p, _) = made?;
-        p.sketch_latency();
-        serde_json::to_string(&p).map_err(|e| e.to_string())
-    })
-    .map_err(error)
+/// The kernel of the Spark integration: the spans of one shard (a Spark partition, which
+/// holds only that shard's traces) handed over as Arrow record batches in the `otel_traces`
+/// layout, through the Arrow C data interface (no copy, no file), then checked in memory as
+/// `check --shard K/N --presplit` does. Each batch is decoded into the compact span model
+/// as it comes, so the partition is held once, compactly, not as Arrow.
+#[pyclass(module = "tracecheck._native")]
+struct ShardKernel {
+    opts: Options,
+    shard: Shard,
+    loaded: Loaded,
+    input: Option<ArrowInput>,
 }
 
-/// A number no other call of this process gets, for temporary names.
-fn unique() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+#[pymethods]
+impl ShardKernel {
+    /// A kernel for shard `k`/`n`; `name` is what the report calls its input.
+    #[new]
+    #[pyo3(signature = (k, n, rules, max_findings, name))]
+    fn new(k: u32, n: u32, rules: Vec<String>, max_findings: usize, name: String) -> PyResult<ShardKernel> {
+        let opts = options(&rules, max_findings).map_err(error)?;
+        let shard = Shard::parse(&format!("{k}/{n}")).map_err(error)?;
+        let mut loaded = Loaded::default();
+        let input = Some(ArrowInput::new(&mut loaded, &name));
+        Ok(ShardKernel { opts, shard, loaded, input })
+    }
+
+    /// Decodes one batch: any object with `__arrow_c_array__` (a `pyarrow.RecordBatch`).
+    /// Columns named with `__dot__` (Spark's stand-in for a dot) are read as dotted.
+    fn add(&mut self, py: Python<'_>, batch: &Bound<'_, PyAny>) -> PyResult<()> {
+        let columns = import_batch(batch)?;
+        let Some(input) = self.input.as_mut() else { return Err(error("the kernel has finished")) };
+        let loaded = &mut self.loaded;
+        let bytes: u64 = columns.iter().map(|(_, a)| array_bytes(a.as_ref())).sum();
+        let made = py.detach(|| input.add(loaded, &columns, bytes));
+        // The arrays go back to pyarrow with the interpreter held.
+        drop(columns);
+        made.map_err(error)
+    }
+
+    /// The partial result (JSON) of the batches added: latency as sketches, so it stays
+    /// small whatever the number of spans.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<String> {
+        let Some(input) = self.input.take() else { return Err(error("the kernel has finished")) };
+        let loaded = std::mem::take(&mut self.loaded);
+        let (opts, shard) = (&self.opts, self.shard);
+        py.detach(move || {
+            let mut loaded = loaded;
+            input.finish(&mut loaded);
+            let mut p = analysis::presplit_partial_of_loaded(&loaded, opts, shard)?;
+            drop(loaded);
+            p.sketch_latency();
+            serde_json::to_string(&p).map_err(|e| e.to_string())
+        })
+        .map_err(error)
+    }
+}
+
+/// The columns of an Arrow record batch (by the Arrow PyCapsule interface), by name.
+fn import_batch(batch: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
+    let pair = batch.call_method0("__arrow_c_array__")?;
+    let (schema, array): (Bound<'_, PyCapsule>, Bound<'_, PyCapsule>) = pair.extract()?;
+    let schema_ptr = schema.pointer_checked(Some(c"arrow_schema"))?.cast::<ArrowSchema>();
+    let array_ptr = array.pointer_checked(Some(c"arrow_array"))?.cast::<ArrowArray>();
+    // SAFETY: by the Arrow PyCapsule interface, the capsules named `arrow_schema` and
+    // `arrow_array` hold a valid ArrowSchema and ArrowArray, alive as long as the capsules
+    // (held here). The schema is only read (copied into a Field); the array is moved out,
+    // leaving a released one (release = NULL) for the capsule's destructor, as the
+    // interface asks of a consumer.
+    let field = unsafe { ffi::import_field_from_c(schema_ptr.as_ref()) }
+        .map_err(|e| error(format!("not an Arrow batch this kernel reads: {e}")))?;
+    let raw = unsafe { std::ptr::replace(array_ptr.as_ptr(), ArrowArray::empty()) };
+    let imported = unsafe { ffi::import_array_from_c(raw, field.dtype.clone()) }
+        .map_err(|e| error(format!("not an Arrow batch this kernel reads: {e}")))?;
+    let Some(record) = imported.as_any().downcast_ref::<StructArray>() else {
+        return Err(error(format!("an Arrow batch must be a struct of columns, not {:?}", field.dtype)));
+    };
+    Ok(record.fields().iter().zip(record.values()).map(|(f, a)| (f.name.replace("__dot__", "."), a.clone())).collect())
+}
+
+/// The bytes an array's buffers take (what the report counts as the input's size).
+fn array_bytes(a: &dyn Array) -> u64 {
+    polars_arrow::compute::aggregate::estimated_bytes_size(a) as u64
 }
 
 /// The partial result of shard `k`/`n` that holds no span (a Spark partition that got no
@@ -173,7 +224,7 @@ fn merge(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(export, m)?)?;
-    m.add_function(wrap_pyfunction!(partial_of_parquet, m)?)?;
+    m.add_class::<ShardKernel>()?;
     m.add_function(wrap_pyfunction!(empty_partial, m)?)?;
     m.add_function(wrap_pyfunction!(merge, m)?)?;
     m.add("TracecheckError", m.py().get_type::<TracecheckError>())?;

@@ -175,6 +175,60 @@ class SparkTest(unittest.TestCase):
                     for p in ("p50_ns", "p90_ns", "p99_ns"):
                         self.assertLessEqual(abs(a[p] - b[p]), 0.005 * a[p] + 1, f"{n} partitions: {a['name']} {p}")
 
+    def test_each_partition_holds_exactly_its_shard(self):
+        from pyspark.sql import functions as F
+        from tracecheck import spark as tcs
+
+        with tempfile.TemporaryDirectory() as tmp:
+            parquet = os.path.join(tmp, "spans.parquet")
+            tracecheck.export(os.path.join(SAMPLES, "scenario"), parquet)
+            df = self.spark.read.parquet(parquet)
+            for n in (2, 3, 7):
+                rows = (
+                    tcs._by_shard(df, n)
+                    .select(F.col(tcs._SHARD).alias("shard"), F.spark_partition_id().alias("partition"))
+                    .distinct()
+                    .collect()
+                )
+                # Every shard has traces here, each in the partition of its number, alone.
+                self.assertEqual(sorted((r["shard"], r["partition"]) for r in rows), [(k, k) for k in range(n)])
+
+    def test_spark_check_of_read_dumps_gives_check_s_digest_of_the_files(self):
+        from tracecheck import spark as tcs
+
+        # Separate files whose exports all count resources from 0, mixed by the shuffle.
+        files = [
+            os.path.join(SAMPLES, "healthy"),
+            os.path.join(SAMPLES, "scenario", "kill-node.jsonl"),
+            os.path.join(SAMPLES, "scenario", "fail-dht.jsonl"),
+        ]
+        want = tracecheck.check(files)
+        got = tcs.check(tcs.read_dumps(self.spark, files), partitions=3)
+        self.assertEqual(got["digest"], want["digest"])
+        self.assertEqual(got["counts"]["spans"], want["counts"]["spans"])
+        self.assertEqual(sorted((i["path"], i["format"]) for i in got["inputs"]), [(f"spark shard {k}/3", "arrow") for k in range(3)])
+
+    def test_the_kernel_reads_arrow_batches_as_check_reads_the_file(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from tracecheck import _native
+
+        for name in ("checkout.parquet", "checkout-table-columns-only.parquet"):
+            path = os.path.join(SAMPLES, "parquet", name)
+            kernel = _native.ShardKernel(0, 1, [], 100, "batches")
+            for batch in pq.read_table(path).to_batches(max_chunksize=4):
+                kernel.add(batch)
+            got = json.loads(_native.merge([kernel.finish()], [], "error", 100, False))
+            want = tracecheck.check(path)
+            self.assertEqual(facts(got), facts(want), name)
+        # Another layout: the missing columns named, as for a file.
+        kernel = _native.ShardKernel(0, 1, [], 100, "batches")
+        batch = pa.RecordBatch.from_pydict({"SpanId": ["00f067aa0ba90001"], "n": [1]})
+        with self.assertRaises(tracecheck.TracecheckError) as e:
+            kernel.add(batch)
+        self.assertIn("missing Timestamp, TraceId, ParentSpanId, SpanName, Duration", str(e.exception))
+
     def test_findings_as_a_dataframe(self):
         from tracecheck import spark as tcs
 

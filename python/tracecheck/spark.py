@@ -13,7 +13,6 @@ gives for the same spans (latency percentiles from sketches, each within 0.5 %).
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any, Iterator, List, Optional, Sequence
 
@@ -29,6 +28,7 @@ BUCKET_SQL = "CAST(conv(substring(TraceId, -4, 4), 16, 10) AS INT)"
 REQUIRED_COLUMNS = ("Timestamp", "TraceId", "SpanId", "ParentSpanId", "SpanName", "Duration")
 
 _SHARD = "_tracecheck_shard"
+_KEY = "_tracecheck_key"
 _DOT = "__dot__"
 
 
@@ -44,10 +44,47 @@ def _require_layout(df: Any) -> None:
         )
 
 
-def _partials(df: Any, rules: Sequence[str], partitions: Optional[int], max_findings: int) -> List[str]:
-    """Partial results of every shard of ``df`` (JSON text), one per shard number."""
+def _partition_keys(spark: Any, n: int) -> List[int]:
+    """For each shard ``k`` of ``n``, a number whose Spark hash partition among ``n`` is
+    ``k``, found with Spark's own ``hash`` (the one ``repartition`` uses). Repartitioning by
+    it puts shard ``k``, and only it, in partition ``k``; repartitioning by the shard number
+    itself would put several shards in one partition and leave others empty (with 2
+    partitions, both shards land in partition 1)."""
     from pyspark.sql import functions as F
 
+    keys: dict = {}
+    start = 0
+    while len(keys) < n:
+        rows = (
+            spark.range(start, start + 16 * n)
+            .select(F.col("id").cast("int").alias("v"))
+            .select("v", F.expr(f"pmod(hash(v), {n})").alias("p"))
+            .groupBy("p")
+            .agg(F.min("v").alias("v"))
+            .collect()
+        )
+        for r in rows:
+            keys.setdefault(int(r["p"]), int(r["v"]))
+        start += 16 * n
+    return [keys[k] for k in range(n)]
+
+
+def _by_shard(df: Any, n: int) -> Any:
+    """``df`` with its shard number (``_SHARD``), repartitioned so that partition ``k``
+    holds exactly the spans of shard ``k``'s traces. Columns with a dot travel under another
+    name (``mapInArrow`` would read ``Events.Timestamp`` as a field of a struct); the kernel
+    reads them by their own name."""
+    from pyspark.sql import functions as F
+
+    spark = df.sparkSession
+    df = df.toDF(*[c.replace(".", _DOT) for c in df.columns])
+    keys = spark.createDataFrame(list(enumerate(_partition_keys(spark, n))), f"{_SHARD} int, {_KEY} int")
+    shard = F.expr(f"pmod({BUCKET_SQL}, {n})").cast("int")
+    return df.withColumn(_SHARD, shard).join(F.broadcast(keys), _SHARD).repartition(n, F.col(_KEY))
+
+
+def _partials(df: Any, rules: Sequence[str], partitions: Optional[int], max_findings: int) -> List[str]:
+    """Partial results of every shard of ``df`` (JSON text), one per shard number."""
     _require_layout(df)
     n = int(partitions or df.sparkSession.sparkContext.defaultParallelism or 1)
     if n < 1 or n > 65536:
@@ -57,36 +94,31 @@ def _partials(df: Any, rules: Sequence[str], partitions: Optional[int], max_find
     def kernel(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
         import pyarrow.compute as pc
-        import pyarrow.parquet as pq
 
-        batches = list(batches)
-        if not batches:
-            return
-        table = pa.Table.from_batches(batches)
-        if table.num_rows == 0:
-            return
-        table = table.rename_columns([names.get(c, c) for c in table.column_names])
-        shards = table.column(_SHARD)
-        for k in pc.unique(shards).to_pylist():
-            part = table.filter(pc.equal(shards, k)).drop_columns([_SHARD])
-            buf = io.BytesIO()
-            pq.write_table(part, buf)
-            text = _native.partial_of_parquet(buf.getvalue(), int(k), n, rules, max_findings)
+        kernels: dict = {}
+
+        def add(k: int, batch: Any) -> None:
+            if k not in kernels:
+                kernels[k] = _native.ShardKernel(k, n, rules, max_findings, f"spark shard {k}/{n}")
+            kernels[k].add(batch)
+
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            shards = batch.column(_SHARD)
+            found = pc.unique(shards).to_pylist()
+            if len(found) == 1:
+                add(int(found[0]), batch)
+            else:  # not with the partition keys above; kept for any other partitioning
+                for k in found:
+                    add(int(k), batch.filter(pc.equal(shards, k)))
+        for k, shard_kernel in kernels.items():
+            text = shard_kernel.finish()
             yield pa.RecordBatch.from_arrays(
-                [pa.array([int(k)], pa.int32()), pa.array([text], pa.string())], names=["shard", "partial"]
+                [pa.array([k], pa.int32()), pa.array([text], pa.string())], names=["shard", "partial"]
             )
 
-    shard = F.expr(f"pmod({BUCKET_SQL}, {n})").cast("int")
-    # mapInArrow resolves every column by name, and a dot (`Events.Timestamp`) reads as a
-    # field of a struct: such columns travel under another name, given back in the kernel.
-    names = {c.replace(".", _DOT): c for c in df.columns if "." in c}
-    df = df.toDF(*[c.replace(".", _DOT) for c in df.columns])
-    parts = (
-        df.withColumn(_SHARD, shard)
-        .repartition(n, F.col(_SHARD))
-        .mapInArrow(kernel, "shard int, partial string")
-        .collect()
-    )
+    parts = _by_shard(df, n).mapInArrow(kernel, "shard int, partial string").collect()
     seen = {row["shard"] for row in parts}
     out = [row["partial"] for row in parts]
     # Shards that got no row still cover their buckets.
