@@ -11,7 +11,7 @@ use pyo3::types::PyCapsule;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracecheck::analysis::{self, Options};
-use tracecheck::finding::Severity;
+use tracecheck::finding::{FindingsOut, Severity};
 use tracecheck::input::Loaded;
 use tracecheck::input::arrow::ArrowInput;
 use tracecheck::input::otel_traces::read::Column;
@@ -38,6 +38,24 @@ fn options(rules: &[String], max_findings: usize) -> Result<Options, String> {
         opts.rules = Some(Arc::new(set));
     }
     Ok(opts)
+}
+
+/// Writes every finding the run makes to `path` (Parquet), as `--findings-out` does.
+fn findings_out(opts: &mut Options, path: Option<&str>) -> Result<(), String> {
+    if let Some(path) = path {
+        let names = tracecheck::report::check_names(opts.rules.as_deref());
+        let out = FindingsOut::create(std::path::Path::new(path), names).map_err(|e| format!("{path}: {e}"))?;
+        opts.findings_out = Some(Arc::new(out));
+    }
+    Ok(())
+}
+
+/// Closes the findings file of `opts`, if any.
+fn finish_findings(opts: &Options) -> Result<(), String> {
+    match &opts.findings_out {
+        Some(out) => out.finish().map(|_| ()).map_err(|e| format!("{}: {e}", out.path().display())),
+        None => Ok(()),
+    }
 }
 
 fn verdict(fail_on: &str, allow_empty: bool) -> Result<VerdictOptions, String> {
@@ -109,11 +127,21 @@ struct ShardKernel {
 
 #[pymethods]
 impl ShardKernel {
-    /// A kernel for shard `k`/`n`; `name` is what the report calls its input.
+    /// A kernel for shard `k`/`n`; `name` is what the report calls its input. With
+    /// `findings_out`, every finding of the shard's traces (and its share of the input's) is
+    /// written there as Parquet, as `check --shard K/N --findings-out` writes them.
     #[new]
-    #[pyo3(signature = (k, n, rules, max_findings, name))]
-    fn new(k: u32, n: u32, rules: Vec<String>, max_findings: usize, name: String) -> PyResult<ShardKernel> {
-        let opts = options(&rules, max_findings).map_err(error)?;
+    #[pyo3(signature = (k, n, rules, max_findings, name, findings_out=None))]
+    fn new(
+        k: u32,
+        n: u32,
+        rules: Vec<String>,
+        max_findings: usize,
+        name: String,
+        findings_out: Option<String>,
+    ) -> PyResult<ShardKernel> {
+        let mut opts = options(&rules, max_findings).map_err(error)?;
+        self::findings_out(&mut opts, findings_out.as_deref()).map_err(error)?;
         let shard = Shard::parse(&format!("{k}/{n}")).map_err(error)?;
         let mut loaded = Loaded::default();
         let input = Some(ArrowInput::new(&mut loaded, &name));
@@ -142,8 +170,11 @@ impl ShardKernel {
         py.detach(move || {
             let mut loaded = loaded;
             input.finish(&mut loaded);
-            let mut p = analysis::presplit_partial_of_loaded(&loaded, opts, shard)?;
+            let made = analysis::presplit_partial_of_loaded(&loaded, opts, shard);
             drop(loaded);
+            let written = finish_findings(opts);
+            let mut p = made?;
+            written?;
             p.sketch_latency();
             serde_json::to_string(&p).map_err(|e| e.to_string())
         })
@@ -194,9 +225,11 @@ fn empty_partial(k: u32, n: u32, rules: Vec<String>, max_findings: usize) -> PyR
     .map_err(error)
 }
 
-/// The JSON report of `tracecheck merge` over partial results given as JSON text.
+/// The JSON report of `tracecheck merge` over partial results given as JSON text; with
+/// `findings_out`, the dump-wide findings (those only the merge can make) are written there
+/// as Parquet, as `merge --findings-out` writes them.
 #[pyfunction]
-#[pyo3(signature = (partials, rules, fail_on, max_findings, allow_empty))]
+#[pyo3(signature = (partials, rules, fail_on, max_findings, allow_empty, findings_out=None))]
 fn merge(
     py: Python<'_>,
     partials: Vec<String>,
@@ -204,9 +237,10 @@ fn merge(
     fail_on: String,
     max_findings: usize,
     allow_empty: bool,
+    findings_out: Option<String>,
 ) -> PyResult<String> {
     py.detach(|| {
-        let opts = options(&rules, max_findings)?;
+        let mut opts = options(&rules, max_findings)?;
         let verdict = verdict(&fail_on, allow_empty)?;
         let mut parts = Vec::with_capacity(partials.len());
         for (i, text) in partials.iter().enumerate() {
@@ -215,7 +249,10 @@ fn merge(
             parts.push((format!("partial {i}"), p));
         }
         let merged = partial::combine(parts, opts.max_findings).map_err(|e| e.to_string())?;
-        report_json(&Report::new(&merged.settle(&opts), verdict))
+        self::findings_out(&mut opts, findings_out.as_deref())?;
+        let analysis = merged.settle(&opts);
+        finish_findings(&opts)?;
+        report_json(&Report::new(&analysis, verdict))
     })
     .map_err(error)
 }

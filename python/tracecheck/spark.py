@@ -19,7 +19,7 @@ from typing import Any, Iterator, List, Optional, Sequence
 from . import _native, _options, _paths
 from ._native import TracecheckError
 
-__all__ = ["check", "findings", "read_dumps", "BUCKET_SQL", "REQUIRED_COLUMNS"]
+__all__ = ["check", "findings", "read_dumps", "BUCKET_SQL", "REQUIRED_COLUMNS", "FINDINGS_SCHEMA", "SPAN_SCHEMA"]
 
 #: The trace bucket in Spark SQL: the last four hex digits of TraceId, as a number.
 BUCKET_SQL = "CAST(conv(substring(TraceId, -4, 4), 16, 10) AS INT)"
@@ -83,8 +83,39 @@ def _by_shard(df: Any, n: int) -> Any:
     return df.withColumn(_SHARD, shard).join(F.broadcast(keys), _SHARD).repartition(n, F.col(_KEY))
 
 
-def _partials(df: Any, rules: Sequence[str], partitions: Optional[int], max_findings: int) -> List[str]:
-    """Partial results of every shard of ``df`` (JSON text), one per shard number."""
+#: The Spark schema of :func:`findings`: the columns of ``--findings-out``, with
+#: ``span_ids`` as an array.
+FINDINGS_SCHEMA = (
+    "code string, name string, severity string, trace_id string, span_ids array<string>, message string, "
+    "expected string, actual string, hint string, file string, line bigint, record bigint, offset bigint"
+)
+
+
+def _findings_batches(path: str, extra: dict) -> Iterator[Any]:
+    """The findings a run wrote to ``path`` (Parquet, by ``findings_out``) as Arrow batches
+    of :data:`FINDINGS_SCHEMA`, a row group at a time, with ``extra`` columns (all null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    text = ("code", "name", "severity", "trace_id", "message", "expected", "actual", "hint", "file")
+    for batch in pq.ParquetFile(path).iter_batches():
+        cols = {c: batch.column(c).cast(pa.string()) for c in text}
+        ids = batch.column("span_ids").cast(pa.string())
+        cols["span_ids"] = pc.if_else(pc.equal(ids, ""), pa.scalar([], pa.list_(pa.string())), pc.split_pattern(ids, ","))
+        for c in ("line", "record", "offset"):
+            cols[c] = batch.column(c).cast(pa.int64())
+        order = ["code", "name", "severity", "trace_id", "span_ids", "message", "expected", "actual", "hint", "file", "line", "record", "offset"]
+        arrays = [pa.nulls(batch.num_rows, t) for t in extra.values()] + [cols[c] for c in order]
+        yield pa.RecordBatch.from_arrays(arrays, names=list(extra) + order)
+
+
+def _run(
+    df: Any, rules: Sequence[str], partitions: Optional[int], max_findings: int, with_findings: bool
+) -> tuple:
+    """Checks every shard of ``df`` on Spark: the partial results (JSON text, one per shard
+    number) and, ``with_findings``, a persisted DataFrame of every finding of the shards'
+    traces (dump-wide findings are made by the merge)."""
     _require_layout(df)
     n = int(partitions or df.sparkSession.sparkContext.defaultParallelism or 1)
     if n < 1 or n > 65536:
@@ -92,38 +123,70 @@ def _partials(df: Any, rules: Sequence[str], partitions: Optional[int], max_find
     rules = list(rules)
 
     def kernel(batches: Iterator[Any]) -> Iterator[Any]:
+        import os
+        import shutil
+        import tempfile
+
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        tmp = tempfile.mkdtemp(prefix="tracecheck-") if with_findings else None
         kernels: dict = {}
 
         def add(k: int, batch: Any) -> None:
             if k not in kernels:
-                kernels[k] = _native.ShardKernel(k, n, rules, max_findings, f"spark shard {k}/{n}")
+                out = os.path.join(tmp, f"findings-{k}.parquet") if tmp else None
+                kernels[k] = _native.ShardKernel(k, n, rules, max_findings, f"spark shard {k}/{n}", out)
             kernels[k].add(batch)
 
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            shards = batch.column(_SHARD)
-            found = pc.unique(shards).to_pylist()
-            if len(found) == 1:
-                add(int(found[0]), batch)
-            else:  # not with the partition keys above; kept for any other partitioning
-                for k in found:
-                    add(int(k), batch.filter(pc.equal(shards, k)))
-        for k, shard_kernel in kernels.items():
-            text = shard_kernel.finish()
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([k], pa.int32()), pa.array([text], pa.string())], names=["shard", "partial"]
-            )
+        try:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                shards = batch.column(_SHARD)
+                found = pc.unique(shards).to_pylist()
+                if len(found) == 1:
+                    add(int(found[0]), batch)
+                else:  # not with the partition keys above; kept for any other partitioning
+                    for k in found:
+                        add(int(k), batch.filter(pc.equal(shards, k)))
+            for k, shard_kernel in kernels.items():
+                head = [pa.array([k], pa.int32()), pa.array([shard_kernel.finish()], pa.string())]
+                if tmp:
+                    head += [pa.nulls(1, f.type) for f in findings_schema]
+                yield pa.RecordBatch.from_arrays(head, schema=out_schema)
+                if tmp:
+                    path = os.path.join(tmp, f"findings-{k}.parquet")
+                    yield from _findings_batches(path, {"shard": pa.int32(), "partial": pa.string()})
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
 
-    parts = _by_shard(df, n).mapInArrow(kernel, "shard int, partial string").collect()
+    import pyarrow as pa
+
+    findings_schema = [
+        pa.field(c, t)
+        for c, t in [
+            ("code", pa.string()), ("name", pa.string()), ("severity", pa.string()), ("trace_id", pa.string()),
+            ("span_ids", pa.list_(pa.string())), ("message", pa.string()), ("expected", pa.string()),
+            ("actual", pa.string()), ("hint", pa.string()), ("file", pa.string()), ("line", pa.int64()),
+            ("record", pa.int64()), ("offset", pa.int64()),
+        ]
+    ]
+    out_schema = pa.schema([pa.field("shard", pa.int32()), pa.field("partial", pa.string())] + (findings_schema if with_findings else []))
+    spark_schema = "shard int, partial string" + (", " + FINDINGS_SCHEMA if with_findings else "")
+    out = _by_shard(df, n).mapInArrow(kernel, spark_schema)
+    if with_findings:
+        from pyspark import StorageLevel
+
+        out = out.persist(StorageLevel.MEMORY_AND_DISK)
+    parts = out.where("partial IS NOT NULL").select("shard", "partial").collect()
     seen = {row["shard"] for row in parts}
-    out = [row["partial"] for row in parts]
+    partials = [row["partial"] for row in parts]
     # Shards that got no row still cover their buckets.
-    out += [_native.empty_partial(k, n, rules, max_findings) for k in range(n) if k not in seen]
-    return out
+    partials += [_native.empty_partial(k, n, rules, max_findings) for k in range(n) if k not in seen]
+    found = out.where("partial IS NULL").drop("shard", "partial") if with_findings else None
+    return partials, found
 
 
 def check(df: Any, rules: Sequence[Any] = (), partitions: Optional[int] = None, **options: Any) -> dict:
@@ -132,32 +195,36 @@ def check(df: Any, rules: Sequence[Any] = (), partitions: Optional[int] = None, 
     default parallelism) and merged on the driver. Options as :func:`tracecheck.check`."""
     fail_on, max_findings, allow_empty = _options(options)
     rules = _paths(rules)
-    partials = _partials(df, rules, partitions, max_findings)
+    partials, _ = _run(df, rules, partitions, max_findings, False)
     return json.loads(_native.merge(partials, rules, fail_on, max_findings, allow_empty))
 
 
-def findings(df: Any, rules: Sequence[Any] = (), partitions: Optional[int] = None, max_findings: int = 10000) -> Any:
-    """The findings of :func:`check` as a DataFrame (code, severity, trace_id, span_ids,
-    message, expected, actual), at most ``max_findings`` per code (the report counts them
-    all: ``check(...)["summary"]["by_code"]``)."""
-    report = check(df, rules, partitions, max_findings=max_findings, fail_on="error")
-    rows = [
-        (
-            f["code"],
-            f["severity"],
-            f.get("trace_id"),
-            list(f.get("span_ids") or []),
-            f["message"],
-            f.get("expected"),
-            f.get("actual"),
-        )
-        for f in report["findings"]
-    ]
-    schema = (
-        "code string, severity string, trace_id string, span_ids array<string>, "
-        "message string, expected string, actual string"
-    )
-    return df.sparkSession.createDataFrame(rows, schema)
+def findings(df: Any, rules: Sequence[Any] = (), partitions: Optional[int] = None) -> Any:
+    """Every finding of :func:`check` (not only the first ones a report lists) as a
+    DataFrame of :data:`FINDINGS_SCHEMA`, as ``--findings-out`` writes them: those about the
+    shards' traces come from the executors (persisted, memory and disk); the dump-wide ones
+    (orphans, rules over the whole dump, the Collector's counters) from the merge on the
+    driver, which holds them while it makes the DataFrame."""
+    import os
+    import tempfile
+
+    import pyarrow as pa
+
+    rules = _paths(rules)
+    partials, found = _run(df, rules, partitions, 100, True)
+    spark = df.sparkSession
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "dump-wide.parquet")
+        _native.merge(partials, rules, "error", 100, True, path)
+        batches = list(_findings_batches(path, {}))
+    if batches and sum(b.num_rows for b in batches):
+        table = pa.Table.from_batches(batches)
+        try:
+            dump_wide = spark.createDataFrame(table, FINDINGS_SCHEMA)  # Spark 4 takes Arrow
+        except TypeError:
+            dump_wide = spark.createDataFrame(table.to_pylist(), FINDINGS_SCHEMA)
+        return found.unionByName(dump_wide)
+    return found
 
 
 #: The Spark schema of :func:`read_dumps`: the columns ``tracecheck export`` writes.
