@@ -81,7 +81,7 @@ impl<'a> SpanFile<'a> {
             Ok(cols) => {
                 RowDecoder {
                     batch: &mut batch,
-                    cols: &cols,
+                    cols: &View::of(&cols),
                     file,
                     first,
                     typed: self.typed,
@@ -174,7 +174,8 @@ pub fn decode_arrays(columns: &[Column], file: u32, first: u64) -> Result<Decode
     let cols = Columns(Col::ALL.iter().map(|c| find(*c).cloned()).collect());
     let typed = [Col::SpanAttributeTypes, Col::StartTimeUnixNano].iter().all(|c| find(*c).is_some());
     let mut batch = Batch::fresh();
-    let mut decoder = RowDecoder { batch: &mut batch, cols: &cols, file, first, typed, resource_keys: Vec::new() };
+    let view = View::of(&cols);
+    let mut decoder = RowDecoder { batch: &mut batch, cols: &view, file, first, typed, resource_keys: Vec::new() };
     decoder.rows(rows);
     let resource_keys = decoder.resource_keys;
     Ok(Decoded { batch, typed, resource_keys })
@@ -225,27 +226,59 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// One row group's arrays, by [`Col`] (absent columns are `None`).
 struct Columns(Vec<Option<Box<dyn Array>>>);
 
+/// A string (or binary) array of one of the types readers give, told once for many reads.
+#[derive(Clone, Copy)]
+enum Texts<'a> {
+    View(&'a Utf8ViewArray),
+    Large(&'a Utf8Array<i64>),
+    Small(&'a Utf8Array<i32>),
+    BinaryView(&'a BinaryViewArray),
+    LargeBinary(&'a BinaryArray<i64>),
+    SmallBinary(&'a BinaryArray<i32>),
+    /// Absent, or not text: every value reads as "".
+    None,
+}
+
+impl<'a> Texts<'a> {
+    fn of(a: &'a dyn Array) -> Texts<'a> {
+        let any = a.as_any();
+        if let Some(s) = any.downcast_ref::<Utf8ViewArray>() {
+            Texts::View(s)
+        } else if let Some(s) = any.downcast_ref::<Utf8Array<i64>>() {
+            Texts::Large(s)
+        } else if let Some(s) = any.downcast_ref::<Utf8Array<i32>>() {
+            Texts::Small(s)
+        } else if let Some(b) = any.downcast_ref::<BinaryViewArray>() {
+            Texts::BinaryView(b)
+        } else if let Some(b) = any.downcast_ref::<BinaryArray<i64>>() {
+            Texts::LargeBinary(b)
+        } else if let Some(b) = any.downcast_ref::<BinaryArray<i32>>() {
+            Texts::SmallBinary(b)
+        } else {
+            Texts::None
+        }
+    }
+
+    /// The text at row `i`; "" when null, not UTF-8, or past the end.
+    fn at(self, i: usize) -> &'a str {
+        fn bytes(b: &[u8]) -> &str {
+            std::str::from_utf8(b).unwrap_or("")
+        }
+        match self {
+            Texts::View(s) if i < s.len() && !s.is_null(i) => s.value(i),
+            Texts::Large(s) if i < s.len() && !s.is_null(i) => s.value(i),
+            Texts::Small(s) if i < s.len() && !s.is_null(i) => s.value(i),
+            Texts::BinaryView(b) if i < b.len() && !b.is_null(i) => bytes(b.value(i)),
+            Texts::LargeBinary(b) if i < b.len() && !b.is_null(i) => bytes(b.value(i)),
+            Texts::SmallBinary(b) if i < b.len() && !b.is_null(i) => bytes(b.value(i)),
+            _ => "",
+        }
+    }
+}
+
 /// Text at row `i` of a string (or binary) array; "" when null or absent.
 fn text_at(a: &dyn Array, i: usize) -> &str {
-    if a.is_null(i) {
-        return "";
-    }
-    let any = a.as_any();
-    if let Some(s) = any.downcast_ref::<Utf8ViewArray>() {
-        s.value(i)
-    } else if let Some(s) = any.downcast_ref::<Utf8Array<i64>>() {
-        s.value(i)
-    } else if let Some(s) = any.downcast_ref::<Utf8Array<i32>>() {
-        s.value(i)
-    } else if let Some(b) = any.downcast_ref::<BinaryViewArray>() {
-        std::str::from_utf8(b.value(i)).unwrap_or("")
-    } else if let Some(b) = any.downcast_ref::<BinaryArray<i64>>() {
-        std::str::from_utf8(b.value(i)).unwrap_or("")
-    } else if let Some(b) = any.downcast_ref::<BinaryArray<i32>>() {
-        std::str::from_utf8(b.value(i)).unwrap_or("")
-    } else {
-        ""
-    }
+    Texts::of(a).at(i)
 }
 
 /// A number at row `i` of an integer or timestamp array, in nanoseconds for timestamps.
@@ -288,20 +321,82 @@ fn list_at(a: &dyn Array, i: usize) -> Option<(std::ops::Range<usize>, &dyn Arra
     }
 }
 
+/// A column of string maps (or lists of key/value structs), told once for many reads.
+#[derive(Clone, Copy)]
+struct Entries<'a> {
+    offsets: Offsets<'a>,
+    keys: Texts<'a>,
+    values: Texts<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Offsets<'a> {
+    Small(&'a polars_arrow::offset::OffsetsBuffer<i32>),
+    Large(&'a polars_arrow::offset::OffsetsBuffer<i64>),
+}
+
+impl<'a> Entries<'a> {
+    fn of(a: &'a dyn Array) -> Option<Entries<'a>> {
+        let any = a.as_any();
+        let (offsets, entries): (Offsets<'a>, &'a dyn Array) = if let Some(m) = any.downcast_ref::<MapArray>() {
+            (Offsets::Small(m.offsets()), m.field().as_ref())
+        } else if let Some(l) = any.downcast_ref::<ListArray<i64>>() {
+            (Offsets::Large(l.offsets()), l.values().as_ref())
+        } else if let Some(l) = any.downcast_ref::<ListArray<i32>>() {
+            (Offsets::Small(l.offsets()), l.values().as_ref())
+        } else {
+            return None;
+        };
+        let kv = entries.as_any().downcast_ref::<StructArray>()?;
+        let [keys, values] = kv.values() else { return None };
+        Some(Entries { offsets, keys: Texts::of(keys.as_ref()), values: Texts::of(values.as_ref()) })
+    }
+
+    /// The entries of row `i` (none past the end).
+    fn at(self, i: usize) -> Vec<(&'a str, &'a str)> {
+        let (start, end) = match self.offsets {
+            Offsets::Small(o) if i < o.len_proxy() => o.start_end(i),
+            Offsets::Large(o) if i < o.len_proxy() => o.start_end(i),
+            _ => return Vec::new(),
+        };
+        (start..end).map(|j| (self.keys.at(j), self.values.at(j))).collect()
+    }
+}
+
 /// The entries of row `i` of a map array (or a list of key/value structs).
 fn map_at(a: &dyn Array, i: usize) -> Vec<(&str, &str)> {
-    let (range, entries): (std::ops::Range<usize>, &dyn Array) = if let Some(m) = a.as_any().downcast_ref::<MapArray>()
-    {
-        let (s, e) = m.offsets().start_end(i);
-        (s..e, m.field().as_ref())
-    } else if let Some((r, v)) = list_at(a, i) {
-        (r, v)
-    } else {
-        return Vec::new();
-    };
-    let Some(kv) = entries.as_any().downcast_ref::<StructArray>() else { return Vec::new() };
-    let [keys, values] = kv.values() else { return Vec::new() };
-    range.map(|j| (text_at(keys.as_ref(), j), text_at(values.as_ref(), j))).collect()
+    Entries::of(a).map_or_else(Vec::new, |e| e.at(i))
+}
+
+/// A batch's columns with the type of each told once, for reading row after row.
+struct View<'c> {
+    cols: &'c Columns,
+    texts: Vec<Texts<'c>>,
+    maps: Vec<Option<Entries<'c>>>,
+}
+
+impl<'c> View<'c> {
+    fn of(cols: &'c Columns) -> View<'c> {
+        let texts = cols.0.iter().map(|a| a.as_deref().map_or(Texts::None, Texts::of)).collect();
+        let maps = cols.0.iter().map(|a| a.as_deref().and_then(Entries::of)).collect();
+        View { cols, texts, maps }
+    }
+
+    fn text(&self, c: Col, i: usize) -> &'c str {
+        self.texts[c as usize].at(i)
+    }
+
+    fn map(&self, c: Col, i: usize) -> Vec<(&'c str, &'c str)> {
+        self.maps[c as usize].map_or_else(Vec::new, |e| e.at(i))
+    }
+
+    fn int(&self, c: Col, i: usize) -> Option<i64> {
+        self.cols.int(c, i)
+    }
+
+    fn list(&self, c: Col, i: usize) -> Option<(std::ops::Range<usize>, &'c dyn Array)> {
+        self.cols.list(c, i)
+    }
 }
 
 impl Columns {
@@ -309,16 +404,8 @@ impl Columns {
         self.0[c as usize].as_deref()
     }
 
-    fn text(&self, c: Col, i: usize) -> &str {
-        self.get(c).map_or("", |a| text_at(a, i))
-    }
-
     fn int(&self, c: Col, i: usize) -> Option<i64> {
         self.get(c).and_then(|a| int_at(a, i))
-    }
-
-    fn map(&self, c: Col, i: usize) -> Vec<(&str, &str)> {
-        self.get(c).map_or_else(Vec::new, |a| map_at(a, i))
     }
 
     /// The items of row `i` of list column `c`: their range and the values array.
@@ -420,19 +507,22 @@ impl Shared {
     }
 }
 
-/// A hash of what makes a resource or scope: its fields' text.
+/// A hash of what makes a resource or scope: its fields' text (every row has one: a fast
+/// hash). Seeded at random once per process, so that a file cannot be made for two
+/// resources to collide.
 fn content_hash(parts: &[&str], entries: &[(&str, &str)], number: i64) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static SEED: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
+    let mut h = SEED.get_or_init(Default::default).build_hasher();
     parts.hash(&mut h);
     entries.hash(&mut h);
     number.hash(&mut h);
     h.finish()
 }
 
-struct RowDecoder<'b, 'c> {
+struct RowDecoder<'b, 'v, 'c> {
     batch: &'b mut Batch,
-    cols: &'c Columns,
+    cols: &'v View<'c>,
     file: u32,
     first: u64,
     typed: bool,
@@ -440,7 +530,7 @@ struct RowDecoder<'b, 'c> {
     resource_keys: Vec<RecordKey>,
 }
 
-impl RowDecoder<'_, '_> {
+impl RowDecoder<'_, '_, '_> {
     /// Attributes from a map and the type string beside it (when the file has types).
     fn attrs(&mut self, entries: &[(&str, &str)], types: &str) -> crate::model::Slice {
         // One type letter per entry, in order (none in a file without our columns).
