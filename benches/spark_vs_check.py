@@ -2,7 +2,9 @@
 Parquet file, interleaved in one run, with the ratio of each pair and what Spark spends
 before the kernel (scan and shuffle alone, no Python).
 
-    PYTHONPATH=<staged package> python3 benches/spark_vs_check.py FILE.parquet BINARY [ROUNDS] [PARTITIONS]
+    PYTHONPATH=<staged package> python3 benches/spark_vs_check.py FILE.parquet BINARY [ROUNDS] [PARTITIONS] [KEY=VALUE…]
+
+KEY=VALUE pairs are extra Spark settings (e.g. spark.shuffle.compress=false).
 
 The package must be a release build (`pip install ./python`, or the release
 `lib_native.so` staged beside `python/tracecheck` as `.ci/run` stages the debug one).
@@ -26,19 +28,24 @@ def main() -> None:
     path, binary = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     partitions = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+    settings = [a.split("=", 1) for a in sys.argv[5:]]
     print(f"parallelism probe {probe():.2f}x (2.0 = two real cores)", flush=True)
     t0 = time.perf_counter()
     from pyspark.sql import SparkSession
 
-    spark = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.memory", "4g")
-        .getOrCreate()
     )
+    for key, value in settings:
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    if settings:
+        print("settings: " + ", ".join(f"{k}={v}" for k, v in settings), flush=True)
     spark.sparkContext.setLogLevel("ERROR")
     print(f"JVM and session start: {time.perf_counter() - t0:.2f} s", flush=True)
     import tracecheck.spark as tcs

@@ -206,7 +206,8 @@ class SparkTest(unittest.TestCase):
         got = tcs.check(tcs.read_dumps(self.spark, files), partitions=3)
         self.assertEqual(got["digest"], want["digest"])
         self.assertEqual(got["counts"]["spans"], want["counts"]["spans"])
-        self.assertEqual(sorted((i["path"], i["format"]) for i in got["inputs"]), [(f"spark shard {k}/3", "arrow") for k in range(3)])
+        inputs = sorted((i["path"], i["format"]) for i in got["inputs"])
+        self.assertEqual(inputs, [(f"spark shard {k}/3", "arrow") for k in range(3)])
 
     def test_the_kernel_reads_arrow_batches_as_check_reads_the_file(self):
         import pyarrow as pa
@@ -245,7 +246,8 @@ class SparkTest(unittest.TestCase):
             tracecheck.export([big, os.path.join(SAMPLES, "scenario", "kill-node.jsonl")], parquet)
             lines = os.path.join(tmp, "findings.jsonl")
             out = subprocess.run(
-                [binary, "--no-config", "check", parquet, "--rules", basics, "--findings-out", lines, "--format", "json"],
+                [binary, "--no-config", "check", parquet, "--rules", basics, "--findings-out", lines]
+                + ["--format", "json"],
                 capture_output=True,
                 text=True,
             )
@@ -253,12 +255,14 @@ class SparkTest(unittest.TestCase):
             with open(lines) as f:
                 want = [json.loads(line) for line in f]
             found = tcs.findings(self.spark.read.parquet(parquet), rules=[basics], partitions=3)
-            self.assertEqual(found.schema.simpleString(), "struct<" + tcs.FINDINGS_SCHEMA.replace(" ", ":").replace(",:", ",") + ">")
+            spark_types = tcs.FINDINGS_SCHEMA.replace(" ", ":").replace(",:", ",")
+            self.assertEqual(found.schema.simpleString(), f"struct<{spark_types}>")
             got = [r.asDict() for r in found.collect()]
 
             def key(f: dict) -> tuple:
                 # The input's name and row differ: a shard's rows, not the file's.
-                return (f["code"], f["severity"], f["trace_id"], tuple(f["span_ids"]), f["message"], f["expected"], f["actual"])
+                ids = tuple(f["span_ids"])
+                return (f["code"], f["severity"], f["trace_id"], ids, f["message"], f["expected"], f["actual"])
 
             self.assertEqual(sorted(map(key, got)), sorted(map(key, want)))
             self.assertEqual(len(got), sum(by_code.values()))

@@ -83,31 +83,41 @@ def _by_shard(df: Any, n: int) -> Any:
     return df.withColumn(_SHARD, shard).join(F.broadcast(keys), _SHARD).repartition(n, F.col(_KEY))
 
 
-#: The Spark schema of :func:`findings`: the columns of ``--findings-out``, with
-#: ``span_ids`` as an array.
-FINDINGS_SCHEMA = (
-    "code string, name string, severity string, trace_id string, span_ids array<string>, message string, "
-    "expected string, actual string, hint string, file string, line bigint, record bigint, offset bigint"
-)
+#: The columns of :func:`findings` (those of ``--findings-out``, with ``span_ids`` as an
+#: array) and their Spark types.
+_FINDING_COLUMNS = [
+    ("code", "string"), ("name", "string"), ("severity", "string"), ("trace_id", "string"),
+    ("span_ids", "array<string>"), ("message", "string"), ("expected", "string"), ("actual", "string"),
+    ("hint", "string"), ("file", "string"), ("line", "bigint"), ("record", "bigint"), ("offset", "bigint"),
+]
+
+#: The Spark schema of :func:`findings`.
+FINDINGS_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _FINDING_COLUMNS)
+
+
+def _arrow_type(kind: str) -> Any:
+    import pyarrow as pa
+
+    return {"string": pa.string(), "bigint": pa.int64(), "array<string>": pa.list_(pa.string())}[kind]
 
 
 def _findings_batches(path: str, extra: dict) -> Iterator[Any]:
     """The findings a run wrote to ``path`` (Parquet, by ``findings_out``) as Arrow batches
-    of :data:`FINDINGS_SCHEMA`, a row group at a time, with ``extra`` columns (all null)."""
+    of :data:`FINDINGS_SCHEMA`, a row group at a time, after ``extra`` columns (all null)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    text = ("code", "name", "severity", "trace_id", "message", "expected", "actual", "hint", "file")
     for batch in pq.ParquetFile(path).iter_batches():
-        cols = {c: batch.column(c).cast(pa.string()) for c in text}
-        ids = batch.column("span_ids").cast(pa.string())
-        cols["span_ids"] = pc.if_else(pc.equal(ids, ""), pa.scalar([], pa.list_(pa.string())), pc.split_pattern(ids, ","))
-        for c in ("line", "record", "offset"):
-            cols[c] = batch.column(c).cast(pa.int64())
-        order = ["code", "name", "severity", "trace_id", "span_ids", "message", "expected", "actual", "hint", "file", "line", "record", "offset"]
-        arrays = [pa.nulls(batch.num_rows, t) for t in extra.values()] + [cols[c] for c in order]
-        yield pa.RecordBatch.from_arrays(arrays, names=list(extra) + order)
+        arrays = [pa.nulls(batch.num_rows, t) for t in extra.values()]
+        for name, kind in _FINDING_COLUMNS:
+            if name == "span_ids":  # comma-separated in the file
+                ids = batch.column(name).cast(pa.string())
+                none = pa.scalar([], pa.list_(pa.string()))
+                arrays.append(pc.if_else(pc.equal(ids, ""), none, pc.split_pattern(ids, ",")))
+            else:
+                arrays.append(batch.column(name).cast(_arrow_type(kind)))
+        yield pa.RecordBatch.from_arrays(arrays, names=list(extra) + [name for name, _ in _FINDING_COLUMNS])
 
 
 def _run(
@@ -164,16 +174,9 @@ def _run(
 
     import pyarrow as pa
 
-    findings_schema = [
-        pa.field(c, t)
-        for c, t in [
-            ("code", pa.string()), ("name", pa.string()), ("severity", pa.string()), ("trace_id", pa.string()),
-            ("span_ids", pa.list_(pa.string())), ("message", pa.string()), ("expected", pa.string()),
-            ("actual", pa.string()), ("hint", pa.string()), ("file", pa.string()), ("line", pa.int64()),
-            ("record", pa.int64()), ("offset", pa.int64()),
-        ]
-    ]
-    out_schema = pa.schema([pa.field("shard", pa.int32()), pa.field("partial", pa.string())] + (findings_schema if with_findings else []))
+    findings_schema = [pa.field(name, _arrow_type(kind)) for name, kind in _FINDING_COLUMNS]
+    head = [pa.field("shard", pa.int32()), pa.field("partial", pa.string())]
+    out_schema = pa.schema(head + (findings_schema if with_findings else []))
     spark_schema = "shard int, partial string" + (", " + FINDINGS_SCHEMA if with_findings else "")
     out = _by_shard(df, n).mapInArrow(kernel, spark_schema)
     if with_findings:
