@@ -1,9 +1,9 @@
 #!/bin/sh
 # Regenerates sample-traces/parquet/: healthy/checkout.jsonl exported by tracecheck (the
 # otel_traces layout with our typed columns), and the same as another tool would write the
-# table (its columns only, string maps, nanosecond Timestamp (1 ns after each start), unsigned
-# Duration, the older
-# SPAN_KIND_* / STATUS_CODE_* spellings; written by pyarrow). Run from the repository root.
+# table (its columns only, string maps, nanosecond Timestamp (1 ns after each start),
+# unsigned Duration, the older SPAN_KIND_* / STATUS_CODE_* spellings; written by pyarrow).
+# Run from the repository root.
 set -eu
 cargo build -q -p tracecheck
 out=sample-traces/parquet

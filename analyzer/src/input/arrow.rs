@@ -118,5 +118,5 @@ impl ArrowInput {
 }
 
 /// The note of an input whose attributes came as string maps only.
-pub(super) const INFERRED_TYPES: &str =
+const INFERRED_TYPES: &str =
     "Arrow batches with string maps only (not written by tracecheck export): attribute types inferred from their text";
