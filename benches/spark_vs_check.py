@@ -31,22 +31,11 @@ def main() -> None:
     settings = [a.split("=", 1) for a in sys.argv[5:]]
     print(f"parallelism probe {probe():.2f}x (2.0 = two real cores)", flush=True)
     t0 = time.perf_counter()
-    from pyspark.sql import SparkSession
+    from local_spark import local_session
 
-    builder = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", "4g")
-    )
-    for key, value in settings:
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    spark = local_session(settings)
     if settings:
         print("settings: " + ", ".join(f"{k}={v}" for k, v in settings), flush=True)
-    spark.sparkContext.setLogLevel("ERROR")
     print(f"JVM and session start: {time.perf_counter() - t0:.2f} s", flush=True)
     import tracecheck.spark as tcs
 
