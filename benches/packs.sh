@@ -13,16 +13,11 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do bins+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
 extra=("$@")
 cd "$(dirname "$0")/.."
+. benches/probe.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# CPU-parallelism probe: two busy loops at once do twice the work of one on two real cores.
-probe() { python3 -c 'import time; t=time.time(); n=0
-while time.time()-t < 0.5: n+=1
-print(n)'; }
-one=$(probe); probe >"$out/a" & probe >"$out/b" & wait
-two=$(cat "$out/a" "$out/b" | awk '{s+=$1} END {print s}')
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-    "parallelism probe $(python3 -c "print(round($two/$one, 2))")x (2.0 = two real cores)"
+    "parallelism probe $(parallelism_probe)x (2.0 = two real cores)"
 echo "dump: $dump, $(stat -c %s "$dump") bytes; extra arguments: ${extra[*]:-none}"
 for _ in $(seq "$n"); do
     for b in "${!bins[@]}"; do

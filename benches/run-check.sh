@@ -14,6 +14,7 @@ set -euo pipefail
 spans=${1:-500000}
 runs=${2:-5}
 cd "$(dirname "$0")/.."
+. benches/probe.sh
 cargo build --release -q -p tracecheck -p tracecheck-emitter -p tracecheck-benches
 dump=benches/data/synth-$spans.jsonl
 mkdir -p benches/data
@@ -22,16 +23,8 @@ bytes=$(stat -c %s "$dump")
 real_spans=$( (./target/release/tracecheck check "$dump" --format json || true) | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["spans"])')
 cat "$dump" >/dev/null # page cache
 
-# CPU-parallelism probe: two busy loops at once take as long as one when 2 cores are given.
-probe() { python3 -c 'import time; t=time.time(); n=0
-while time.time()-t < 0.5: n+=1
-print(n)'; }
-# Each loop writes its own file: two writers on one pipe can interleave their digits.
-probe_dir=$(mktemp -d)
-one=$(probe); probe >"$probe_dir/a" & probe >"$probe_dir/b" & wait
-two=$(cat "$probe_dir/a" "$probe_dir/b" | awk '{s+=$1} END {print s}'); rm -r "$probe_dir"
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "parallelism probe: 2 loops together did $(python3 -c "print(round($two/$one, 2))")x the work of one (2.0 = two real cores)"
+echo "parallelism probe: 2 loops together did $(parallelism_probe)x the work of one (2.0 = two real cores)"
 echo "dump: $dump, $bytes bytes, $real_spans spans"
 
 measure() { # label, command...

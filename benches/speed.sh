@@ -11,23 +11,12 @@ set -euo pipefail
 n=$1 dump=$2 base=$3; shift 3
 bins=("$@")
 cd "$(dirname "$0")/.."
+. benches/probe.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-probe() {
-    python3 -c 'import time; t=time.time(); n=0
-while time.time()-t < 0.5: n+=1
-print(n)'
-}
-ratio() {
-    local one two
-    one=$(probe)
-    probe >"$out/a" & probe >"$out/b" & wait
-    two=$(cat "$out/a" "$out/b" | awk '{s+=$1} END {print s}')
-    python3 -c "print(round($two/$one, 2))"
-}
 size=$(stat -c %s "$dump")
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-    "parallelism probe $(ratio)x before (2.0 = two real cores)"
+    "parallelism probe $(parallelism_probe)x before (2.0 = two real cores)"
 echo "dump: $dump, $size bytes"
 timed() { # LABEL COMMAND...
     local label=$1; shift
@@ -44,7 +33,7 @@ for _ in $(seq "$n"); do
         done
     done
 done >"$out/runs"
-echo "parallelism probe $(ratio)x after"
+echo "parallelism probe $(parallelism_probe)x after"
 SIZE=$size python3 - "$out/runs" <<'EOF'
 import os, statistics as st, sys
 size = int(os.environ["SIZE"])
