@@ -291,13 +291,22 @@ pub(crate) fn gather(
 ) -> Gathered {
     let rule_set = opts.rules.as_deref();
     let funnel = Funnel::of(opts);
-    // Per-trace check outcomes are kept in trace order; findings go to the funnel and rule
-    // results are accumulated as they come (one partial per worker), not stored per trace.
-    type Acc = (Vec<(checks::TraceOutcome, Structure)>, TracePartial, Collected, Vec<TraceScore>);
-    let (outcomes, partial, collected, worst) = traces.fold_graphs(
+    // Orphans and each host pair's skew samples are kept in trace order (rayon's fold and reduce keep the
+    // order of the traces), structure is summed, findings go to the funnel and rule results
+    // are accumulated as they come (one partial per worker): nothing is stored per trace.
+    type Acc = (DumpAcc, Structure, TracePartial, Collected, Vec<TraceScore>);
+    let (dump_acc, structure, partial, collected, worst) = traces.fold_graphs(
         dump,
-        || (Vec::new(), TracePartial::default(), Collected::new(opts.max_findings), Vec::new()),
-        |(mut outcomes, mut partial, mut collected, mut worst): Acc, g| {
+        || {
+            (
+                DumpAcc::default(),
+                Structure::default(),
+                TracePartial::default(),
+                Collected::new(opts.max_findings),
+                Vec::new(),
+            )
+        },
+        |(mut acc, mut structure, mut partial, mut collected, mut worst): Acc, g| {
             let cx = TraceCx { dump, graph: &g, config: &opts.checks };
             let mut outcome = checks::check_trace(&cx);
             if let Some(r) = rule_set {
@@ -315,17 +324,21 @@ pub(crate) fn gather(
             }
             let score = TraceScore { trace_id: g.trace_id, errors, warnings, duration: trace_duration(dump, &g) };
             TraceScore::offer(&mut worst, score, opts.worst);
-            outcomes.push((outcome, Structure::of(&g)));
-            (outcomes, partial, collected, worst)
+            acc.orphans.append(&mut outcome.orphans);
+            acc.skew.add(dump, opts.checks.skew_tolerance, &outcome.skew_samples);
+            structure.add(&Structure::of(&g));
+            (acc, structure, partial, collected, worst)
         },
-        |(mut a, mut pa, mut ca, mut wa), (b, pb, cb, wb)| {
-            a.extend(b);
+        |(mut a, mut sa, mut pa, mut ca, mut wa), (b, sb, pb, cb, wb)| {
+            a.orphans.extend(b.orphans);
+            a.skew.merge(b.skew);
+            sa.add(&sb);
             pa.merge(pb);
             ca.merge(cb);
             for s in wb {
                 TraceScore::offer(&mut wa, s, opts.worst);
             }
-            (a, pa, ca, wa)
+            (a, sa, pa, ca, wa)
         },
     );
     let mut out = Gathered {
@@ -333,8 +346,8 @@ pub(crate) fn gather(
         collected,
         worst,
         spans: dump.spans.len() as u64,
-        structure: Structure::default(),
-        dump_acc: DumpAcc::default(),
+        structure,
+        dump_acc,
         latency: LatencyAcc::default(),
         digests: Vec::new(),
         logs_correlated: 0,
@@ -346,11 +359,6 @@ pub(crate) fn gather(
         let (found, correlated) = checks::log_findings(dump, traces, logs, opts.checks.skew_tolerance, &listed);
         out.logs_correlated += correlated;
         funnel.take(&dump.files, found, &|_, _: &Finding, _| false, &mut out.collected);
-    }
-    for (o, s) in outcomes {
-        out.dump_acc.orphans.extend(o.orphans);
-        out.dump_acc.samples.extend(o.skew_samples);
-        out.structure.add(&s);
     }
     out.dump_acc.add_spans(dump);
     out.latency.add_spans(dump);

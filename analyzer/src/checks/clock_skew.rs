@@ -2,7 +2,7 @@ use super::hosts::{host_of, is_async};
 use super::{CheckInfo, Code, Finding, TraceCx};
 use crate::model::time::fmt_signed_ns;
 use crate::model::{Dump, Span, SpanId, Sym, TraceId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// T005.
 pub const INFO: CheckInfo = CheckInfo {
@@ -102,31 +102,68 @@ pub struct SkewRec {
     pub offsets: Vec<i64>,
     pub outside: u64,
     /// (how far outside, trace, child span, location) of the farthest child outside.
-    pub worst: Option<(u64, TraceId, SpanId, crate::model::SourceLoc)>,
+    pub worst: Worst,
 }
 
-/// The samples by host pair, with host names spelled out.
-pub fn pairs(dump: &Dump, config: &super::Config, samples: &[SkewSample]) -> Vec<SkewRec> {
-    let tol = config.skew_tolerance;
-    let mut pairs: BTreeMap<(&str, &str), SkewRec> = BTreeMap::new();
-    for s in samples {
-        let (a, b) = (dump.str(s.parent_host), dump.str(s.child_host));
-        // Normalise so that host_a < host_b; the offset is how far b is ahead of a.
-        let (key, ahead) = if a < b { ((a, b), -s.offset) } else { ((b, a), s.offset) };
-        let r = pairs.entry(key).or_insert_with(|| SkewRec {
-            host_a: key.0.to_string(),
-            host_b: key.1.to_string(),
-            offsets: Vec::new(),
-            outside: 0,
-            worst: None,
-        });
-        r.offsets.push(ahead);
-        if s.outside > tol {
-            r.outside += 1;
-            r.worst = r.worst.max(Some((s.outside, s.trace_id, s.child, s.loc)));
+/// The farthest child outside its parent: (how far outside, trace, child span, location).
+type Worst = Option<(u64, TraceId, SpanId, crate::model::SourceLoc)>;
+
+/// The samples gathered so far, by host pair: each pair's offsets (in the order the traces
+/// were checked), how many children lie outside their parent by more than the tolerance,
+/// and the farthest of them. Eight bytes a sample, where the samples themselves take 72.
+#[derive(Debug, Default)]
+pub struct SkewAcc(HashMap<(Sym, Sym), PairAcc>);
+
+#[derive(Debug, Default)]
+struct PairAcc {
+    offsets: Vec<i64>,
+    outside: u64,
+    worst: Worst,
+}
+
+impl SkewAcc {
+    /// Adds the samples of one trace; `tol` is the skew tolerance.
+    pub fn add(&mut self, dump: &Dump, tol: u64, samples: &[SkewSample]) {
+        for s in samples {
+            let (p, c) = (s.parent_host, s.child_host);
+            // Normalise so that the first host has the lower name; the offset is how far the
+            // second is ahead of the first.
+            let (key, ahead) = if dump.str(p) < dump.str(c) { ((p, c), -s.offset) } else { ((c, p), s.offset) };
+            let r = self.0.entry(key).or_default();
+            r.offsets.push(ahead);
+            if s.outside > tol {
+                r.outside += 1;
+                r.worst = r.worst.max(Some((s.outside, s.trace_id, s.child, s.loc)));
+            }
         }
     }
-    pairs.into_values().collect()
+
+    /// Adds `later`, gathered from traces checked after those of `self`.
+    pub fn merge(&mut self, later: SkewAcc) {
+        for (key, b) in later.0 {
+            let a = self.0.entry(key).or_default();
+            a.offsets.extend(b.offsets);
+            a.outside += b.outside;
+            a.worst = a.worst.max(b.worst);
+        }
+    }
+
+    /// The records by host pair, with host names spelled out, in order of the names.
+    pub fn recs(self, dump: &Dump) -> Vec<SkewRec> {
+        let mut recs: Vec<SkewRec> = self
+            .0
+            .into_iter()
+            .map(|((a, b), r)| SkewRec {
+                host_a: dump.str(a).to_string(),
+                host_b: dump.str(b).to_string(),
+                offsets: r.offsets,
+                outside: r.outside,
+                worst: r.worst,
+            })
+            .collect();
+        recs.sort_unstable_by(|x, y| (&x.host_a, &x.host_b).cmp(&(&y.host_a, &y.host_b)));
+        recs
+    }
 }
 
 /// The records with each host pair once.

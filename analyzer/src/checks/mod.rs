@@ -41,7 +41,7 @@ mod spans_missing_from_dump;
 mod truncated_record;
 mod unknown_format;
 
-pub use clock_skew::{HostPairSkew, SkewRec, SkewSample};
+pub use clock_skew::{HostPairSkew, SkewAcc, SkewRec, SkewSample};
 pub use collector::run as collector_findings;
 pub use inconsistent_attribute_type::TypeRec;
 pub use logs::run as log_findings;
@@ -206,7 +206,7 @@ pub struct DumpOutcome {
 #[derive(Debug, Default)]
 pub struct DumpAcc {
     pub orphans: Vec<Orphan>,
-    pub samples: Vec<SkewSample>,
+    pub skew: SkewAcc,
     examples: Vec<Option<SpanRef>>,
     types: inconsistent_attribute_type::Types,
 }
@@ -232,12 +232,12 @@ pub struct DumpRecs {
 
 impl DumpRecs {
     /// What `acc` gathered from spans of `dump`.
-    pub fn of(acc: DumpAcc, dump: &Dump, config: &Config) -> DumpRecs {
+    pub fn of(acc: DumpAcc, dump: &Dump) -> DumpRecs {
         DumpRecs {
             orphans: acc.orphans.iter().map(|o| OrphanRec::of(o, dump)).collect(),
             resources: resources::summarize(dump, &acc.examples),
             types: acc.types.named(dump),
-            skew: clock_skew::pairs(dump, config, &acc.samples),
+            skew: acc.skew.recs(dump),
         }
     }
 

@@ -248,7 +248,7 @@ impl Partial {
         p.structure = g.structure;
         p.findings = g.collected;
         p.latency = g.latency.named(dump);
-        p.dump = DumpRecs::of(g.dump_acc, dump, &opts.checks);
+        p.dump = DumpRecs::of(g.dump_acc, dump);
         p.rules = g.partial.totals(dump);
         p.worst = TraceScore::worst(g.worst, opts.worst);
         let mut digests = g.digests;
