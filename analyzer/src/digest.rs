@@ -17,10 +17,6 @@ pub const SPANS_METHOD: &str = "sha256 over the span count and, for each trace-i
 /// How the rules digest is made.
 pub const RULES_METHOD: &str = "sha256 over the sha256 of each rule pack's canonical form, in load order: its TOML as JSON with keys sorted and its rules and suppressions sorted, so comments, layout and order do not count";
 
-/// A span's digest keyed by its trace's bucket: the bucket (big-endian), then the digest.
-/// Sorting keyed digests sorts them by bucket, then by digest.
-pub type Keyed = [u8; 34];
-
 /// The digest of one bucket: its number, its span count, and the sha256 of its spans'
 /// digests in ascending order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,8 +58,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The digest of every span of `dump` (a multiset: a span exported twice counts twice).
 pub fn spans(dump: &Dump) -> String {
-    let mut each = span_digests(dump, &resource_digests(dump));
-    combine(&mut each)
+    combine_buckets(&dump_buckets(dump, &resource_digests(dump)))
 }
 
 /// The digest of each resource's attributes: each span's canonical form holds its
@@ -79,62 +74,48 @@ pub fn resource_digests(dump: &Dump) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// The keyed digest of each span of `dump`, given [`resource_digests`].
-pub fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<Keyed> {
-    dump.spans
-        .par_iter()
+/// The digest of each bucket of `dump`'s spans that holds any, in bucket order, given
+/// [`resource_digests`]. The spans' indexes are put in bucket order first (a counting sort),
+/// so each thread holds one bucket's span digests at a time, not every span's.
+pub fn dump_buckets(dump: &Dump, resources: &[[u8; 32]]) -> Vec<BucketDigest> {
+    const BUCKETS: usize = 1 << 16;
+    let mut starts = vec![0usize; BUCKETS + 1];
+    for s in &dump.spans {
+        starts[usize::from(bucket(s.trace_id)) + 1] += 1;
+    }
+    for b in 0..BUCKETS {
+        starts[b + 1] += starts[b];
+    }
+    let mut order = vec![0u32; dump.spans.len()];
+    let mut next = starts.clone();
+    for (i, s) in dump.spans.iter().enumerate() {
+        let b = usize::from(bucket(s.trace_id));
+        order[next[b]] = u32::try_from(i).unwrap_or(u32::MAX);
+        next[b] += 1;
+    }
+    drop(next);
+    let held: Vec<u16> = (0..=u16::MAX).filter(|&b| starts[usize::from(b) + 1] > starts[usize::from(b)]).collect();
+    held.par_iter()
         .map_init(
-            || (Vec::new(), Scratch::default()),
-            |(buf, scratch), s| {
-                buf.clear();
-                canonical_span(dump, s, buf, scratch);
-                buf.extend_from_slice(&resources[s.resource as usize]);
-                let mut k = [0u8; 34];
-                k[..2].copy_from_slice(&bucket(s.trace_id).to_be_bytes());
-                k[2..].copy_from_slice(&Sha256::digest(&buf[..]));
-                k
+            || (Vec::new(), Scratch::default(), Vec::<[u8; 32]>::new()),
+            |(buf, scratch, each), &b| {
+                each.clear();
+                for &i in &order[starts[usize::from(b)]..starts[usize::from(b) + 1]] {
+                    let s = &dump.spans[i as usize];
+                    buf.clear();
+                    canonical_span(dump, s, buf, scratch);
+                    buf.extend_from_slice(&resources[s.resource as usize]);
+                    each.push(Sha256::digest(&buf[..]).into());
+                }
+                each.sort_unstable();
+                let mut h = Sha256::new();
+                for d in each.iter() {
+                    h.update(d);
+                }
+                BucketDigest { bucket: b, spans: each.len() as u64, sha256: h.finalize().into() }
             },
         )
         .collect()
-}
-
-/// The digest of a multiset of keyed span digests (sorted here).
-pub fn combine(each: &mut [Keyed]) -> String {
-    each.par_sort_unstable();
-    combine_sorted(each.iter().copied())
-}
-
-/// [`combine`] of keyed span digests given in ascending order.
-pub fn combine_sorted(sorted: impl Iterator<Item = Keyed>) -> String {
-    let mut buckets = Vec::new();
-    bucket_digests(sorted, |b| buckets.push(b));
-    combine_buckets(&buckets)
-}
-
-/// The digest of each bucket of keyed span digests given in ascending order, handed to
-/// `each` in bucket order.
-pub fn bucket_digests(sorted: impl Iterator<Item = Keyed>, mut each: impl FnMut(BucketDigest)) {
-    let mut open: Option<(u16, u64, Sha256)> = None;
-    for k in sorted {
-        let b = u16::from_be_bytes([k[0], k[1]]);
-        match &mut open {
-            Some((ob, n, h)) if *ob == b => {
-                *n += 1;
-                h.update(&k[2..]);
-            }
-            _ => {
-                if let Some((bucket, spans, h)) = open.take() {
-                    each(BucketDigest { bucket, spans, sha256: h.finalize().into() });
-                }
-                let mut h = Sha256::new();
-                h.update(&k[2..]);
-                open = Some((b, 1, h));
-            }
-        }
-    }
-    if let Some((bucket, spans, h)) = open {
-        each(BucketDigest { bucket, spans, sha256: h.finalize().into() });
-    }
 }
 
 /// The span digest from the digests of disjoint sets of buckets, in bucket order.
@@ -300,6 +281,91 @@ fn canonical_span(dump: &Dump, s: &Span, buf: &mut Vec<u8>, scratch: &mut Scratc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A span's digest keyed by its trace's bucket: the bucket (big-endian), then the
+    /// digest. Sorting keyed digests sorts them by bucket, then by digest.
+    type Keyed = [u8; 34];
+
+    /// The reference form of [`dump_buckets`]: every span's keyed digest at once.
+    fn span_digests(dump: &Dump, resources: &[[u8; 32]]) -> Vec<Keyed> {
+        dump.spans
+            .iter()
+            .map(|s| {
+                let (mut buf, mut scratch) = (Vec::new(), Scratch::default());
+                canonical_span(dump, s, &mut buf, &mut scratch);
+                buf.extend_from_slice(&resources[s.resource as usize]);
+                let mut k = [0u8; 34];
+                k[..2].copy_from_slice(&bucket(s.trace_id).to_be_bytes());
+                k[2..].copy_from_slice(&Sha256::digest(&buf[..]));
+                k
+            })
+            .collect()
+    }
+
+    /// The digest of a multiset of keyed span digests (sorted here).
+    fn combine(each: &mut [Keyed]) -> String {
+        each.sort_unstable();
+        let mut buckets = Vec::new();
+        bucket_digests(each.iter().copied(), |b| buckets.push(b));
+        combine_buckets(&buckets)
+    }
+
+    /// The digest of each bucket of keyed span digests given in ascending order.
+    fn bucket_digests(sorted: impl Iterator<Item = Keyed>, mut each: impl FnMut(BucketDigest)) {
+        let mut open: Option<(u16, u64, Sha256)> = None;
+        for k in sorted {
+            let b = u16::from_be_bytes([k[0], k[1]]);
+            match &mut open {
+                Some((ob, n, h)) if *ob == b => {
+                    *n += 1;
+                    h.update(&k[2..]);
+                }
+                _ => {
+                    if let Some((bucket, spans, h)) = open.take() {
+                        each(BucketDigest { bucket, spans, sha256: h.finalize().into() });
+                    }
+                    let mut h = Sha256::new();
+                    h.update(&k[2..]);
+                    open = Some((b, 1, h));
+                }
+            }
+        }
+        if let Some((bucket, spans, h)) = open {
+            each(BucketDigest { bucket, spans, sha256: h.finalize().into() });
+        }
+    }
+
+    #[test]
+    fn bucket_digests_of_a_dump_match_the_digests_of_every_span_sorted() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).expect("a readable directory") {
+                let p = e.expect("an entry").path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "py" | "sh")) {
+                    out.push(p);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let real = root.join("../shared/real-traces");
+        assert!(real.is_dir(), "{} is missing: the real dumps are part of this test", real.display());
+        let mut inputs = Vec::new();
+        walk(&root.join("sample-traces"), &mut inputs);
+        walk(&real, &mut inputs);
+        let loaded = crate::input::load(&inputs, &crate::input::LoadOptions::default());
+        let dump = &loaded.dump;
+        assert!(dump.spans.len() > 10_000, "only {} spans loaded", dump.spans.len());
+        let resources = resource_digests(dump);
+        let mut keyed = span_digests(dump, &resources);
+        keyed.sort_unstable();
+        let mut expected = Vec::new();
+        bucket_digests(keyed.into_iter(), |b| expected.push(b));
+        let buckets = dump_buckets(dump, &resources);
+        assert!(buckets.len() > 500, "only {} buckets", buckets.len());
+        assert_eq!(buckets, expected);
+        assert_eq!(spans(dump), combine_buckets(&expected));
+    }
 
     fn keyed(bucket: u16, fill: u8) -> Keyed {
         let mut k = [fill; 34];

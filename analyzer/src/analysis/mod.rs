@@ -258,8 +258,8 @@ pub(crate) struct Gathered {
     pub(crate) dump_acc: DumpAcc,
     pub(crate) partial: TracePartial,
     pub(crate) latency: LatencyAcc,
-    /// Per-span digests keyed by bucket.
-    pub(crate) digests: Vec<crate::digest::Keyed>,
+    /// The digest of each bucket that holds spans, in bucket order.
+    pub(crate) buckets: Vec<crate::digest::BucketDigest>,
     pub(crate) spans: u64,
     pub(crate) worst: Vec<TraceScore>,
     /// Logs found with their trace (and span).
@@ -349,7 +349,7 @@ pub(crate) fn gather(
         structure,
         dump_acc,
         latency: LatencyAcc::default(),
-        digests: Vec::new(),
+        buckets: Vec::new(),
         logs_correlated: 0,
     };
     // Logs that name a trace, against the spans (nothing to do for a dump without logs).
@@ -362,6 +362,6 @@ pub(crate) fn gather(
     }
     out.dump_acc.add_spans(dump);
     out.latency.add_spans(dump);
-    out.digests = crate::digest::span_digests(dump, resource_digests);
+    out.buckets = crate::digest::dump_buckets(dump, resource_digests);
     out
 }

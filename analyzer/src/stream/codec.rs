@@ -231,7 +231,7 @@ pub(super) fn status_of(n: u8) -> io::Result<StatusCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::{resource_digests, span_digests};
+    use crate::digest::{dump_buckets, resource_digests};
     use crate::input::{LoadOptions, Loaded, load_bytes};
 
     /// Two resources, every attribute type, events with attributes, links with attributes,
@@ -251,7 +251,7 @@ mod tests {
         let mut dump = loaded.dump;
         assert_eq!(dump.spans.len(), 3, "{:?}", loaded.issues);
         assert!(!dump.events.is_empty() && !dump.links.is_empty());
-        let before = span_digests(&dump, &resource_digests(&dump));
+        let before = dump_buckets(&dump, &resource_digests(&dump));
         let kept: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (s.loc, s.flags.0, s.resource)).collect();
         let kept_extras = extras(&dump);
         assert!(kept_extras.iter().any(|e| e.contains("lang") && e.contains("why")), "{kept_extras:?}");
@@ -272,7 +272,7 @@ mod tests {
             globals.push(g);
         }
         assert_eq!(globals, [1000, 1001, 1002]);
-        assert_eq!(span_digests(&dump, &resource_digests(&dump)), before);
+        assert_eq!(dump_buckets(&dump, &resource_digests(&dump)), before);
         let back: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (s.loc, s.flags.0, s.resource)).collect();
         assert_eq!(back, kept);
         assert_eq!(extras(&dump), kept_extras, "scopes and link attributes");

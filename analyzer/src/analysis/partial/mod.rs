@@ -251,12 +251,7 @@ impl Partial {
         p.dump = DumpRecs::of(g.dump_acc, dump);
         p.rules = g.partial.totals(dump);
         p.worst = TraceScore::worst(g.worst, opts.worst);
-        let mut digests = g.digests;
-        {
-            use rayon::slice::ParallelSliceMut;
-            digests.par_sort_unstable();
-        }
-        crate::digest::bucket_digests(digests.into_iter(), |b| p.buckets.push(b));
+        p.buckets = g.buckets;
         if let Some(set) = opts.rules.as_deref() {
             p.masks = Masks::of(set, dump, syms, &p, input_findings);
         }
