@@ -9,19 +9,37 @@ pub(super) struct Merger<'o> {
     /// Lines of the file before the next batch.
     pub(super) line_base: u64,
     pub(super) opts: &'o LoadOptions,
-    /// The share of the file the next batches cover: the first window reserves room for
-    /// the whole file in that proportion, so later windows seldom grow the arenas.
+    /// The share of the file the next batches cover (1.0 when unknown): in memory, the
+    /// arenas are grown to what the whole file is expected to need from the share merged so
+    /// far, so they seldom grow again (a growing arena briefly exists twice).
     pub(super) share: f64,
     pub(super) first: bool,
+    /// The share of the file merged so far.
+    pub(super) covered: f64,
+    /// The lengths of the dump's arenas before this file.
+    pub(super) before: Lens,
 }
 
 impl Merger<'_> {
     pub(super) fn merge(&mut self, sink: &mut Sink<'_>, batches: Vec<Batch>) {
         let loaded = &mut *sink.loaded;
-        let whole_file = self.first && sink.drain.is_none() && self.share > 0.0;
-        let scale = if whole_file { 1.05 / self.share.min(1.0) } else { 1.0 };
+        // The fraction of the file these batches complete, when known: the first window's
+        // share, or the running total of a file whose windows say their share.
+        let fraction = if sink.drain.is_some() {
+            0.0
+        } else if self.first {
+            self.share.min(1.0)
+        } else if self.share < 1.0 {
+            (self.covered + self.share).min(1.0)
+        } else {
+            0.0
+        };
+        if self.first {
+            self.before = Lens::of(&loaded.dump);
+        }
         self.first = false;
-        reserve_for(&mut loaded.dump, &batches, scale);
+        self.covered += self.share;
+        reserve_for(&mut loaded.dump, &batches, fraction, self.before);
         for mut b in batches {
             let n = b.newlines;
             let before = loaded.dump.spans.len();
@@ -41,13 +59,81 @@ impl Merger<'_> {
     }
 }
 
-/// Grows the arenas of `dump` once for `batches` (their sizes times `scale`), so merging
-/// them does not reallocate.
-pub(super) fn reserve_for(dump: &mut Dump, batches: &[Batch], scale: f64) {
-    let n = |f: fn(&Batch) -> usize| (batches.iter().map(f).sum::<usize>() as f64 * scale) as usize;
-    dump.spans.reserve(n(|b| b.part.spans.len()));
-    dump.attrs.reserve(n(|b| b.part.attrs.len()));
-    dump.events.reserve(n(|b| b.part.events.len()));
-    dump.links.reserve(n(|b| b.part.links.len()));
-    dump.resources.reserve(n(|b| b.part.resources.len()));
+/// The lengths of a dump's arenas: spans, attributes, events, links, resources.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Lens([usize; 5]);
+
+impl Lens {
+    pub(super) fn of(d: &Dump) -> Lens {
+        Lens([d.spans.len(), d.attrs.len(), d.events.len(), d.links.len(), d.resources.len()])
+    }
+}
+
+/// Grows the arenas of `dump` so that merging `batches` does not reallocate: when they
+/// complete `fraction` (> 0) of the file, whose items start at `before`, to what the whole
+/// file is expected to need (plus 5 %), else as a vector grows.
+pub(super) fn reserve_for(dump: &mut Dump, batches: &[Batch], fraction: f64, before: Lens) {
+    let n = |f: fn(&Batch) -> usize| batches.iter().map(f).sum::<usize>();
+    let [s, a, e, l, r] = before.0;
+    grow(&mut dump.spans, s, n(|b| b.part.spans.len()), fraction);
+    grow(&mut dump.attrs, a, n(|b| b.part.attrs.len()), fraction);
+    grow(&mut dump.events, e, n(|b| b.part.events.len()), fraction);
+    grow(&mut dump.links, l, n(|b| b.part.links.len()), fraction);
+    grow(&mut dump.resources, r, n(|b| b.part.resources.len()), fraction);
+}
+
+/// Room for `incoming` more items in `v`, whose file's items start at `before` (see
+/// [`reserve_for`]); an estimate that fell short grows by at least an eighth, so a file
+/// denser at its end is not copied many times.
+fn grow<T>(v: &mut Vec<T>, before: usize, incoming: usize, fraction: f64) {
+    let needed = v.len() + incoming;
+    if needed <= v.capacity() {
+        return;
+    }
+    if fraction > 0.0 {
+        let file = needed - before.min(v.len());
+        let expected = before.min(v.len()) + (file as f64 / fraction * 1.05) as usize;
+        let at_least = if v.capacity() == 0 { needed } else { needed + needed / 8 };
+        v.reserve_exact(expected.max(at_least) - v.len());
+    } else {
+        v.reserve(incoming);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grow;
+
+    fn with(len: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(len);
+        v.resize(len, 0);
+        v
+    }
+
+    #[test]
+    fn arenas_grow_to_the_whole_file_from_the_share_merged() {
+        // The first tenth of a file: room for all of it, and 5 % more.
+        let mut v = with(0);
+        grow(&mut v, 0, 100, 0.1);
+        assert!((1050..1060).contains(&v.capacity()), "{}", v.capacity());
+        // A second file after 1000 items of the first: its own estimate on top of them,
+        // not the first file's items counted again.
+        let mut v = with(1000);
+        grow(&mut v, 1000, 100, 0.1);
+        assert!((2050..2060).contains(&v.capacity()), "{}", v.capacity());
+        // An estimate that fell short is made again from the larger share.
+        let mut v = with(1050);
+        grow(&mut v, 0, 100, 0.5);
+        assert!((2415..2425).contains(&v.capacity()), "{}", v.capacity());
+        // Near the end, at least an eighth more.
+        let mut v = with(1000);
+        grow(&mut v, 0, 10, 1.0);
+        assert!(v.capacity() >= 1010 + 1010 / 8, "{}", v.capacity());
+        // Room enough: nothing moves.
+        let mut v = with(10);
+        v.reserve_exact(90);
+        let cap = v.capacity();
+        grow(&mut v, 0, 50, 0.01);
+        assert_eq!(v.capacity(), cap);
+    }
 }
