@@ -104,9 +104,10 @@ fn grow<T>(v: &mut Vec<T>, before: usize, incoming: usize, fraction: f64) {
 mod tests {
     use super::grow;
 
+    /// `len` items, and room for no more.
     fn with(len: usize) -> Vec<u8> {
-        let mut v = Vec::with_capacity(len);
-        v.resize(len, 0);
+        let mut v = vec![0; len];
+        v.shrink_to_fit();
         v
     }
 
