@@ -99,15 +99,22 @@ pub fn dump_buckets(dump: &Dump, resources: &[[u8; 32]]) -> Vec<BucketDigest> {
         .map_init(
             || (Vec::new(), Scratch::default(), Vec::<[u8; 32]>::new()),
             |(buf, scratch, each), &b| {
+                let spans = &order[starts[usize::from(b)]..starts[usize::from(b) + 1]];
                 each.clear();
-                for &i in &order[starts[usize::from(b)]..starts[usize::from(b) + 1]] {
-                    let s = &dump.spans[i as usize];
-                    buf.clear();
-                    canonical_span(dump, s, buf, scratch);
-                    buf.extend_from_slice(&resources[s.resource as usize]);
-                    each.push(Sha256::digest(&buf[..]).into());
+                if spans.len() > LARGE_BUCKET {
+                    // One huge trace fills one bucket: its spans in parallel too.
+                    spans
+                        .par_iter()
+                        .map_init(
+                            || (Vec::new(), Scratch::default()),
+                            |(buf, scratch), &i| span_digest(dump, i, resources, buf, scratch),
+                        )
+                        .collect_into_vec(each);
+                    each.par_sort_unstable();
+                } else {
+                    each.extend(spans.iter().map(|&i| span_digest(dump, i, resources, buf, scratch)));
+                    each.sort_unstable();
                 }
-                each.sort_unstable();
                 let mut h = Sha256::new();
                 for d in each.iter() {
                     h.update(d);
@@ -116,6 +123,18 @@ pub fn dump_buckets(dump: &Dump, resources: &[[u8; 32]]) -> Vec<BucketDigest> {
             },
         )
         .collect()
+}
+
+/// Spans in a bucket above which its span digests are made in parallel.
+const LARGE_BUCKET: usize = 1 << 14;
+
+/// The sha256 of span `i`'s canonical form followed by its resource's digest.
+fn span_digest(dump: &Dump, i: u32, resources: &[[u8; 32]], buf: &mut Vec<u8>, scratch: &mut Scratch) -> [u8; 32] {
+    let s = &dump.spans[i as usize];
+    buf.clear();
+    canonical_span(dump, s, buf, scratch);
+    buf.extend_from_slice(&resources[s.resource as usize]);
+    Sha256::digest(&buf[..]).into()
 }
 
 /// The span digest from the digests of disjoint sets of buckets, in bucket order.
@@ -353,18 +372,30 @@ mod tests {
         let mut inputs = Vec::new();
         walk(&root.join("sample-traces"), &mut inputs);
         walk(&real, &mut inputs);
-        let loaded = crate::input::load(&inputs, &crate::input::LoadOptions::default());
-        let dump = &loaded.dump;
+        let mut loaded = crate::input::load(&inputs, &crate::input::LoadOptions::default());
+        let check = |dump: &Dump| {
+            let resources = resource_digests(dump);
+            let mut keyed = span_digests(dump, &resources);
+            keyed.sort_unstable();
+            let mut expected = Vec::new();
+            bucket_digests(keyed.into_iter(), |b| expected.push(b));
+            let buckets = dump_buckets(dump, &resources);
+            assert_eq!(buckets, expected);
+            assert_eq!(spans(dump), combine_buckets(&expected));
+            buckets.len()
+        };
+        let dump = &mut loaded.dump;
         assert!(dump.spans.len() > 10_000, "only {} spans loaded", dump.spans.len());
-        let resources = resource_digests(dump);
-        let mut keyed = span_digests(dump, &resources);
-        keyed.sort_unstable();
-        let mut expected = Vec::new();
-        bucket_digests(keyed.into_iter(), |b| expected.push(b));
-        let buckets = dump_buckets(dump, &resources);
-        assert!(buckets.len() > 500, "only {} buckets", buckets.len());
-        assert_eq!(buckets, expected);
-        assert_eq!(spans(dump), combine_buckets(&expected));
+        let buckets = check(dump);
+        assert!(buckets > 500, "only {buckets} buckets");
+        // Every span in one trace, twice over: one bucket larger than LARGE_BUCKET.
+        let one = dump.spans[0].trace_id;
+        for s in &mut dump.spans {
+            s.trace_id = one;
+        }
+        dump.spans.extend_from_within(..);
+        assert!(dump.spans.len() > LARGE_BUCKET);
+        assert_eq!(check(dump), 1);
     }
 
     fn keyed(bucket: u16, fill: u8) -> Keyed {

@@ -291,9 +291,10 @@ pub(crate) fn gather(
 ) -> Gathered {
     let rule_set = opts.rules.as_deref();
     let funnel = Funnel::of(opts);
-    // Orphans and each host pair's skew samples are kept in trace order (rayon's fold and reduce keep the
-    // order of the traces), structure is summed, findings go to the funnel and rule results
-    // are accumulated as they come (one partial per worker): nothing is stored per trace.
+    // Orphans and each host pair's skew samples are kept in trace order (rayon's fold and
+    // reduce keep the order of the traces), structure is summed, findings go to the funnel
+    // and rule results are accumulated as they come (one partial per worker): nothing is
+    // stored per trace.
     type Acc = (DumpAcc, Structure, TracePartial, Collected, Vec<TraceScore>);
     let (dump_acc, structure, partial, collected, worst) = traces.fold_graphs(
         dump,
