@@ -52,16 +52,7 @@ impl ArrowInput {
         self.typed &= typed;
         let (resource_base, span_base) = (loaded.dump.resources.len(), loaded.dump.spans.len());
         let accounting = std::mem::take(&mut self.accounting);
-        let mut merger = Merger {
-            format: Format::Arrow,
-            accounting,
-            line_base: 0,
-            opts: &self.opts,
-            share: 0.0,
-            first: false,
-            covered: 0.0,
-            before: Default::default(),
-        };
+        let mut merger = Merger::new(Format::Arrow, accounting, &self.opts, 0.0);
         merger.merge(&mut Sink::in_memory(loaded), vec![batch]);
         self.accounting = merger.accounting;
         self.join_resources(&mut loaded.dump, resource_base, span_base, &resource_keys);

@@ -95,16 +95,7 @@ pub(super) fn load_content(
         dialects: Vec::new(),
         notes: Vec::new(),
     });
-    let mut merger = Merger {
-        format,
-        accounting,
-        line_base: 0,
-        opts,
-        share: 1.0,
-        first: true,
-        covered: 0.0,
-        before: Default::default(),
-    };
+    let mut merger = Merger::new(format, accounting, opts, 1.0);
     let mut parquet_note = None;
     match format {
         // Never detected from bytes: Arrow batches come through `arrow::ArrowInput`.

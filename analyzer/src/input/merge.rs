@@ -13,33 +13,32 @@ pub(super) struct Merger<'o> {
     /// arenas are grown to what the whole file is expected to need from the share merged so
     /// far, so they seldom grow again (a growing arena briefly exists twice).
     pub(super) share: f64,
-    pub(super) first: bool,
     /// The share of the file merged so far.
-    pub(super) covered: f64,
-    /// The lengths of the dump's arenas before this file.
-    pub(super) before: Lens,
+    covered: f64,
+    /// The lengths of the dump's arenas before this file, once its first batches are merged.
+    before: Option<Lens>,
 }
 
-impl Merger<'_> {
+impl<'o> Merger<'o> {
+    /// A merger for one file whose batches cover `share` of it each (1.0 when unknown,
+    /// 0.0 for none: then the arenas grow as vectors do).
+    pub(super) fn new(format: Format, accounting: Accounting, opts: &'o LoadOptions, share: f64) -> Merger<'o> {
+        Merger { format, accounting, line_base: 0, opts, share, covered: 0.0, before: None }
+    }
+
     pub(super) fn merge(&mut self, sink: &mut Sink<'_>, batches: Vec<Batch>) {
         let loaded = &mut *sink.loaded;
+        let first = self.before.is_none();
+        let before = *self.before.get_or_insert_with(|| Lens::of(&loaded.dump));
         // The fraction of the file these batches complete, when known: the first window's
         // share, or the running total of a file whose windows say their share.
-        let fraction = if sink.drain.is_some() {
-            0.0
-        } else if self.first {
-            self.share.min(1.0)
-        } else if self.share < 1.0 {
+        let fraction = if sink.drain.is_none() && (first || self.share < 1.0) {
             (self.covered + self.share).min(1.0)
         } else {
             0.0
         };
-        if self.first {
-            self.before = Lens::of(&loaded.dump);
-        }
-        self.first = false;
         self.covered += self.share;
-        reserve_for(&mut loaded.dump, &batches, fraction, self.before);
+        reserve_for(&mut loaded.dump, &batches, fraction, before);
         for mut b in batches {
             let n = b.newlines;
             let before = loaded.dump.spans.len();
@@ -60,11 +59,11 @@ impl Merger<'_> {
 }
 
 /// The lengths of a dump's arenas: spans, attributes, events, links, resources.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Lens([usize; 5]);
 
 impl Lens {
-    pub(super) fn of(d: &Dump) -> Lens {
+    fn of(d: &Dump) -> Lens {
         Lens([d.spans.len(), d.attrs.len(), d.events.len(), d.links.len(), d.resources.len()])
     }
 }
@@ -91,8 +90,8 @@ fn grow<T>(v: &mut Vec<T>, before: usize, incoming: usize, fraction: f64) {
         return;
     }
     if fraction > 0.0 {
-        let file = needed - before.min(v.len());
-        let expected = before.min(v.len()) + (file as f64 / fraction * 1.05) as usize;
+        let base = before.min(v.len());
+        let expected = base + ((needed - base) as f64 / fraction * 1.05) as usize;
         let at_least = if v.capacity() == 0 { needed } else { needed + needed / 8 };
         v.reserve_exact(expected.max(at_least) - v.len());
     } else {
