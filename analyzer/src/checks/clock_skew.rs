@@ -70,7 +70,7 @@ pub fn samples(cx: &TraceCx<'_>) -> Vec<SkewSample> {
             outside,
             trace_id: ps.trace_id,
             child: cs.span_id,
-            loc: cs.loc,
+            loc: cx.dump.loc(cs),
         });
     }
     out

@@ -60,7 +60,7 @@ pub fn run(cx: &TraceCx<'_>, out: &mut Vec<Finding>) {
         }
         let what = || format!("span {} {:?}", s.span_id, cx.dump.str(s.name));
         for f in findings(cx.dump, attrs, &what) {
-            out.push(Finding { trace_id: Some(s.trace_id), span_ids: vec![s.span_id], loc: Some(s.loc), ..f });
+            out.push(Finding { trace_id: Some(s.trace_id), span_ids: vec![s.span_id], loc: Some(cx.dump.loc(s)), ..f });
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn tally(dump: &Dump) -> Types {
         .fold(Types::default, |mut acc, s| {
             let service = dump.resource(s).service_name.unwrap_or(Sym::EMPTY);
             for a in dump.span_attrs(s) {
-                acc.add((service, s.name, a.key), a.value_type(), 1, SpanRef::of(s));
+                acc.add((service, s.name, a.key), a.value_type(), 1, SpanRef::of(dump, s));
             }
             acc
         })

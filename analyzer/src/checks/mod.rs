@@ -290,7 +290,7 @@ pub fn on_span(code: Code, cx: &TraceCx<'_>, node: NodeIndex, message: String) -
     Finding {
         trace_id: Some(span.trace_id),
         span_ids: vec![span.span_id],
-        loc: Some(span.loc),
+        loc: Some(cx.dump.loc(span)),
         ..Finding::new(code, message)
     }
 }

@@ -48,7 +48,7 @@ pub fn collect(cx: &TraceCx<'_>) -> Vec<Orphan> {
         .filter_map(|&n| {
             let s = cx.span(n);
             match s.parent {
-                Parent::Span(parent) => Some(Orphan { span: SpanRef::of(s), name: s.name, parent }),
+                Parent::Span(parent) => Some(Orphan { span: SpanRef::of(cx.dump, s), name: s.name, parent }),
                 _ => None,
             }
         })

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub fn examples(dump: &Dump, into: &mut Vec<Option<SpanRef>>) {
     into.resize(dump.resources.len(), None);
     for s in &dump.spans {
-        let r = SpanRef::of(s);
+        let r = SpanRef::of(dump, s);
         let e = &mut into[s.resource as usize];
         if e.is_none_or(|x| r < x) {
             *e = Some(r);

@@ -103,7 +103,7 @@ pub fn group(dump: &Dump) -> Traces {
     keys.par_sort_unstable_by(|a, b| {
         (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
             let (x, y) = (&dump.spans[a.2 as usize], &dump.spans[b.2 as usize]);
-            (x.start, x.end, x.loc).cmp(&(y.start, y.end, y.loc))
+            (x.start, x.end).cmp(&(y.start, y.end)).then_with(|| dump.loc(x).cmp(&dump.loc(y)))
         })
     });
     let order: Vec<u32> = keys.into_par_iter().map(|k| k.2).collect();

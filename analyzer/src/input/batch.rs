@@ -180,6 +180,7 @@ impl Batch {
         p.events.clear();
         p.links.clear();
         p.logs.clear();
+        p.loc_bases.clear();
         self.issues.clear();
         self.accounting = Accounting::default();
         self.newlines = 0;
@@ -243,6 +244,11 @@ impl Batch {
             r.loc.line += line_base;
         }
         dump.resources.append(&mut p.resources);
+        let loc_base = arena_len(&dump.loc_bases);
+        for b in &mut p.loc_bases {
+            b.line += line_base;
+        }
+        dump.loc_bases.append(&mut p.loc_bases);
         for s in &mut p.spans {
             s.name = map[s.name.0 as usize];
             s.status_message = map[s.status_message.0 as usize];
@@ -253,7 +259,7 @@ impl Batch {
             shift(&mut s.attrs, attr_base);
             shift(&mut s.events, event_base);
             shift(&mut s.links, link_base);
-            s.loc.line += line_base;
+            s.loc = s.loc.shifted(loc_base);
         }
         dump.spans.append(&mut p.spans);
         for l in &mut p.logs {

@@ -164,6 +164,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             self.batch.part.scopes.push(Scope { name: f.scope, ..Scope::default() });
             arena_len(&self.batch.part.scopes) - 1
         };
+        let span_loc = self.batch.part.span_loc(loc);
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -181,7 +182,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             links: f.links,
             flags: SpanFlags::default(),
             dropped: Dropped::default(),
-            loc,
+            loc: span_loc,
         });
     }
 

@@ -233,6 +233,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             Some(r) => r,
             None => self.push_resource(Resource { loc, ..Resource::default() }),
         };
+        let span_loc = self.batch.part.span_loc(loc);
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -250,7 +251,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             links,
             flags,
             dropped: Dropped::default(),
-            loc,
+            loc: span_loc,
         });
     }
 

@@ -278,6 +278,7 @@ impl RecordDecoder<'_, '_, '_> {
                 Parent::Invalid
             }
         };
+        let span_loc = self.batch.part.span_loc(loc);
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -295,7 +296,7 @@ impl RecordDecoder<'_, '_, '_> {
             links: f.links,
             flags: SpanFlags::default(),
             dropped: f.dropped,
-            loc,
+            loc: span_loc,
         });
     }
 

@@ -449,6 +449,7 @@ impl ProtoDecoder<'_> {
                 }
             },
         };
+        let span_loc = self.batch.part.span_loc(loc);
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -466,7 +467,7 @@ impl ProtoDecoder<'_> {
             links,
             flags: SpanFlags::default(),
             dropped,
-            loc,
+            loc: span_loc,
         });
         Ok(())
     }

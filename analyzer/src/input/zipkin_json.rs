@@ -157,6 +157,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
                 r
             }
         };
+        let span_loc = self.batch.part.span_loc(loc);
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -176,7 +177,7 @@ impl<'d> RecordDecoder<'_, '_, 'd> {
             // in v1, and in v2 tracers that omit the flag.
             flags: SpanFlags(if shared || kind == SpanKind::Server { SpanFlags::SHARED } else { 0 }),
             dropped: Dropped::default(),
-            loc,
+            loc: span_loc,
         });
     }
 

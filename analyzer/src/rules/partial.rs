@@ -252,7 +252,9 @@ impl TracePartial {
                     values: acc
                         .values
                         .into_iter()
-                        .map(|vs| vs.into_iter().map(|(x, i)| (x, SpanRef::of(&dump.spans[i as usize]))).collect())
+                        .map(|vs| {
+                            vs.into_iter().map(|(x, i)| (x, SpanRef::of(dump, &dump.spans[i as usize]))).collect()
+                        })
                         .collect(),
                     bad: acc.bad,
                 },

@@ -50,7 +50,7 @@ fn emit(
     out: &mut Vec<Finding>,
     text: impl FnOnce() -> (String, String),
 ) {
-    let mut f = bare_finding(rule, Some(SpanRef::of(span)));
+    let mut f = bare_finding(rule, Some(SpanRef::of(dump, span)));
     f.span_ids.extend_from_slice(more);
     if listed(&f) {
         let (expected, actual) = text();
@@ -98,7 +98,7 @@ impl RuleSet {
                     if rule.scope == Scope::Trace && sat == 0 {
                         let root = graph.roots.first().map_or(0, |r| r.index());
                         let actual = format!("none in this trace ({} span(s) matched the selector)", matches.len());
-                        let at = SpanRef::of(cx.span(root));
+                        let at = SpanRef::of(cx.dump, cx.span(root));
                         p.findings.push(rule_finding(rule, Some(at), expected_any(rule), actual));
                     }
                 }
@@ -126,8 +126,8 @@ impl RuleSet {
                         let mut groups: Vec<(Option<String>, GroupKey, GroupAcc)> =
                             groups.into_iter().map(|(k, a)| (group_label(&cx, rule, &k), k, a)).collect();
                         groups.sort_by(|a, b| a.0.cmp(&b.0));
-                        let fallback = graph.roots.first().map(|r| SpanRef::of(cx.span(r.index())));
-                        let at = |i: u32| dump.spans.get(i as usize).map(SpanRef::of);
+                        let fallback = graph.roots.first().map(|r| SpanRef::of(dump, cx.span(r.index())));
+                        let at = |i: u32| dump.spans.get(i as usize).map(|s| SpanRef::of(dump, s));
                         let trace = graph.trace_id;
                         for (label, _, mut acc) in groups {
                             for a in judge_group(&at, rule, &mut acc, label, fallback, "this trace", &mut p.findings) {
@@ -207,7 +207,7 @@ pub(super) fn collect_groups(cx: &Cx<'_>, rule: &Rule, matches: &[usize]) -> Has
                                 v.type_name(),
                                 cx.show(v),
                                 span.span_id,
-                                cx.dump.location(span.loc)
+                                cx.dump.location(cx.dump.loc(span))
                             ),
                         )
                     });

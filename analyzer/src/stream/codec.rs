@@ -61,9 +61,10 @@ pub(super) fn encode_span(dump: &Dump, s: &Span, global: u32, b: &mut Vec<u8>) {
     for n in [s.dropped.attrs, s.dropped.events, s.dropped.links, s.dropped.nested_attrs] {
         b.extend_from_slice(&n.to_le_bytes());
     }
-    put_u32(b, s.loc.file);
-    put_u64(b, s.loc.line);
-    put_u64(b, s.loc.offset);
+    let loc = dump.loc(s);
+    put_u32(b, loc.file);
+    put_u64(b, loc.line);
+    put_u64(b, loc.offset);
     put_attrs(b, dump.span_attrs(s));
     let events = dump.span_events(s);
     put_u32(b, events.len() as u32);
@@ -192,6 +193,7 @@ impl<R: Read> Decoder<R> {
             dump.links.push(Link { trace_id, span_id, attrs });
         }
         let links = input::batch::since(&dump.links, links_start);
+        let loc = dump.span_loc(loc);
         dump.spans.push(Span {
             trace_id,
             span_id,
@@ -252,7 +254,7 @@ mod tests {
         assert_eq!(dump.spans.len(), 3, "{:?}", loaded.issues);
         assert!(!dump.events.is_empty() && !dump.links.is_empty());
         let before = dump_buckets(&dump, &resource_digests(&dump));
-        let kept: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (s.loc, s.flags.0, s.resource)).collect();
+        let kept: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (dump.loc(s), s.flags.0, s.resource)).collect();
         let kept_extras = extras(&dump);
         assert!(kept_extras.iter().any(|e| e.contains("lang") && e.contains("why")), "{kept_extras:?}");
         let mut bytes = Vec::new();
@@ -273,7 +275,7 @@ mod tests {
         }
         assert_eq!(globals, [1000, 1001, 1002]);
         assert_eq!(dump_buckets(&dump, &resource_digests(&dump)), before);
-        let back: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (s.loc, s.flags.0, s.resource)).collect();
+        let back: Vec<(SourceLoc, u8, u32)> = dump.spans.iter().map(|s| (dump.loc(s), s.flags.0, s.resource)).collect();
         assert_eq!(back, kept);
         assert_eq!(extras(&dump), kept_extras, "scopes and link attributes");
 

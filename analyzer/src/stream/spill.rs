@@ -133,6 +133,7 @@ impl Spill {
         }
         dump.logs.clear();
         dump.spans.clear();
+        dump.loc_bases.clear();
         dump.events.clear();
         dump.links.clear();
         dump.scopes.clear();
@@ -150,7 +151,7 @@ impl Spill {
     pub(super) fn write_spans(&mut self, dump: &Dump) -> io::Result<()> {
         let n = self.parts.len();
         for s in &dump.spans {
-            self.index.write_all(&index_record(&SpanRef::of(s)))?;
+            self.index.write_all(&index_record(&SpanRef::of(dump, s)))?;
             self.spilled += INDEX_RECORD as u64;
             if self.shard.covers(crate::digest::bucket(s.trace_id)) {
                 self.buf.clear();
@@ -221,6 +222,7 @@ impl Partitions {
             events: Vec::new(),
             links: Vec::new(),
             logs: Vec::new(),
+            loc_bases: Vec::new(),
         };
         let mut global = Vec::with_capacity(n);
         let read = (|| -> io::Result<()> {

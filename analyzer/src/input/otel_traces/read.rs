@@ -679,6 +679,7 @@ impl RowDecoder<'_, '_, '_> {
             nested_attrs: count(Col::DroppedNestedAttributesCount),
         };
         let flags = c.int(Col::TracecheckFlags, i).unwrap_or(0) as u8 & (SpanFlags::SHARED | SpanFlags::FOLLOWS_FROM);
+        let span_loc = self.batch.part.span_loc(loc);
         self.batch.part.spans.push(Span {
             trace_id,
             span_id,
@@ -696,7 +697,7 @@ impl RowDecoder<'_, '_, '_> {
             links,
             flags: SpanFlags(flags),
             dropped,
-            loc,
+            loc: span_loc,
         });
     }
 
