@@ -115,7 +115,13 @@ pub(super) fn load_content(
             });
         }
         Format::JsonLines => {
-            let chunks = split::line_chunks(content, opts.chunk_bytes, opts.max_record_bytes, release);
+            // Chunks are found a window at a time, as they are decoded (see `LineChunks`).
+            let mut chunks = split::LineChunks::new(content, opts.chunk_bytes, opts.max_record_bytes, release);
+            let window = sink.window.max(1);
+            let windows = std::iter::from_fn(|| {
+                let w: Vec<split::Chunk> = chunks.by_ref().take(window).collect();
+                (!w.is_empty()).then_some(w)
+            });
             // Decompressed text is larger than the input; progress counts input bytes.
             let scale = raw_len as f64 / content.len().max(1) as f64;
             let decode = |&split::Chunk { start: s, end: e, long }: &split::Chunk| {
@@ -131,7 +137,7 @@ pub(super) fn load_content(
                 }
                 b
             };
-            decode_windows(&chunks, sink.window, &decode, &mut |window, batches| {
+            decode_windows(windows, &decode, &mut |window, batches| {
                 let covered: usize = window.iter().map(|c| c.end - c.start).sum();
                 merger.share = covered as f64 / content.len().max(1) as f64;
                 merger.merge(sink, batches);
@@ -147,7 +153,7 @@ pub(super) fn load_content(
                 });
                 b
             };
-            decode_windows(&docs, sink.window, &decode, &mut |_, batches| merger.merge(sink, batches));
+            decode_windows(docs.chunks(sink.window.max(1)), &decode, &mut |_, batches| merger.merge(sink, batches));
         }
         Format::Records => {
             decode_frames(file, content, compression == Compression::ZstdRecords, opts, &mut |batches| {
@@ -158,7 +164,9 @@ pub(super) fn load_content(
             Ok(f) => {
                 let groups: Vec<usize> = (0..f.row_groups()).collect();
                 let decode = |g: &usize| f.decode(*g, file);
-                decode_windows(&groups, sink.window, &decode, &mut |_, batches| merger.merge(sink, batches));
+                decode_windows(groups.chunks(sink.window.max(1)), &decode, &mut |_, batches| {
+                    merger.merge(sink, batches)
+                });
                 if !f.typed {
                     parquet_note = Some(
                         "Parquet with string maps only (not written by tracecheck export): attribute types inferred from their text",
@@ -197,30 +205,29 @@ pub(super) fn load_content(
     loaded.accounting.add(&merger.accounting);
 }
 
-/// Decodes `items` a window at a time, in parallel, and hands each window's batches in
-/// order to `merge` with the window's items. Merging a window overlaps decoding the next,
-/// so the serial merge does not leave the other threads idle; at most two windows of
-/// batches are alive at once.
-pub(super) fn decode_windows<T: Sync>(
-    items: &[T],
-    window: usize,
+/// Decodes the items of `windows` a window at a time, in parallel, and hands each
+/// window's batches in order to `merge` with the window's items. Merging a window overlaps
+/// decoding the next, so the serial merge does not leave the other threads idle; at most
+/// two windows of batches are alive at once.
+pub(super) fn decode_windows<T: Sync, W: AsRef<[T]> + Send + Sync>(
+    windows: impl Iterator<Item = W>,
     decode: &(dyn Fn(&T) -> Batch + Sync),
     merge: &mut (dyn FnMut(&[T], Vec<Batch>) + Send),
 ) {
-    let mut pending: Option<(&[T], Vec<Batch>)> = None;
-    for w in items.chunks(window.max(1)) {
+    let mut pending: Option<(W, Vec<Batch>)> = None;
+    for w in windows {
         let ((), decoded) = rayon::join(
             || {
                 if let Some((items, batches)) = pending.take() {
-                    merge(items, batches);
+                    merge(items.as_ref(), batches);
                 }
             },
-            || w.par_iter().map(decode).collect::<Vec<Batch>>(),
+            || w.as_ref().par_iter().map(decode).collect::<Vec<Batch>>(),
         );
         pending = Some((w, decoded));
     }
     if let Some((items, batches)) = pending {
-        merge(items, batches);
+        merge(items.as_ref(), batches);
     }
     Batch::drop_spares();
 }

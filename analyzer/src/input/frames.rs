@@ -33,7 +33,7 @@ pub(super) fn decode_frames(
         }
         b
     };
-    decode_windows(&groups, 4 * rayon::current_num_threads(), &decode, &mut |_, batches| merge(batches));
+    decode_windows(groups.chunks(4 * rayon::current_num_threads()), &decode, &mut |_, batches| merge(batches));
     if let Some(c) = cut {
         let mut b = Batch::default();
         b.accounting.records_read += 1;

@@ -118,14 +118,47 @@ const SCAN_BLOCK: usize = 64 << 20;
 /// the end of a line is searched, each block scanned is given to `release`, so finding the
 /// end of a multi-GB line costs a block of memory, not its size.
 pub fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn Fn(usize, usize)) -> Vec<Chunk> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let len = bytes.len();
-    while start < len {
-        let want = (start + target.max(1)).min(len);
+    LineChunks::new(bytes, target, max_line, release).collect()
+}
+
+/// [`line_chunks`] one chunk at a time: finding a chunk's end reads the input around it,
+/// and a kernel that maps a file in large folios maps several megabytes per page touched,
+/// so chunks are found as they are decoded, not all before (which mapped most of a warm
+/// 480 MB dump at once).
+#[allow(missing_debug_implementations)]
+pub struct LineChunks<'a> {
+    bytes: &'a [u8],
+    target: usize,
+    max_line: usize,
+    release: &'a dyn Fn(usize, usize),
+    /// Where the next chunk starts.
+    start: usize,
+    /// A long line's chunk, due after the chunk before it.
+    next: Option<Chunk>,
+}
+
+impl<'a> LineChunks<'a> {
+    /// The chunks of `bytes`, as [`line_chunks`] makes them.
+    pub fn new(bytes: &'a [u8], target: usize, max_line: usize, release: &'a dyn Fn(usize, usize)) -> LineChunks<'a> {
+        LineChunks { bytes, target, max_line, release, start: 0, next: None }
+    }
+}
+
+impl Iterator for LineChunks<'_> {
+    type Item = Chunk;
+
+    fn next(&mut self) -> Option<Chunk> {
+        if let Some(c) = self.next.take() {
+            return Some(c);
+        }
+        let (bytes, start, len) = (self.bytes, self.start, self.bytes.len());
+        if start >= len {
+            return None;
+        }
+        let want = (start + self.target.max(1)).min(len);
         if want == len {
-            out.push(Chunk { start, end: len, long: false });
-            break;
+            self.start = len;
+            return Some(Chunk { start, end: len, long: false });
         }
         let line_start = memchr::memrchr(b'\n', &bytes[start..want]).map_or(start, |p| start + p + 1);
         let mut pos = want;
@@ -139,21 +172,21 @@ pub fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn F
             }
             // Only a line longer than a block gets here; if it turns out short enough to
             // be parsed, its pages are read again from the page cache.
-            release(pos, block_end);
+            (self.release)(pos, block_end);
             pos = block_end;
         };
+        self.start = end;
         let line_len = if bytes[end - 1] == b'\n' { end - 1 - line_start } else { end - line_start };
-        if line_len > max_line {
-            if line_start > start {
-                out.push(Chunk { start, end: line_start, long: false });
-            }
-            out.push(Chunk { start: line_start, end, long: true });
-        } else {
-            out.push(Chunk { start, end, long: false });
+        if line_len <= self.max_line {
+            return Some(Chunk { start, end, long: false });
         }
-        start = end;
+        let long = Chunk { start: line_start, end, long: true };
+        if line_start > start {
+            self.next = Some(long);
+            return Some(Chunk { start, end: line_start, long: false });
+        }
+        Some(long)
     }
-    out
 }
 
 /// Calls `f` for every non-blank line of `chunk` with its 0-based line index in the chunk,
@@ -263,6 +296,23 @@ mod tests {
         // A line over the limit crossing a boundary is a chunk of its own.
         let s = b"ab\nccccccccccc\nd\n";
         assert_eq!(pairs(line_chunks(s, 4, 5, &|_, _| {})), vec![(0, 3, false), (3, 15, true), (15, 17, false)]);
+    }
+
+    #[test]
+    fn chunks_are_found_one_at_a_time() {
+        // A short line, then a line longer than a scan block: the block is scanned (and
+        // given back) only when the chunk after the first is asked for.
+        let mut s = b"{}\n{".to_vec();
+        s.resize(SCAN_BLOCK + 100, b'x');
+        s.extend_from_slice(b"}\n");
+        let released = std::cell::RefCell::new(Vec::new());
+        let release = |a, b| released.borrow_mut().push((a, b));
+        let mut chunks = LineChunks::new(&s, 1, 1 << 30, &release);
+        assert_eq!(chunks.next(), Some(Chunk { start: 0, end: 3, long: false }));
+        assert!(released.borrow().is_empty());
+        assert_eq!(chunks.next(), Some(Chunk { start: 3, end: s.len(), long: false }));
+        assert_eq!(*released.borrow(), vec![(4, 4 + SCAN_BLOCK)]);
+        assert_eq!(chunks.next(), None);
     }
 
     #[test]
