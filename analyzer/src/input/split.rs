@@ -117,13 +117,10 @@ const SCAN_BLOCK: usize = 64 << 20;
 /// longer than `max_line` that crosses a chunk boundary becomes a chunk of its own. While
 /// the end of a line is searched, each block scanned is given to `release`, so finding the
 /// end of a multi-GB line costs a block of memory, not its size.
-pub fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn Fn(usize, usize)) -> Vec<Chunk> {
-    LineChunks::new(bytes, target, max_line, release).collect()
-}
-
-/// [`line_chunks`] one chunk at a time: finding a chunk's end reads the input around it,
-/// and a kernel that maps a file in large folios maps several megabytes per page touched,
-/// so chunks are found as they are decoded, not all before (which mapped most of a warm
+///
+/// Chunks come one at a time: finding a chunk's end reads the input around it, and a
+/// kernel that maps a file in large folios maps several megabytes per page touched, so
+/// chunks are found as they are decoded, not all before (which mapped most of a warm
 /// 480 MB dump at once).
 #[allow(missing_debug_implementations)]
 pub struct LineChunks<'a> {
@@ -138,7 +135,7 @@ pub struct LineChunks<'a> {
 }
 
 impl<'a> LineChunks<'a> {
-    /// The chunks of `bytes`, as [`line_chunks`] makes them.
+    /// The chunks of `bytes` (see [`LineChunks`]).
     pub fn new(bytes: &'a [u8], target: usize, max_line: usize, release: &'a dyn Fn(usize, usize)) -> LineChunks<'a> {
         LineChunks { bytes, target, max_line, release, start: 0, next: None }
     }
@@ -260,6 +257,10 @@ fn next_value_line(bytes: &[u8], from: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line_chunks(bytes: &[u8], target: usize, max_line: usize, release: &dyn Fn(usize, usize)) -> Vec<Chunk> {
+        LineChunks::new(bytes, target, max_line, release).collect()
+    }
 
     #[test]
     fn scans_strings_with_braces_and_escapes() {
